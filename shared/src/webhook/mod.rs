@@ -1,0 +1,1 @@
+//! Intercom webhooks: signature verification, parsing, and the event relayed to the agent.
