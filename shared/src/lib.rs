@@ -2,5 +2,18 @@
 //! [`helpdesk::Helpdesk`] trait, the agent actions, the escalation rules, webhook verification, and the
 //! one place that turns errors into HTTP responses.
 
+pub mod actions;
+pub mod app;
+pub mod config;
+pub mod deadline;
 pub mod escalation;
+pub mod helpdesk;
+pub mod http;
+pub mod intercom;
+pub mod secrets;
+pub mod text;
+#[cfg(any(test, feature = "mocks"))]
+pub mod testing;
 pub mod webhook;
+
+pub use app::App;

@@ -1,0 +1,127 @@
+//! The port the handlers depend on. [`IntercomClient`] implements it; tests use `MockHelpdesk`
+//! (feature `mocks`) so handlers are exercised without HTTP.
+
+use async_trait::async_trait;
+
+use crate::intercom::models::{Attributes, Contact, Conversation, Tag, Team};
+use crate::intercom::{Assignee, ContactKey, IntercomClient, IntercomError, MessageKind, ResolvedContact, StateChange};
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Helpdesk: Send + Sync {
+    /// The admin the AI acts as.
+    async fn admin_id(&self) -> Result<String, IntercomError>;
+    async fn find_contact(&self, key: &ContactKey) -> Result<Option<Contact>, IntercomError>;
+    async fn find_or_create_contact(
+        &self,
+        key: &ContactKey,
+        name: Option<String>,
+        attributes: Option<Attributes>,
+    ) -> Result<ResolvedContact, IntercomError>;
+    async fn update_contact_attributes(&self, contact_id: &str, attributes: &Attributes) -> Result<Contact, IntercomError>;
+    async fn create_conversation(&self, contact: &Contact, body: &str) -> Result<String, IntercomError>;
+    async fn reply(
+        &self,
+        conversation_id: &str,
+        kind: MessageKind,
+        admin_id: &str,
+        body: &str,
+    ) -> Result<Conversation, IntercomError>;
+    async fn get_conversation(&self, conversation_id: &str) -> Result<Conversation, IntercomError>;
+    async fn assign_conversation(
+        &self,
+        conversation_id: &str,
+        admin_id: &str,
+        assignee: &Assignee,
+    ) -> Result<Conversation, IntercomError>;
+    async fn change_state(
+        &self,
+        conversation_id: &str,
+        admin_id: &str,
+        change: StateChange,
+    ) -> Result<Conversation, IntercomError>;
+    async fn ensure_tags(&self, names: &[String]) -> Result<Vec<Tag>, IntercomError>;
+    async fn find_tag(&self, name: &str) -> Result<Option<Tag>, IntercomError>;
+    async fn tag_conversation(&self, conversation_id: &str, admin_id: &str, tag: &Tag) -> Result<(), IntercomError>;
+    async fn untag_conversation(&self, conversation_id: &str, admin_id: &str, tag: &Tag) -> Result<(), IntercomError>;
+    async fn find_team(&self, name: &str) -> Result<Option<Team>, IntercomError>;
+    async fn update_conversation_attributes(
+        &self,
+        conversation_id: &str,
+        attributes: &Attributes,
+    ) -> Result<(), IntercomError>;
+}
+
+#[async_trait]
+impl Helpdesk for IntercomClient {
+    async fn admin_id(&self) -> Result<String, IntercomError> {
+        IntercomClient::admin_id(self).await
+    }
+    async fn find_contact(&self, key: &ContactKey) -> Result<Option<Contact>, IntercomError> {
+        IntercomClient::find_contact(self, key).await
+    }
+    async fn find_or_create_contact(
+        &self,
+        key: &ContactKey,
+        name: Option<String>,
+        attributes: Option<Attributes>,
+    ) -> Result<ResolvedContact, IntercomError> {
+        IntercomClient::find_or_create_contact(self, key, name.as_deref(), attributes.as_ref()).await
+    }
+    async fn update_contact_attributes(&self, contact_id: &str, attributes: &Attributes) -> Result<Contact, IntercomError> {
+        IntercomClient::update_contact_attributes(self, contact_id, attributes).await
+    }
+    async fn create_conversation(&self, contact: &Contact, body: &str) -> Result<String, IntercomError> {
+        IntercomClient::create_conversation(self, contact, body).await
+    }
+    async fn reply(
+        &self,
+        conversation_id: &str,
+        kind: MessageKind,
+        admin_id: &str,
+        body: &str,
+    ) -> Result<Conversation, IntercomError> {
+        IntercomClient::reply(self, conversation_id, kind, admin_id, body).await
+    }
+    async fn get_conversation(&self, conversation_id: &str) -> Result<Conversation, IntercomError> {
+        IntercomClient::get_conversation(self, conversation_id).await
+    }
+    async fn assign_conversation(
+        &self,
+        conversation_id: &str,
+        admin_id: &str,
+        assignee: &Assignee,
+    ) -> Result<Conversation, IntercomError> {
+        IntercomClient::assign_conversation(self, conversation_id, admin_id, assignee).await
+    }
+    async fn change_state(
+        &self,
+        conversation_id: &str,
+        admin_id: &str,
+        change: StateChange,
+    ) -> Result<Conversation, IntercomError> {
+        IntercomClient::change_state(self, conversation_id, admin_id, change).await
+    }
+    async fn ensure_tags(&self, names: &[String]) -> Result<Vec<Tag>, IntercomError> {
+        IntercomClient::ensure_tags(self, names).await
+    }
+    async fn find_tag(&self, name: &str) -> Result<Option<Tag>, IntercomError> {
+        IntercomClient::find_tag(self, name).await
+    }
+    async fn tag_conversation(&self, conversation_id: &str, admin_id: &str, tag: &Tag) -> Result<(), IntercomError> {
+        IntercomClient::tag_conversation(self, conversation_id, admin_id, tag).await
+    }
+    async fn untag_conversation(&self, conversation_id: &str, admin_id: &str, tag: &Tag) -> Result<(), IntercomError> {
+        IntercomClient::untag_conversation(self, conversation_id, admin_id, tag).await
+    }
+    async fn find_team(&self, name: &str) -> Result<Option<Team>, IntercomError> {
+        IntercomClient::find_team(self, name).await
+    }
+    async fn update_conversation_attributes(
+        &self,
+        conversation_id: &str,
+        attributes: &Attributes,
+    ) -> Result<(), IntercomError> {
+        IntercomClient::update_conversation_attributes(self, conversation_id, attributes).await
+    }
+}

@@ -1,0 +1,423 @@
+//! The one place where agent requests are decoded and errors become HTTP responses.
+//!
+//! Every agent action answers JSON; failures are `{"error": {"code", "message", "field"?,
+//! "intercomRequestId"?, "retryAfterSeconds"?}}` with a status the agent can act on.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use lambda_http::http::{HeaderMap, Method, StatusCode, header};
+use lambda_http::{Body, Request, RequestExt, Response};
+use secrecy::ExposeSecret;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::config::AgentAuth;
+use crate::deadline;
+use crate::intercom::IntercomError;
+use crate::secrets::{SecretStore, SecretsError};
+
+/// Larger agent requests are refused with 413 (Intercom messages are far smaller; this bounds memory).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// Everything an agent action can fail with, mapped to a status exactly once in [`ActionError::status`].
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ActionError {
+    #[error("{message}")]
+    BadRequest { field: Option<String>, message: String },
+    #[error("the request body is larger than {MAX_BODY_BYTES} bytes")]
+    PayloadTooLarge,
+    #[error("{allowed} only")]
+    MethodNotAllowed { allowed: &'static str },
+    #[error("a valid Authorization: Bearer <agent api key> header is required")]
+    Unauthenticated,
+    #[error("{message}")]
+    NotFound { message: String, intercom_request_id: Option<String> },
+    #[error("{message}")]
+    Conflict { message: String, retry_after_seconds: Option<u64> },
+    #[error("Intercom's rate limit is exhausted; retry in {retry_after_seconds} s")]
+    RateLimited { retry_after_seconds: u64, intercom_request_id: Option<String> },
+    #[error("{message}")]
+    Upstream { code: &'static str, message: String, intercom_request_id: Option<String> },
+    #[error("{message}")]
+    Unavailable { message: String },
+}
+
+impl ActionError {
+    pub fn bad_request(field: &str, message: impl Into<String>) -> Self {
+        ActionError::BadRequest { field: Some(field.to_owned()), message: message.into() }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ActionError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ActionError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ActionError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ActionError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ActionError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ActionError::Conflict { .. } => StatusCode::CONFLICT,
+            ActionError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ActionError::Upstream { code: "intercom_timeout", .. } => StatusCode::GATEWAY_TIMEOUT,
+            ActionError::Upstream { .. } => StatusCode::BAD_GATEWAY,
+            ActionError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ActionError::BadRequest { .. } => "invalid_request",
+            ActionError::PayloadTooLarge => "payload_too_large",
+            ActionError::MethodNotAllowed { .. } => "method_not_allowed",
+            ActionError::Unauthenticated => "unauthenticated",
+            ActionError::NotFound { .. } => "not_found",
+            ActionError::Conflict { .. } => "conflict",
+            ActionError::RateLimited { .. } => "rate_limited",
+            ActionError::Upstream { code, .. } => code,
+            ActionError::Unavailable { .. } => "token_unavailable",
+        }
+    }
+
+    pub fn to_response(&self) -> Response<Body> {
+        let mut error = serde_json::json!({ "code": self.code(), "message": self.to_string() });
+        match self {
+            ActionError::BadRequest { field: Some(field), .. } => error["field"] = field.as_str().into(),
+            ActionError::NotFound { intercom_request_id: Some(id), .. }
+            | ActionError::Upstream { intercom_request_id: Some(id), .. } => error["intercomRequestId"] = id.as_str().into(),
+            ActionError::RateLimited { retry_after_seconds, intercom_request_id } => {
+                error["retryAfterSeconds"] = (*retry_after_seconds).into();
+                if let Some(id) = intercom_request_id {
+                    error["intercomRequestId"] = id.as_str().into();
+                }
+            }
+            ActionError::Conflict { retry_after_seconds: Some(s), .. } => error["retryAfterSeconds"] = (*s).into(),
+            _ => {}
+        }
+        let mut response = json_response(self.status(), &serde_json::json!({ "error": error }));
+        let retry_after = match self {
+            ActionError::RateLimited { retry_after_seconds, .. } => Some(*retry_after_seconds),
+            ActionError::Conflict { retry_after_seconds, .. } => *retry_after_seconds,
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+        }
+        if let ActionError::MethodNotAllowed { allowed } = self {
+            response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static(allowed));
+        }
+        response
+    }
+}
+
+impl From<IntercomError> for ActionError {
+    fn from(e: IntercomError) -> Self {
+        let request_id = e.request_id().map(str::to_owned);
+        match e {
+            IntercomError::Api { status: 404, message, .. } => ActionError::NotFound {
+                message: format!("Intercom has no such resource: {}", nonempty(&message, "Resource Not Found")),
+                intercom_request_id: request_id,
+            },
+            IntercomError::Api { status, code, message, field, .. } => ActionError::Upstream {
+                code: "intercom_rejected",
+                message: format!(
+                    "Intercom refused the request (HTTP {status}{}{}): {}",
+                    if code.is_empty() { "" } else { ", " },
+                    code,
+                    nonempty(&message, "no details given")
+                ) + &field.map(|f| format!(" (field {f})")).unwrap_or_default(),
+                intercom_request_id: request_id,
+            },
+            IntercomError::Unauthorized { .. } => ActionError::Upstream {
+                code: "intercom_unauthorized",
+                message: "Intercom rejected the access token (401): the access token is expired or lacks read/write \
+                          scopes on Conversations and Contacts; regenerate it in Developer Hub and update the secret"
+                    .into(),
+                intercom_request_id: request_id,
+            },
+            IntercomError::RateLimited { retry_after, .. } => ActionError::RateLimited {
+                retry_after_seconds: retry_after.as_secs().max(1),
+                intercom_request_id: request_id,
+            },
+            IntercomError::Unavailable { status, .. } => ActionError::Upstream {
+                code: "intercom_unavailable",
+                message: format!("Intercom is unavailable (HTTP {status}) after retries; try again shortly"),
+                intercom_request_id: request_id,
+            },
+            IntercomError::Transport { reason } => ActionError::Upstream {
+                code: "intercom_unreachable",
+                message: format!("could not reach Intercom ({reason}); try again shortly"),
+                intercom_request_id: None,
+            },
+            IntercomError::OutcomeUnknown { operation, .. } => ActionError::Upstream {
+                code: "intercom_outcome_unknown",
+                message: format!(
+                    "Intercom did not confirm {operation}; it may have been applied. Read the conversation \
+                     (get-conversation) before trying again, so nothing is sent twice"
+                ),
+                intercom_request_id: request_id,
+            },
+            IntercomError::DeadlineExceeded => ActionError::Upstream {
+                code: "intercom_timeout",
+                message: "Intercom did not answer before this function's time ran out; try again".into(),
+                intercom_request_id: None,
+            },
+            IntercomError::Decode { operation, .. } => ActionError::Upstream {
+                code: "intercom_unexpected_answer",
+                message: format!("Intercom's answer to {operation} could not be read"),
+                intercom_request_id: request_id,
+            },
+            IntercomError::Token(e) => e.into(),
+        }
+    }
+}
+
+impl From<SecretsError> for ActionError {
+    fn from(e: SecretsError) -> Self {
+        ActionError::Unavailable { message: format!("the Intercom access token could not be loaded: {e}") }
+    }
+}
+
+fn nonempty<'a>(s: &'a str, fallback: &'a str) -> &'a str {
+    if s.trim().is_empty() { fallback } else { s }
+}
+
+/// Checks the agent's credentials when `AGENT_AUTH=API_KEY`; with `AWS_IAM` the function URL already did.
+pub struct AgentGuard {
+    mode: AgentAuth,
+    secrets: Arc<SecretStore>,
+}
+
+impl AgentGuard {
+    pub fn new(mode: AgentAuth, secrets: Arc<SecretStore>) -> Self {
+        AgentGuard { mode, secrets }
+    }
+
+    /// No application-level check (IAM mode), for handler tests.
+    pub fn iam() -> Self {
+        AgentGuard { mode: AgentAuth::AwsIam, secrets: Arc::new(SecretStore::fixed(Default::default())) }
+    }
+
+    pub async fn check(&self, headers: &HeaderMap) -> Result<(), ActionError> {
+        if self.mode == AgentAuth::AwsIam {
+            return Ok(());
+        }
+        let secrets = self.secrets.get().await?;
+        let Some(expected) = secrets.agent_api_key.as_ref() else {
+            return Err(ActionError::Unavailable {
+                message: "AGENT_AUTH=API_KEY but the secret has no agent_api_key; add it to the secret".into(),
+            });
+        };
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .unwrap_or_default();
+        // Comparing digests keeps the comparison constant-time whatever the lengths.
+        let same: bool = Sha256::digest(presented.as_bytes())
+            .ct_eq(&Sha256::digest(expected.expose_secret().as_bytes()))
+            .into();
+        if presented.is_empty() || !same {
+            return Err(ActionError::Unauthenticated);
+        }
+        Ok(())
+    }
+}
+
+/// Which methods an action accepts: POST with a JSON body, or also GET with query parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepts {
+    PostJson,
+    PostJsonOrGetQuery,
+}
+
+/// Runs one agent action: method and auth checks, decoding, the deadline, the call, and the response.
+pub async fn serve<I, O, F, Fut>(request: Request, guard: &AgentGuard, accepts: Accepts, action: F) -> Response<Body>
+where
+    I: DeserializeOwned,
+    O: Serialize,
+    F: FnOnce(I) -> Fut,
+    Fut: Future<Output = Result<O, ActionError>>,
+{
+    let started = Instant::now();
+    let deadline = request
+        .lambda_context_ref()
+        .map(|ctx| deadline::from_epoch_millis(ctx.deadline))
+        .unwrap_or_else(deadline::current);
+    let outcome = async {
+        guard.check(request.headers()).await?;
+        let input = decode::<I>(&request, accepts)?;
+        deadline::scope(deadline, action(input)).await
+    }
+    .await;
+    match outcome {
+        Ok(output) => {
+            tracing::info!(status = 200, elapsed_ms = started.elapsed().as_millis() as u64, "action succeeded");
+            json_response(StatusCode::OK, &output)
+        }
+        Err(error) => {
+            let status = error.status().as_u16();
+            if status >= 500 {
+                tracing::error!(status, code = error.code(), error = %error, "action failed");
+            } else {
+                tracing::warn!(status, code = error.code(), error = %error, "action refused");
+            }
+            error.to_response()
+        }
+    }
+}
+
+/// Decodes the JSON body (or the query string of a GET) into `I`, naming the offending field on failure.
+pub fn decode<I: DeserializeOwned>(request: &Request, accepts: Accepts) -> Result<I, ActionError> {
+    let method = request.method();
+    let allowed = match accepts {
+        Accepts::PostJson => "POST",
+        Accepts::PostJsonOrGetQuery => "POST, GET",
+    };
+    let from_query = match (method, accepts) {
+        (&Method::POST, _) => false,
+        (&Method::GET, Accepts::PostJsonOrGetQuery) => true,
+        _ => return Err(ActionError::MethodNotAllowed { allowed }),
+    };
+    let body: &[u8] = request.body().as_ref();
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ActionError::PayloadTooLarge);
+    }
+    let value: serde_json::Value = if from_query || (body.iter().all(u8::is_ascii_whitespace) && has_query(request)) {
+        let params = request.query_string_parameters();
+        serde_json::Value::Object(params.iter().map(|(k, v)| (k.to_owned(), v.into())).collect())
+    } else if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ActionError::BadRequest {
+            field: None,
+            message: "the request body is empty; send a JSON object".into(),
+        });
+    } else {
+        serde_json::from_slice(body).map_err(|e| ActionError::BadRequest {
+            field: None,
+            message: format!("the request body is not valid JSON ({e})"),
+        })?
+    };
+    if !value.is_object() {
+        return Err(ActionError::BadRequest { field: None, message: "the request body must be a JSON object".into() });
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        // serde names a missing field only in the message ("missing field `body`").
+        let field = match inner.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+            Some(missing) if path == "." => missing.to_owned(),
+            Some(missing) => format!("{path}.{missing}"),
+            None if path == "." => String::new(),
+            None => path,
+        };
+        let message = if field.is_empty() { inner } else { format!("{field}: {inner}") };
+        ActionError::BadRequest { field: (!field.is_empty()).then_some(field), message }
+    })
+}
+
+fn has_query(request: &Request) -> bool {
+    !request.query_string_parameters().is_empty()
+}
+
+pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Response<Body> {
+    let text = serde_json::to_string(body).unwrap_or_else(|_| r#"{"error":{"code":"internal"}}"#.to_owned());
+    let mut response = Response::new(Body::Text(text));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use lambda_http::http;
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    #[allow(dead_code)] // only decoding is under test
+    struct Input {
+        conversation_id: String,
+        #[serde(default)]
+        count: Option<u32>,
+    }
+
+    fn post(body: &str) -> Request {
+        http::Request::builder().method("POST").uri("https://x/").body(Body::from(body)).unwrap()
+    }
+
+    fn bad(result: Result<Input, ActionError>) -> (Option<String>, String) {
+        match result {
+            Err(ActionError::BadRequest { field, message }) => (field, message),
+            other => panic!("expected a bad request, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn decoding_names_the_field() {
+        let (field, message) = bad(decode(&post("{}"), Accepts::PostJson));
+        assert_eq!(field.as_deref(), Some("conversationId"));
+        assert!(message.contains("missing field"), "{message}");
+        let (field, _) = bad(decode(&post(r#"{"conversationId":"1","count":"x"}"#), Accepts::PostJson));
+        assert_eq!(field.as_deref(), Some("count"));
+        let (_, message) = bad(decode(&post(r#"{"conversationId":"1","cuont":1}"#), Accepts::PostJson));
+        assert!(message.contains("unknown field `cuont`"), "{message}");
+        let (field, message) = bad(decode(&post("{not json"), Accepts::PostJson));
+        assert_eq!(field, None);
+        assert!(message.contains("not valid JSON"));
+        assert!(bad(decode(&post("[1]"), Accepts::PostJson)).1.contains("JSON object"));
+        assert!(bad(decode(&post("  "), Accepts::PostJson)).1.contains("empty"));
+    }
+
+    #[test]
+    fn oversize_and_wrong_methods_are_refused() {
+        let big = format!(r#"{{"conversationId":"{}"}}"#, "1".repeat(MAX_BODY_BYTES));
+        assert_eq!(decode::<Input>(&post(&big), Accepts::PostJson).unwrap_err(), ActionError::PayloadTooLarge);
+        let get = http::Request::builder().method("GET").uri("https://x/").body(Body::Empty).unwrap();
+        assert!(matches!(decode::<Input>(&get, Accepts::PostJson), Err(ActionError::MethodNotAllowed { .. })));
+    }
+
+    #[test]
+    fn errors_render_as_json_with_what_to_do() {
+        let response = ActionError::from(IntercomError::Unauthorized { request_id: Some("r1".into()) }).to_response();
+        assert_eq!(response.status(), 502);
+        let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+        assert_eq!(body["error"]["code"], "intercom_unauthorized");
+        assert!(body["error"]["message"].as_str().unwrap().contains("regenerate it in Developer Hub"));
+        assert_eq!(body["error"]["intercomRequestId"], "r1");
+
+        let limited = ActionError::from(IntercomError::RateLimited {
+            retry_after: std::time::Duration::from_secs(7),
+            request_id: None,
+        })
+        .to_response();
+        assert_eq!(limited.status(), 429);
+        assert_eq!(limited.headers()[header::RETRY_AFTER], "7");
+        let body: serde_json::Value = serde_json::from_slice(limited.body().as_ref()).unwrap();
+        assert_eq!(body["error"]["retryAfterSeconds"], 7);
+
+        let token = ActionError::from(SecretsError::MissingField { field: "access_token" }).to_response();
+        assert_eq!(token.status(), 503);
+    }
+
+    #[tokio::test]
+    async fn api_key_mode_needs_the_right_bearer_key() {
+        let secrets = crate::secrets::Secrets::parse(r#"{"access_token":"t","agent_api_key":"k-123"}"#).unwrap();
+        let guard = AgentGuard::new(AgentAuth::ApiKey, Arc::new(SecretStore::fixed(secrets)));
+        let mut headers = HeaderMap::new();
+        assert_eq!(guard.check(&headers).await, Err(ActionError::Unauthenticated));
+        headers.insert(header::AUTHORIZATION, "Bearer wrong".parse().unwrap());
+        assert_eq!(guard.check(&headers).await, Err(ActionError::Unauthenticated));
+        headers.insert(header::AUTHORIZATION, "Bearer k-123".parse().unwrap());
+        assert_eq!(guard.check(&headers).await, Ok(()));
+
+        let keyless = AgentGuard::new(
+            AgentAuth::ApiKey,
+            Arc::new(SecretStore::fixed(crate::secrets::Secrets::parse("t").unwrap())),
+        );
+        assert!(matches!(keyless.check(&headers).await, Err(ActionError::Unavailable { .. })));
+    }
+}

@@ -1,0 +1,13 @@
+//! The Intercom REST client (API v2.14): one module per resource, typed errors, retries within the deadline.
+
+pub mod client;
+pub mod contacts;
+pub mod conversations;
+pub mod error;
+pub mod models;
+pub mod tags;
+
+pub use client::{IntercomClient, Retry, RetryPolicy};
+pub use contacts::{ContactKey, ResolvedContact};
+pub use conversations::{Assignee, MessageKind, StateChange};
+pub use error::IntercomError;

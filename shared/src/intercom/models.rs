@@ -1,0 +1,312 @@
+//! Intercom's objects as this product reads them, and the request bodies it sends.
+//!
+//! Answers are decoded leniently (unknown fields ignored, optional fields defaulted) so an Intercom addition
+//! never breaks a function; request bodies follow the v2.14 contract exactly and are checked against it by
+//! the Prism contract tests.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+
+pub type Attributes = Map<String, Value>;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Admin {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct Contact {
+    pub id: String,
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub custom_attributes: Attributes,
+}
+
+impl Contact {
+    /// The `from.type` Intercom expects when this contact writes: its role (`user` or `lead`).
+    pub fn author_type(&self) -> &'static str {
+        match self.role.as_deref() {
+            Some("lead") => "lead",
+            Some("user") => "user",
+            _ => "contact",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ContactList {
+    #[serde(default)]
+    pub data: Vec<Contact>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize, Serialize)]
+pub struct Tag {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct TagList {
+    #[serde(default)]
+    pub data: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Team {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct TeamList {
+    #[serde(default)]
+    pub teams: Vec<Team>,
+}
+
+/// The answer to `POST /conversations`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct CreatedMessage {
+    pub conversation_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Conversation {
+    pub id: String,
+    #[serde(default)]
+    pub created_at: Option<i64>,
+    #[serde(default)]
+    pub updated_at: Option<i64>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub snoozed_until: Option<i64>,
+    #[serde(default, deserialize_with = "id_like")]
+    pub admin_assignee_id: Option<String>,
+    #[serde(default, deserialize_with = "id_like")]
+    pub team_assignee_id: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub tags: TagsField,
+    #[serde(default)]
+    pub source: Option<Source>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub contacts: ContactRefs,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub conversation_parts: Parts,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub custom_attributes: Attributes,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TagsField {
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ContactRefs {
+    #[serde(default)]
+    pub contacts: Vec<ContactRef>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ContactRef {
+    pub id: String,
+    #[serde(default)]
+    pub external_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Source {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub author: Option<Author>,
+    #[serde(default)]
+    pub delivered_as: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+pub struct Author {
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Parts {
+    #[serde(default)]
+    pub conversation_parts: Vec<Part>,
+    #[serde(default)]
+    pub total_count: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Part {
+    pub id: String,
+    #[serde(default)]
+    pub part_type: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<i64>,
+    #[serde(default)]
+    pub author: Option<Author>,
+    #[serde(default)]
+    pub assigned_to: Option<Value>,
+}
+
+// ---- request bodies (v2.14) ----
+
+#[derive(Debug, Serialize)]
+pub(crate) struct CreateContact<'a> {
+    pub role: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_attributes: Option<&'a Attributes>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct SearchContacts<'a> {
+    pub query: SingleFilter<'a>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct SingleFilter<'a> {
+    pub field: &'static str,
+    pub operator: &'static str,
+    pub value: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct UpdateCustomAttributes<'a> {
+    pub custom_attributes: &'a Attributes,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct CreateConversation<'a> {
+    pub from: From<'a>,
+    pub body: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct From<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub id: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct AdminReply<'a> {
+    pub message_type: &'static str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub admin_id: &'a str,
+    pub body: &'a str,
+}
+
+/// `POST /conversations/{id}/parts`: one body per `message_type`, exactly as the contract's `oneOf` lists them.
+#[derive(Debug, Serialize)]
+#[serde(tag = "message_type", rename_all = "lowercase")]
+pub(crate) enum PartRequest<'a> {
+    Assignment {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        admin_id: &'a str,
+        assignee_id: &'a str,
+    },
+    Close {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        admin_id: &'a str,
+    },
+    Snoozed {
+        admin_id: &'a str,
+        snoozed_until: i64,
+    },
+    Open {
+        admin_id: &'a str,
+    },
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct TagConversation<'a> {
+    pub id: &'a str,
+    pub admin_id: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct AdminOnly<'a> {
+    pub admin_id: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct CreateTag<'a> {
+    pub name: &'a str,
+}
+
+fn null_as_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Intercom sends assignee ids as integers in conversations and as strings elsewhere; read either.
+fn id_like<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<Value>::deserialize(d)? {
+        Some(Value::String(s)) if !s.is_empty() && s != "0" => Some(s),
+        Some(Value::Number(n)) if n.as_i64() != Some(0) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_requests_serialize_as_the_contract_says() {
+        let snooze = serde_json::to_value(PartRequest::Snoozed { admin_id: "1", snoozed_until: 42 }).unwrap();
+        assert_eq!(snooze, serde_json::json!({"message_type":"snoozed","admin_id":"1","snoozed_until":42}));
+        let assign =
+            serde_json::to_value(PartRequest::Assignment { kind: "team", admin_id: "1", assignee_id: "7" }).unwrap();
+        assert_eq!(
+            assign,
+            serde_json::json!({"message_type":"assignment","type":"team","admin_id":"1","assignee_id":"7"})
+        );
+    }
+
+    #[test]
+    fn conversations_decode_leniently() {
+        let c: Conversation = serde_json::from_value(serde_json::json!({
+            "id": "123", "admin_assignee_id": 991267, "team_assignee_id": null, "tags": null,
+            "conversation_parts": {"conversation_parts": [], "total_count": 0}, "unknown": true
+        }))
+        .unwrap();
+        assert_eq!(c.admin_assignee_id.as_deref(), Some("991267"));
+        assert_eq!(c.team_assignee_id, None);
+        assert!(c.tags.tags.is_empty());
+    }
+}
