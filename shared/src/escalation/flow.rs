@@ -1,0 +1,568 @@
+//! The hand-off: decide, then open one Intercom conversation as the customer with everything a human needs.
+//!
+//! Round trips on the happy path (a known customer): (1) find the contact ‖ ensure the tags ‖ resolve the team
+//! and the acting admin (both cached per container); (2) open the conversation ‖ mark the session as pending on
+//! the contact; (3) the internal note ‖ the tags ‖ the assignment ‖ the contact's attributes. A customer who is
+//! not yet a contact costs one more (search, then create).
+//!
+//! Idempotency per `sessionId` lives in Intercom itself, so it holds across containers: the contact's custom
+//! attribute `ai_escalation` records `<sessionId>|<conversationId>` (or `<sessionId>|pending|<unix time>` while
+//! the conversation is being opened). A retry of the same session returns the recorded conversation; a retry
+//! while the first attempt is still opening it gets 409 with `retryAfterSeconds`.
+
+use std::collections::HashMap;
+
+use futures::future::join_all;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::rules::{Decision, EscalationPolicy, PolicyError, Reason, Signals, decide};
+use crate::actions::{contact_key, message_body};
+use crate::helpdesk::Helpdesk;
+use crate::http::ActionError;
+use crate::intercom::models::{Attributes, Contact, Tag, Team};
+use crate::intercom::{Assignee, IntercomError, MessageKind};
+
+/// Tag put on every conversation this flow opens (the webhook's loop guard recognises it too).
+pub const ESCALATION_TAG: &str = "ai-escalation";
+/// Contact attribute holding the idempotency marker (a text data attribute in Intercom).
+pub const MARKER_ATTRIBUTE: &str = "ai_escalation";
+/// Contact attributes updated on every escalation, as in the product's documented example.
+pub const COUNT_ATTRIBUTE: &str = "escalation_count";
+pub const LAST_SESSION_ATTRIBUTE: &str = "last_ai_session";
+/// A pending marker older than this is from an attempt that died (functions time out well before).
+pub const PENDING_TTL_SECS: i64 = 120;
+
+const MAX_TRANSCRIPT_LINES: usize = 100;
+const MAX_LINE_CHARS: usize = 2_000;
+const MAX_SESSION_ID_CHARS: usize = 128;
+
+/// Category → team name, from `ESCALATION_ROUTING` (`billing=Billing Team,legal=Legal,*=Support`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Routing {
+    by_category: HashMap<String, String>,
+    fallback: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RoutingError {
+    #[error(
+        "ESCALATION_ROUTING entry {entry:?} is not category=Team Name (example: billing=Billing Team,legal=Legal,*=Support)"
+    )]
+    Malformed { entry: String },
+}
+
+impl Routing {
+    pub fn parse(raw: Option<&str>) -> Result<Self, RoutingError> {
+        let mut routing = Routing::default();
+        for entry in raw.unwrap_or_default().split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let malformed = || RoutingError::Malformed { entry: entry.to_owned() };
+            let (category, team) = entry.split_once('=').ok_or_else(malformed)?;
+            let (category, team) = (category.trim(), team.trim());
+            if category.is_empty() || team.is_empty() {
+                return Err(malformed());
+            }
+            if category == "*" {
+                routing.fallback = Some(team.to_owned());
+            } else {
+                routing.by_category.insert(super::normalize_category(category), team.to_owned());
+            }
+        }
+        Ok(routing)
+    }
+
+    /// The team for this category, else the `*` team, else none (Intercom's own assignment rules apply).
+    pub fn team_for(&self, category: Option<&str>) -> Option<&str> {
+        category
+            .map(super::normalize_category)
+            .and_then(|c| self.by_category.get(&c))
+            .or(self.fallback.as_ref())
+            .map(String::as_str)
+    }
+}
+
+/// Everything `escalate` reads from the environment, once per container.
+#[derive(Debug, Clone, Default)]
+pub struct EscalationSettings {
+    pub policy: EscalationPolicy,
+    pub routing: Routing,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    #[error(transparent)]
+    Routing(#[from] RoutingError),
+}
+
+impl EscalationSettings {
+    pub fn from_env() -> Result<Self, SettingsError> {
+        let var = |name: &str| std::env::var(name).ok();
+        Ok(EscalationSettings {
+            policy: EscalationPolicy::from_settings(
+                var(super::THRESHOLD_VAR).as_deref(),
+                var(super::CATEGORIES_VAR).as_deref(),
+            )?,
+            routing: Routing::parse(var("ESCALATION_ROUTING").as_deref())?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Customer,
+    Ai,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TranscriptLine {
+    pub role: Role,
+    pub text: String,
+    /// When it was said (any text, for example an RFC 3339 time); shown as given.
+    #[serde(default)]
+    pub at: Option<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EscalateRequest {
+    /// The agent's conversation/session id: one escalation per session, however often it is retried.
+    pub session_id: String,
+    #[serde(default)]
+    pub user_email: Option<String>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub contact_id: Option<String>,
+    #[serde(default)]
+    pub user_name: Option<String>,
+    /// The AI's confidence in its answer, 0 to 1.
+    pub confidence: f64,
+    #[serde(default)]
+    pub category: Option<String>,
+    /// The customer's latest message: it opens the Intercom conversation.
+    pub last_message: String,
+    #[serde(default)]
+    pub transcript: Vec<TranscriptLine>,
+    #[serde(default)]
+    pub human_requested: bool,
+    /// Decide only: no Intercom call at all.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EscalateResponse {
+    pub escalated: bool,
+    pub dry_run: bool,
+    pub reasons: Vec<Reason>,
+    pub conversation_id: Option<String>,
+    pub contact_id: Option<String>,
+    pub assignee: Option<TeamAssignee>,
+    /// True when this session had already escalated: the first conversation is returned, nothing is written.
+    pub already_escalated: bool,
+    /// Steps that failed after the conversation was opened (the hand-off still happened).
+    pub failures: Vec<StepFailure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamAssignee {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepFailure {
+    /// `note`, `tags`, `assign`, `attributes`, `routing` or `idempotency`.
+    pub step: &'static str,
+    pub message: String,
+}
+
+impl StepFailure {
+    fn new(step: &'static str, message: impl std::fmt::Display) -> Self {
+        StepFailure { step, message: message.to_string() }
+    }
+}
+
+/// Decides and, when the rules say so (and it is not a dry run), hands the customer over.
+pub async fn escalate<H: Helpdesk + ?Sized>(
+    helpdesk: &H,
+    settings: &EscalationSettings,
+    request: EscalateRequest,
+) -> Result<EscalateResponse, ActionError> {
+    let session_id = session_id(&request.session_id)?;
+    let last_message = message_body("lastMessage", &request.last_message)?;
+    let decision = decide(
+        &settings.policy,
+        &Signals {
+            confidence: request.confidence,
+            category: request.category.as_deref(),
+            last_message: &last_message,
+            human_requested: request.human_requested,
+        },
+    )
+    .map_err(|e| ActionError::bad_request("confidence", e.to_string()))?;
+    let key = contact_key(request.contact_id.clone(), request.user_id.clone(), request.user_email.clone());
+    let not_escalated = |decision: Decision, dry_run| EscalateResponse {
+        escalated: false,
+        dry_run,
+        reasons: decision.reasons,
+        conversation_id: None,
+        contact_id: None,
+        assignee: None,
+        already_escalated: false,
+        failures: Vec::new(),
+    };
+    if request.dry_run {
+        // Say what would happen; a missing customer is only an error when it matters.
+        let mut response = not_escalated(decision.clone(), true);
+        response.escalated = decision.escalate;
+        return Ok(response);
+    }
+    if !decision.escalate {
+        tracing::info!(session_id, "no escalation needed");
+        return Ok(not_escalated(decision, false));
+    }
+    let key = key?;
+    let transcript = transcript(&request.transcript)?;
+    let user_name = request.user_name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
+    let team_name = settings.routing.team_for(request.category.as_deref()).map(str::to_owned);
+    let mut tag_names = vec![ESCALATION_TAG.to_owned()];
+    tag_names.extend(decision.reasons.iter().map(Reason::tag_name));
+
+    // Round 1: who, which tags, which team, as whom.
+    let (contact, tags, team, admin_id) = tokio::join!(
+        helpdesk.find_or_create_contact(&key, user_name, None),
+        helpdesk.ensure_tags(&tag_names),
+        async {
+            match &team_name {
+                Some(name) => helpdesk.find_team(name).await,
+                None => Ok(None),
+            }
+        },
+        helpdesk.admin_id(),
+    );
+    let contact = contact?.contact;
+    let admin_id = admin_id?;
+    let mut failures = Vec::new();
+    let tags: Vec<Tag> = tags.unwrap_or_else(|e| {
+        failures.push(StepFailure::new("tags", e));
+        Vec::new()
+    });
+    let team: Option<Team> = match (team, &team_name) {
+        (Ok(Some(team)), _) => Some(team),
+        (Ok(None), Some(name)) => {
+            failures.push(StepFailure::new(
+                "routing",
+                format!("no Intercom team is named {name:?} (ESCALATION_ROUTING); Intercom's assignment rules apply"),
+            ));
+            None
+        }
+        (Ok(None), None) => None,
+        (Err(e), _) => {
+            failures.push(StepFailure::new("routing", e));
+            None
+        }
+    };
+
+    let previous_marker = contact.custom_attributes.get(MARKER_ATTRIBUTE).cloned();
+    match Marker::parse(previous_marker.as_ref()) {
+        Some(Marker::Done { session, conversation_id }) if session == session_id => {
+            tracing::info!(session_id, %conversation_id, "session already escalated; returning its conversation");
+            return Ok(EscalateResponse {
+                escalated: true,
+                dry_run: false,
+                reasons: decision.reasons,
+                conversation_id: Some(conversation_id),
+                contact_id: Some(contact.id),
+                assignee: None,
+                already_escalated: true,
+                failures: Vec::new(),
+            });
+        }
+        Some(Marker::Pending { session, since }) if session == session_id && now() - since < PENDING_TTL_SECS => {
+            return Err(ActionError::Conflict {
+                message: format!(
+                    "session {session_id} is being escalated by another request; retry to get its conversation"
+                ),
+                retry_after_seconds: Some(((since + PENDING_TTL_SECS - now()).clamp(1, 5)) as u64),
+            });
+        }
+        _ => {}
+    }
+
+    // Round 2: open the conversation as the customer, and claim the session.
+    let pending = attributes([(MARKER_ATTRIBUTE, Marker::pending(&session_id).into())]);
+    let (conversation_id, claimed) = tokio::join!(
+        helpdesk.create_conversation(&contact, &last_message),
+        helpdesk.update_contact_attributes(&contact.id, &pending),
+    );
+    if let Err(e) = &claimed {
+        failures.push(StepFailure::new("idempotency", format!("the session marker could not be saved ({e}); a retry may open a second conversation")));
+    }
+    let conversation_id = match conversation_id {
+        Ok(id) => id,
+        Err(e) => {
+            release_claim(helpdesk, &contact, &e, previous_marker).await;
+            return Err(e.into());
+        }
+    };
+    tracing::info!(session_id, %conversation_id, reasons = ?decision.reasons, "escalation conversation opened");
+
+    // Round 3: everything the human needs, at once.
+    let note = note_html(&session_id, &decision, request.confidence, request.category.as_deref(), &transcript);
+    let done = attributes([
+        (COUNT_ATTRIBUTE, (escalation_count(&contact) + 1).into()),
+        (LAST_SESSION_ATTRIBUTE, today().into()),
+        (MARKER_ATTRIBUTE, Marker::done(&session_id, &conversation_id).into()),
+    ]);
+    let (noted, tagged, assigned, updated) = tokio::join!(
+        helpdesk.reply(&conversation_id, MessageKind::Note, &admin_id, &note),
+        join_all(tags.iter().map(|tag| helpdesk.tag_conversation(&conversation_id, &admin_id, tag))),
+        async {
+            match &team {
+                Some(team) => helpdesk.assign_conversation(&conversation_id, &admin_id, &Assignee::Team(team.id.clone())).await.map(Some),
+                None => Ok(None),
+            }
+        },
+        helpdesk.update_contact_attributes(&contact.id, &done),
+    );
+    if let Err(e) = noted {
+        failures.push(StepFailure::new("note", e));
+    }
+    for (tag, result) in tags.iter().zip(tagged) {
+        if let Err(e) = result {
+            failures.push(StepFailure::new("tags", format!("{}: {e}", tag.name)));
+        }
+    }
+    let assignee = match (assigned, team) {
+        (Ok(Some(_)), Some(team)) => Some(TeamAssignee { kind: "team", id: team.id, name: team.name }),
+        (Err(e), _) => {
+            failures.push(StepFailure::new("assign", e));
+            None
+        }
+        _ => None,
+    };
+    if let Err(e) = updated {
+        failures.push(StepFailure::new("attributes", e));
+    }
+    if !failures.is_empty() {
+        tracing::warn!(session_id, %conversation_id, failed_steps = ?failures.iter().map(|f| f.step).collect::<Vec<_>>(), "escalation partly failed");
+    }
+    Ok(EscalateResponse {
+        escalated: true,
+        dry_run: false,
+        reasons: decision.reasons,
+        conversation_id: Some(conversation_id),
+        contact_id: Some(contact.id),
+        assignee,
+        already_escalated: false,
+        failures,
+    })
+}
+
+/// After a definite failure to open the conversation, gives the session back so a retry can proceed.
+/// When the outcome is unknown the claim stays: a retry waits rather than risk a second conversation.
+async fn release_claim<H: Helpdesk + ?Sized>(helpdesk: &H, contact: &Contact, error: &IntercomError, previous: Option<Value>) {
+    if matches!(error, IntercomError::OutcomeUnknown { .. }) {
+        return;
+    }
+    let restore = attributes([(MARKER_ATTRIBUTE, previous.unwrap_or(Value::Null))]);
+    if let Err(e) = helpdesk.update_contact_attributes(&contact.id, &restore).await {
+        tracing::warn!(error = %e, "could not release the session marker");
+    }
+}
+
+/// The idempotency record kept in the contact's `ai_escalation` attribute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Marker {
+    Pending { session: String, since: i64 },
+    Done { session: String, conversation_id: String },
+}
+
+impl Marker {
+    fn parse(value: Option<&Value>) -> Option<Marker> {
+        let mut fields = value?.as_str()?.split('|');
+        let session = fields.next()?.to_owned();
+        match (fields.next()?, fields.next()) {
+            ("pending", Some(since)) => Some(Marker::Pending { session, since: since.parse().ok()? }),
+            (id, None) if !id.is_empty() => Some(Marker::Done { session, conversation_id: id.to_owned() }),
+            _ => None,
+        }
+    }
+
+    fn pending(session: &str) -> String {
+        format!("{session}|pending|{}", now())
+    }
+
+    fn done(session: &str, conversation_id: &str) -> String {
+        format!("{session}|{conversation_id}")
+    }
+}
+
+fn session_id(raw: &str) -> Result<String, ActionError> {
+    let id = raw.trim();
+    let ok = !id.is_empty()
+        && id.chars().count() <= MAX_SESSION_ID_CHARS
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:@".contains(c));
+    if !ok {
+        return Err(ActionError::bad_request(
+            "sessionId",
+            "sessionId must be 1 to 128 characters: letters, digits and - _ . : @",
+        ));
+    }
+    Ok(id.to_owned())
+}
+
+fn transcript(lines: &[TranscriptLine]) -> Result<Vec<TranscriptLine>, ActionError> {
+    for (i, line) in lines.iter().enumerate() {
+        if line.text.trim().is_empty() {
+            return Err(ActionError::bad_request(&format!("transcript[{i}].text"), "transcript lines need text"));
+        }
+    }
+    // Keep the most recent lines: they are what the human needs to pick up.
+    let skip = lines.len().saturating_sub(MAX_TRANSCRIPT_LINES);
+    Ok(lines[skip..].to_vec())
+}
+
+fn escalation_count(contact: &Contact) -> i64 {
+    match contact.custom_attributes.get(COUNT_ATTRIBUTE) {
+        Some(Value::Number(n)) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)).unwrap_or(0),
+        Some(Value::String(s)) => s.trim().parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn attributes<const N: usize>(pairs: [(&str, Value); N]) -> Attributes {
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// The internal note: why the AI handed over, and the conversation so far.
+fn note_html(session_id: &str, decision: &Decision, confidence: f64, category: Option<&str>, transcript: &[TranscriptLine]) -> String {
+    let reasons: Vec<String> = decision.reasons.iter().map(|r| match r {
+        Reason::LowConfidence => format!("low confidence ({confidence:.2})"),
+        Reason::HumanRequested => "the customer asked for a human".to_owned(),
+        Reason::SensitiveCategory(c) => format!("sensitive category: {c}"),
+    }).collect();
+    let mut html = format!(
+        "<p><b>AI escalation</b> (session {})</p><p>Reasons: {}</p><p>AI confidence: {confidence:.2}{}</p>",
+        escape(session_id),
+        escape(&reasons.join("; ")),
+        category.map(|c| format!(" · category: {}", escape(c))).unwrap_or_default(),
+    );
+    if !transcript.is_empty() {
+        html.push_str("<p><b>Transcript</b></p>");
+        for line in transcript {
+            let who = match line.role {
+                Role::Customer => "Customer",
+                Role::Ai => "AI",
+            };
+            let at = match &line.at {
+                Some(Value::String(s)) => format!(" ({})", escape(s)),
+                Some(Value::Number(n)) => format!(" ({n})"),
+                _ => String::new(),
+            };
+            let text: String = line.text.trim().chars().take(MAX_LINE_CHARS).collect();
+            html.push_str(&format!("<p>{who}{at}: {}</p>", escape(&text)));
+        }
+    }
+    html
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Today's UTC date as `YYYY-MM-DD`, the format of `last_ai_session`.
+fn today() -> String {
+    let date = time::OffsetDateTime::now_utc().date();
+    format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routing_matches_normalized_categories_with_a_fallback() {
+        let r = Routing::parse(Some(" billing=Billing Team, legal = Legal ,*=Support,Account-Deletion=Trust")).unwrap();
+        assert_eq!(r.team_for(Some("Billing")), Some("Billing Team"));
+        assert_eq!(r.team_for(Some("account deletion")), Some("Trust"));
+        assert_eq!(r.team_for(Some("shipping")), Some("Support"));
+        assert_eq!(r.team_for(None), Some("Support"));
+        assert_eq!(Routing::parse(None).unwrap().team_for(Some("billing")), None);
+        assert!(Routing::parse(Some("billing")).is_err());
+        assert!(Routing::parse(Some("=Team")).is_err());
+    }
+
+    #[test]
+    fn markers_round_trip() {
+        let done = Value::from(Marker::done("s-1", "42"));
+        assert_eq!(Marker::parse(Some(&done)), Some(Marker::Done { session: "s-1".into(), conversation_id: "42".into() }));
+        let pending = Value::from(Marker::pending("s-1"));
+        assert!(matches!(Marker::parse(Some(&pending)), Some(Marker::Pending { session, .. }) if session == "s-1"));
+        assert_eq!(Marker::parse(Some(&Value::from("garbage"))), None);
+        assert_eq!(Marker::parse(Some(&Value::from(3))), None);
+        assert_eq!(Marker::parse(None), None);
+    }
+
+    #[test]
+    fn session_ids_cannot_break_the_marker() {
+        assert!(session_id("chat-2026.11.24:abc@web").is_ok());
+        assert!(session_id("a|b").is_err());
+        assert!(session_id(" ").is_err());
+        assert!(session_id(&"x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn the_note_escapes_what_the_customer_wrote() {
+        let decision = Decision { escalate: true, reasons: vec![Reason::LowConfidence, Reason::SensitiveCategory("billing".into())] };
+        let lines = vec![TranscriptLine { role: Role::Customer, text: "<script>x</script> & co".into(), at: Some("10:00".into()) }];
+        let html = note_html("s1", &decision, 0.3, Some("billing"), &lines);
+        assert!(html.contains("&lt;script&gt;x&lt;/script&gt; &amp; co"));
+        assert!(html.contains("low confidence (0.30); sensitive category: billing"));
+        assert!(html.contains("Customer (10:00): "));
+    }
+
+    #[test]
+    fn escalation_count_reads_numbers_and_numeric_text() {
+        let mut c = crate::intercom::models::Contact {
+            id: "c".into(), role: None, email: None, name: None, external_id: None, custom_attributes: Attributes::new(),
+        };
+        assert_eq!(escalation_count(&c), 0);
+        c.custom_attributes.insert(COUNT_ATTRIBUTE.into(), 2.into());
+        assert_eq!(escalation_count(&c), 2);
+        c.custom_attributes.insert(COUNT_ATTRIBUTE.into(), "5".into());
+        assert_eq!(escalation_count(&c), 5);
+    }
+
+    #[test]
+    fn today_is_an_iso_date() {
+        let t = today();
+        assert_eq!(t.len(), 10);
+        assert_eq!(&t[4..5], "-");
+    }
+}
