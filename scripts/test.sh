@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every test: unit and handler tests, end-to-end tests against the fake Intercom, contract tests through
+# Prism (needs Intercom's OpenAPI spec: INTERCOM_OPENAPI_SPEC, or ../shared/intercom-openapi/ beside the repo),
+# Secrets Manager tests on moto, the SAM template checks, and a smoke run of the local stack.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+scripts/setup.sh
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== cargo test"
+cargo test --workspace --locked --no-fail-fast
+
+echo "== template checks"
+scripts/check-template.sh
+
+echo "== local stack smoke test"
+scripts/run-local.sh --check
