@@ -95,6 +95,8 @@ pub enum SecretsError {
 }
 
 enum Backend {
+    /// Given in code (tests, tools): a refresh yields the same values.
+    Fixed(Arc<Secrets>),
     Environment,
     SecretsManager { secret_id: String, client: OnceCell<aws_sdk_secretsmanager::Client> },
 }
@@ -120,9 +122,10 @@ impl SecretStore {
 
     /// Fixed secrets, for tests and tools.
     pub fn fixed(secrets: Secrets) -> Self {
+        let secrets = Arc::new(secrets);
         SecretStore {
-            backend: Backend::Environment,
-            current: RwLock::new(Some(Arc::new(secrets))),
+            backend: Backend::Fixed(secrets.clone()),
+            current: RwLock::new(Some(secrets)),
             fetching: Mutex::new(()),
             fetches: AtomicU64::new(0),
         }
@@ -159,6 +162,7 @@ impl SecretStore {
     async fn fetch_and_store(&self) -> Result<Arc<Secrets>, SecretsError> {
         self.fetches.fetch_add(1, Ordering::Relaxed);
         let secrets = Arc::new(match &self.backend {
+            Backend::Fixed(secrets) => Secrets::clone(secrets),
             Backend::Environment => Secrets::from_env(),
             Backend::SecretsManager { secret_id, client } => {
                 let client = client

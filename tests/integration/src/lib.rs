@@ -74,6 +74,7 @@ impl Stack {
             .log()
             .lines()
             .filter(|l| l.contains("Violation") || l.contains('✖'))
+            .filter(|l| !l.contains("__prism_ready_probe"))
             .filter(|l| !l.to_ascii_lowercase().contains("warning"))
             .map(str::to_owned)
             .collect()
