@@ -1,0 +1,116 @@
+//! The access token from AWS Secrets Manager (moto's local server): read on first use, once per container,
+//! and read again when Intercom rejects it (rotation) — no restart needed.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fake_intercom::FakeIntercom;
+use integration_tests::Stack;
+use serde_json::json;
+use shared::actions;
+use shared::config::Config;
+use shared::intercom::IntercomClient;
+use shared::secrets::SecretStore;
+
+struct Moto(Child);
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Starts `moto_server`, or returns `None` (skipped) where it is not installed — never on CI.
+async fn start_moto() -> Option<(Moto, String)> {
+    let on_ci = fake_intercom::prism::on_ci();
+    let port = free_port();
+    let child = match Command::new("moto_server").args(["-H", "127.0.0.1", "-p", &port.to_string()]).stdout(Stdio::null()).stderr(Stdio::null()).spawn() {
+        Ok(child) => child,
+        Err(e) if !on_ci => {
+            eprintln!("skipped: moto_server is not installed ({e}); run scripts/setup.sh");
+            return None;
+        }
+        Err(e) => panic!("moto_server must be installed on CI (scripts/setup.sh): {e}"),
+    };
+    let moto = Moto(child);
+    let url = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while reqwest::get(format!("{url}/moto-api/")).await.is_err() {
+        assert!(started.elapsed() < Duration::from_secs(30), "moto_server did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Some((moto, url))
+}
+
+#[tokio::test]
+async fn the_token_comes_from_secrets_manager_once_and_rotation_is_picked_up() {
+    let Some((_moto, endpoint)) = start_moto().await else { return };
+    // The AWS SDK honours these with no code change; nothing reaches AWS.
+    unsafe {
+        std::env::set_var("AWS_ENDPOINT_URL", &endpoint);
+        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+        std::env::set_var("AWS_REGION", "us-east-1");
+        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    }
+    let sdk = aws_sdk_secretsmanager::Client::new(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await);
+    let arn = sdk
+        .create_secret()
+        .name("intercom-agent")
+        .secret_string(json!({"access_token":"tok-v1","client_secret":"cs","agent_api_key":"key"}).to_string())
+        .send()
+        .await
+        .expect("moto creates the secret")
+        .arn
+        .expect("an ARN");
+
+    let fake = FakeIntercom::builder().seed_demo().valid_tokens(["tok-v1"]).start().await.unwrap();
+    let config = Config::from_lookup(|name| match name {
+        "INTERCOM_API_BASE" => Some(fake.base_url()),
+        "INTERCOM_SECRET_ARN" => Some(arn.clone()),
+        _ => None,
+    })
+    .unwrap();
+    let store = Arc::new(SecretStore::new(&config.token_source));
+    assert_eq!(store.fetch_count(), 0, "nothing is fetched during init");
+    let client = IntercomClient::new(&config, store.clone());
+    let stack = Stack { fake, prism: None, client, guard: shared::http::AgentGuard::iam() };
+    let c = &stack.client;
+
+    for n in 0..3 {
+        let (status, body) =
+            stack.call(json!({"userEmail":"jane@example.com","body":format!("message {n}")}), |i| actions::create_conversation(c, i)).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(store.fetch_count(), 1, "one GetSecretValue per container");
+
+    // Rotation: the secret gets a new token and Intercom stops accepting the old one.
+    sdk.put_secret_value().secret_id(&arn).secret_string(json!({"access_token":"tok-v2"}).to_string()).send().await.unwrap();
+    stack.handle().set_valid_tokens(["tok-v2"]);
+    let (status, body) = stack.call(json!({"conversationId":"1"}), |i| actions::get_conversation(c, i)).await;
+    assert_ne!(status, 503, "{body}");
+    assert_ne!(body["error"]["code"], "intercom_unauthorized", "{body}");
+    assert_eq!(store.fetch_count(), 2, "fetched again once after the 401");
+    let last = stack.handle().requests().last().cloned().unwrap();
+    assert_eq!(last.bearer_token(), Some("tok-v2"));
+
+    // A wrong secret id is a 503 that says what to check, without any secret value.
+    let missing = Config::from_lookup(|name| match name {
+        "INTERCOM_API_BASE" => Some(stack.fake.base_url()),
+        "INTERCOM_SECRET_ARN" => Some("does-not-exist".into()),
+        _ => None,
+    })
+    .unwrap();
+    let broken = IntercomClient::new(&missing, Arc::new(SecretStore::new(&missing.token_source)));
+    let (status, body) = stack.call(json!({"conversationId":"1"}), |i| actions::get_conversation(&broken, i)).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (503, Some("token_unavailable")), "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("ResourceNotFoundException") && message.contains("INTERCOM_SECRET_ARN"), "{message}");
+}
