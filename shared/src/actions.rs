@@ -18,6 +18,7 @@ pub const MAX_MESSAGE_CHARS: usize = 20_000;
 // ---------- create-conversation ----------
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateConversationRequest {
     #[serde(default)]
@@ -35,6 +36,7 @@ pub struct CreateConversationRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreateConversationResponse {
     pub conversation_id: String,
@@ -63,6 +65,7 @@ pub async fn create_conversation<H: Helpdesk + ?Sized>(
 // ---------- reply-to-conversation ----------
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum MessageType {
     #[default]
@@ -80,6 +83,7 @@ impl From<MessageType> for MessageKind {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReplyRequest {
     pub conversation_id: String,
@@ -93,6 +97,7 @@ pub struct ReplyRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ReplyResponse {
     pub conversation_id: String,
@@ -127,6 +132,7 @@ pub async fn reply_to_conversation<H: Helpdesk + ?Sized>(
 // ---------- update-user-attributes ----------
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateAttributesRequest {
     #[serde(default)]
@@ -140,6 +146,7 @@ pub struct UpdateAttributesRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateAttributesResponse {
     pub contact_id: String,
@@ -196,12 +203,14 @@ fn validate_attributes(attributes: &Attributes) -> Result<(), ActionError> {
 // ---------- get-conversation ----------
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GetConversationRequest {
     pub conversation_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationHistory {
     pub conversation_id: String,
@@ -222,6 +231,7 @@ pub struct ConversationHistory {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ContactSummary {
     pub id: String,
@@ -231,6 +241,7 @@ pub struct ContactSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AssigneeSummary {
     pub admin_id: Option<String>,
@@ -238,6 +249,7 @@ pub struct AssigneeSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryMessage {
     pub id: String,
@@ -250,6 +262,7 @@ pub struct HistoryMessage {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Author {
     /// `user`, `lead`, `admin`, `bot` or `team`.
@@ -341,6 +354,7 @@ fn author(a: Option<&crate::intercom::models::Author>) -> Author {
 // ---------- tag-conversation ----------
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TagRequest {
     pub conversation_id: String,
@@ -353,6 +367,7 @@ pub struct TagRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TagResponse {
     pub conversation_id: String,
@@ -416,20 +431,24 @@ fn tag_names(field: &str, names: &[String]) -> Result<Vec<String>, ActionError> 
 // ---------- assign-conversation ----------
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AssignRequest {
     pub conversation_id: String,
     /// `"0"` or null unassigns.
     #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub team_id: Option<Option<String>>,
     /// `"0"` or null unassigns.
     #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub admin_id: Option<Option<String>>,
     #[serde(default)]
     pub team_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AssignResponse {
     pub conversation_id: String,
@@ -486,6 +505,7 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D:
 // ---------- manage-conversation ----------
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ManageAction {
     Close,
@@ -494,6 +514,7 @@ pub enum ManageAction {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ManageRequest {
     pub conversation_id: String,
@@ -504,6 +525,7 @@ pub struct ManageRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ManageResponse {
     pub conversation_id: String,

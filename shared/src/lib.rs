@@ -3,6 +3,8 @@
 //! one place that turns errors into HTTP responses.
 
 pub mod actions;
+#[cfg(feature = "schema")]
+pub mod agent_api;
 pub mod app;
 pub mod config;
 pub mod deadline;

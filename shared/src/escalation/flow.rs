@@ -110,6 +110,7 @@ impl EscalationSettings {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Customer,
@@ -117,6 +118,7 @@ pub enum Role {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TranscriptLine {
     pub role: Role,
@@ -127,6 +129,7 @@ pub struct TranscriptLine {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EscalateRequest {
     /// The agent's conversation/session id: one escalation per session, however often it is retried.
@@ -155,10 +158,13 @@ pub struct EscalateRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct EscalateResponse {
     pub escalated: bool,
     pub dry_run: bool,
+    /// `low_confidence`, `human_requested`, `sensitive_category:<name>`.
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>"))]
     pub reasons: Vec<Reason>,
     pub conversation_id: Option<String>,
     pub contact_id: Option<String>,
@@ -170,6 +176,7 @@ pub struct EscalateResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TeamAssignee {
     #[serde(rename = "type")]
@@ -179,6 +186,7 @@ pub struct TeamAssignee {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StepFailure {
     /// `note`, `tags`, `assign`, `attributes`, `routing` or `idempotency`.

@@ -1,0 +1,166 @@
+//! The agent-facing API described for machines: an OpenAPI 3.1 document and LLM tool (function-calling)
+//! definitions, both generated from the Rust request and response types so they cannot drift from what the
+//! functions accept. `agent-tools/` in the repository holds the generated files; a test regenerates them and
+//! fails when they differ (`UPDATE_AGENT_TOOLS=1` rewrites them).
+
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, Schema};
+use serde_json::{Map, Value, json};
+
+use crate::actions::*;
+use crate::escalation::flow::{EscalateRequest, EscalateResponse};
+
+/// One agent action: its function (and URL path segment), what it does, and its types.
+pub struct Operation {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub description: &'static str,
+    pub request: Schema,
+    pub response: Schema,
+}
+
+fn schema<T: JsonSchema>() -> Schema {
+    // Inlined subschemas keep each tool's parameters self-contained, as function-calling APIs expect.
+    SchemaSettings::draft2020_12().with(|s| s.inline_subschemas = true).into_generator().into_root_schema_for::<T>()
+}
+
+fn op<Req: JsonSchema, Resp: JsonSchema>(name: &'static str, summary: &'static str, description: &'static str) -> Operation {
+    Operation { name, summary, description, request: schema::<Req>(), response: schema::<Resp>() }
+}
+
+pub fn operations() -> Vec<Operation> {
+    vec![
+        op::<CreateConversationRequest, CreateConversationResponse>(
+            "create-conversation",
+            "Open an Intercom conversation as a customer",
+            "Finds the customer by contactId, userId (your system's id) or userEmail, creating the contact when it does \
+             not exist, then opens a conversation with `body` as the customer's first message.",
+        ),
+        op::<ReplyRequest, ReplyResponse>(
+            "reply-to-conversation",
+            "Reply to a conversation, or leave an internal note",
+            "Posts `body` as the AI's admin (or `adminId`). messageType `comment` is seen by the customer; `note` only \
+             by teammates. A reply whose confirmation is lost is checked before it could be posted twice.",
+        ),
+        op::<UpdateAttributesRequest, UpdateAttributesResponse>(
+            "update-user-attributes",
+            "Set custom attributes on a customer",
+            "Merges flat custom attributes (string, number, boolean; null clears) into the contact; a customer known \
+             only by userId or userEmail is created with them.",
+        ),
+        op::<GetConversationRequest, ConversationHistory>(
+            "get-conversation",
+            "Read a conversation's full history",
+            "State, contacts, assignee, tags and every message in order as plain text. `truncated` is true when \
+             Intercom's 500-part limit hid older parts.",
+        ),
+        op::<TagRequest, TagResponse>(
+            "tag-conversation",
+            "Add or remove tags on a conversation by name",
+            "Tags in `tags` are created when missing and added; tags in `removeTags` are removed.",
+        ),
+        op::<AssignRequest, AssignResponse>(
+            "assign-conversation",
+            "Assign a conversation to a team or an admin, or unassign it",
+            "Give exactly one of teamId, adminId or teamName; \"0\" or null unassigns.",
+        ),
+        op::<ManageRequest, ManageResponse>(
+            "manage-conversation",
+            "Close, snooze or reopen a conversation",
+            "action `snooze` needs snoozedUntil (Unix seconds or RFC 3339, in the future).",
+        ),
+        op::<EscalateRequest, EscalateResponse>(
+            "escalate",
+            "Hand the customer over to a human when the rules say so",
+            "Escalates when confidence is below the threshold (default 0.40), the customer asks for a human, or the \
+             category is sensitive (default billing, legal, account_deletion): opens one conversation per sessionId \
+             with the transcript as an internal note, tags it and routes it to a team. dryRun only decides.",
+        ),
+    ]
+}
+
+fn error_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "description": "invalid_request, not_found, conflict, rate_limited, intercom_unauthorized, intercom_unavailable, intercom_outcome_unknown, token_unavailable, …"},
+                "message": {"type": "string", "description": "What went wrong and what to do about it."},
+                "field": {"type": "string", "description": "The request field to fix (400 only)."},
+                "intercomRequestId": {"type": "string"},
+                "retryAfterSeconds": {"type": "integer"}
+            }
+        }}
+    })
+}
+
+/// OpenAPI 3.1: one POST path per function URL (`/<function-name>/` locally under `/lambda-url`).
+pub fn openapi_document() -> Value {
+    let mut paths = Map::new();
+    for op in operations() {
+        let responses = json!({
+            "200": {"description": "Done", "content": {"application/json": {"schema": without_meta(op.response)}}},
+            "400": {"$ref": "#/components/responses/Error"},
+            "401": {"$ref": "#/components/responses/Error"},
+            "404": {"$ref": "#/components/responses/Error"},
+            "409": {"$ref": "#/components/responses/Error"},
+            "413": {"$ref": "#/components/responses/Error"},
+            "429": {"$ref": "#/components/responses/Error"},
+            "502": {"$ref": "#/components/responses/Error"},
+            "503": {"$ref": "#/components/responses/Error"},
+            "504": {"$ref": "#/components/responses/Error"}
+        });
+        paths.insert(
+            format!("/{}/", op.name),
+            json!({"post": {
+                "operationId": op.name.replace('-', "_"),
+                "summary": op.summary,
+                "description": op.description,
+                "requestBody": {"required": true, "content": {"application/json": {"schema": without_meta(op.request)}}},
+                "responses": responses
+            }}),
+        );
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Intercom actions for AI support agents",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Each path is one Lambda function URL. Authenticate with SigV4 (AgentAuth=AWS_IAM) or \
+                            `Authorization: Bearer <agent_api_key>` (AgentAuth=API_KEY)."
+        },
+        "servers": [{"url": "http://127.0.0.1:9000/lambda-url", "description": "the local stack (scripts/run-local.sh)"}],
+        "paths": paths,
+        "components": {
+            "responses": {"Error": {"description": "An error the agent can act on", "content": {"application/json": {"schema": error_schema()}}}},
+            "securitySchemes": {"agentApiKey": {"type": "http", "scheme": "bearer"}}
+        }
+    })
+}
+
+/// Function-calling tool definitions (`{"type":"function","function":{name, description, parameters}}`).
+pub fn tool_definitions() -> Value {
+    let tools: Vec<Value> = operations()
+        .into_iter()
+        .map(|op| {
+            json!({"type": "function", "function": {
+                "name": op.name.replace('-', "_"),
+                "description": format!("{}. {}", op.summary, op.description),
+                "parameters": without_meta(op.request)
+            }})
+        })
+        .collect();
+    Value::Array(tools)
+}
+
+fn without_meta(schema: Schema) -> Value {
+    let mut value = schema.to_value();
+    if let Some(map) = value.as_object_mut() {
+        map.remove("$schema");
+        map.remove("title");
+    }
+    value
+}
