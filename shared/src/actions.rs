@@ -187,7 +187,10 @@ fn validate_attributes(attributes: &Attributes) -> Result<(), ActionError> {
             Value::Null | Value::Bool(_) | Value::Number(_) => {}
             Value::String(s) if s.chars().count() <= 255 => {}
             Value::String(_) => {
-                return Err(ActionError::bad_request(&field, format!("{field} is longer than Intercom's 255 characters")));
+                return Err(ActionError::bad_request(
+                    &field,
+                    format!("{field} is longer than Intercom's 255 characters"),
+                ));
             }
             Value::Array(_) | Value::Object(_) => {
                 return Err(ActionError::bad_request(
@@ -325,10 +328,7 @@ fn history(conversation: Conversation) -> ConversationHistory {
         updated_at: conversation.updated_at,
         snoozed_until: conversation.snoozed_until,
         contacts,
-        assignee: AssigneeSummary {
-            admin_id: conversation.admin_assignee_id,
-            team_id: conversation.team_assignee_id,
-        },
+        assignee: AssigneeSummary { admin_id: conversation.admin_assignee_id, team_id: conversation.team_assignee_id },
         tags: conversation.tags.tags.into_iter().map(|t| t.name).collect(),
         messages,
         total_parts,
@@ -377,7 +377,10 @@ pub struct TagResponse {
     pub not_found: Vec<String>,
 }
 
-pub async fn tag_conversation<H: Helpdesk + ?Sized>(helpdesk: &H, request: TagRequest) -> Result<TagResponse, ActionError> {
+pub async fn tag_conversation<H: Helpdesk + ?Sized>(
+    helpdesk: &H,
+    request: TagRequest,
+) -> Result<TagResponse, ActionError> {
     let conversation_id = conversation_id(&request.conversation_id)?;
     let add = tag_names("tags", &request.tags)?;
     let remove = tag_names("removeTags", &request.remove_tags)?;
@@ -389,7 +392,8 @@ pub async fn tag_conversation<H: Helpdesk + ?Sized>(helpdesk: &H, request: TagRe
     }
     let admin_id = helpdesk.admin_id().await?;
     let tags = helpdesk.ensure_tags(&add).await?;
-    futures::future::try_join_all(tags.iter().map(|tag| helpdesk.tag_conversation(&conversation_id, &admin_id, tag))).await?;
+    futures::future::try_join_all(tags.iter().map(|tag| helpdesk.tag_conversation(&conversation_id, &admin_id, tag)))
+        .await?;
     let mut removed = Vec::new();
     let mut not_found = Vec::new();
     for name in remove {
@@ -489,10 +493,7 @@ pub async fn assign_conversation<H: Helpdesk + ?Sized>(
     let conversation = helpdesk.assign_conversation(&conversation_id, &admin_id, &assignee).await?;
     Ok(AssignResponse {
         conversation_id,
-        assignee: AssigneeSummary {
-            admin_id: conversation.admin_assignee_id,
-            team_id: conversation.team_assignee_id,
-        },
+        assignee: AssigneeSummary { admin_id: conversation.admin_assignee_id, team_id: conversation.team_assignee_id },
         state: conversation.state,
     })
 }
@@ -592,7 +593,10 @@ pub fn contact_key(
     if let Some(id) = contact_id {
         let id = required_text("contactId", &id, 64)?;
         if !id.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(ActionError::bad_request("contactId", "contactId must be an Intercom contact id (letters and digits)"));
+            return Err(ActionError::bad_request(
+                "contactId",
+                "contactId must be an Intercom contact id (letters and digits)",
+            ));
         }
         return Ok(ContactKey::Id(id));
     }
@@ -667,7 +671,10 @@ mod tests {
             contact_key(Some("abc123".into()), Some("u1".into()), None).unwrap(),
             ContactKey::Id("abc123".into())
         );
-        assert_eq!(contact_key(None, Some(" u1 ".into()), Some("a@b.co".into())).unwrap(), ContactKey::ExternalId("u1".into()));
+        assert_eq!(
+            contact_key(None, Some(" u1 ".into()), Some("a@b.co".into())).unwrap(),
+            ContactKey::ExternalId("u1".into())
+        );
         assert_eq!(contact_key(None, None, Some("a@b.co".into())).unwrap(), ContactKey::Email("a@b.co".into()));
         assert!(contact_key(None, None, None).is_err());
         assert!(contact_key(Some("../x".into()), None, None).is_err());
@@ -693,10 +700,13 @@ mod tests {
 
     #[test]
     fn attributes_must_be_flat_and_short() {
-        let ok: Attributes = serde_json::from_str(r#"{"support_tier":"premium","escalation_count":2,"vip":true,"old":null}"#).unwrap();
+        let ok: Attributes =
+            serde_json::from_str(r#"{"support_tier":"premium","escalation_count":2,"vip":true,"old":null}"#).unwrap();
         assert!(validate_attributes(&ok).is_ok());
         let nested: Attributes = serde_json::from_str(r#"{"plan":{"name":"x"}}"#).unwrap();
-        assert!(matches!(validate_attributes(&nested), Err(ActionError::BadRequest { field: Some(f), .. }) if f == "attributes.plan"));
+        assert!(
+            matches!(validate_attributes(&nested), Err(ActionError::BadRequest { field: Some(f), .. }) if f == "attributes.plan")
+        );
         assert!(validate_attributes(&Attributes::new()).is_err());
         let long: Attributes = serde_json::from_value(serde_json::json!({"x": "a".repeat(256)})).unwrap();
         assert!(validate_attributes(&long).is_err());
@@ -720,7 +730,10 @@ mod tests {
 
     #[test]
     fn tag_names_are_trimmed_and_deduplicated() {
-        assert_eq!(tag_names("tags", &[" VIP ".into(), "vip".into(), "billing".into()]).unwrap(), vec!["VIP", "billing"]);
+        assert_eq!(
+            tag_names("tags", &[" VIP ".into(), "vip".into(), "billing".into()]).unwrap(),
+            vec!["VIP", "billing"]
+        );
         assert!(tag_names("tags", &["  ".into()]).is_err());
     }
 }

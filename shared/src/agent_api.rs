@@ -24,7 +24,11 @@ fn schema<T: JsonSchema>() -> Schema {
     SchemaSettings::draft2020_12().with(|s| s.inline_subschemas = true).into_generator().into_root_schema_for::<T>()
 }
 
-fn op<Req: JsonSchema, Resp: JsonSchema>(name: &'static str, summary: &'static str, description: &'static str) -> Operation {
+fn op<Req: JsonSchema, Resp: JsonSchema>(
+    name: &'static str,
+    summary: &'static str,
+    description: &'static str,
+) -> Operation {
     Operation { name, summary, description, request: schema::<Req>(), response: schema::<Resp>() }
 }
 

@@ -29,7 +29,11 @@ impl App {
 /// `AWS_LAMBDA_LOG_LEVEL` (default info).
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(std::env::var("AWS_LAMBDA_LOG_LEVEL").unwrap_or_default().to_lowercase()))
+        .or_else(|_| {
+            tracing_subscriber::EnvFilter::try_new(
+                std::env::var("AWS_LAMBDA_LOG_LEVEL").unwrap_or_default().to_lowercase(),
+            )
+        })
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).without_time();
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));

@@ -179,8 +179,7 @@ mod tests {
     use super::*;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -229,8 +228,7 @@ mod tests {
     fn a_token_source_is_required_and_the_secret_wins() {
         assert_eq!(config(&[]).unwrap_err(), ConfigError::NoTokenSource);
         assert_eq!(config(&[("INTERCOM_ACCESS_TOKEN", "  ")]).unwrap_err(), ConfigError::NoTokenSource);
-        let c = config(&[("INTERCOM_SECRET_ARN", "arn:aws:secretsmanager:x"), ("INTERCOM_ACCESS_TOKEN", "t")])
-            .unwrap();
+        let c = config(&[("INTERCOM_SECRET_ARN", "arn:aws:secretsmanager:x"), ("INTERCOM_ACCESS_TOKEN", "t")]).unwrap();
         assert_eq!(c.token_source, TokenSource::SecretsManager { secret_id: "arn:aws:secretsmanager:x".into() });
     }
 

@@ -18,7 +18,11 @@ pub trait Helpdesk: Send + Sync {
         name: Option<String>,
         attributes: Option<Attributes>,
     ) -> Result<ResolvedContact, IntercomError>;
-    async fn update_contact_attributes(&self, contact_id: &str, attributes: &Attributes) -> Result<Contact, IntercomError>;
+    async fn update_contact_attributes(
+        &self,
+        contact_id: &str,
+        attributes: &Attributes,
+    ) -> Result<Contact, IntercomError>;
     async fn create_conversation(&self, contact: &Contact, body: &str) -> Result<String, IntercomError>;
     async fn reply(
         &self,
@@ -68,7 +72,11 @@ impl Helpdesk for IntercomClient {
     ) -> Result<ResolvedContact, IntercomError> {
         IntercomClient::find_or_create_contact(self, key, name.as_deref(), attributes.as_ref()).await
     }
-    async fn update_contact_attributes(&self, contact_id: &str, attributes: &Attributes) -> Result<Contact, IntercomError> {
+    async fn update_contact_attributes(
+        &self,
+        contact_id: &str,
+        attributes: &Attributes,
+    ) -> Result<Contact, IntercomError> {
         IntercomClient::update_contact_attributes(self, contact_id, attributes).await
     }
     async fn create_conversation(&self, contact: &Contact, body: &str) -> Result<String, IntercomError> {

@@ -85,7 +85,9 @@ impl ActionError {
         match self {
             ActionError::BadRequest { field: Some(field), .. } => error["field"] = field.as_str().into(),
             ActionError::NotFound { intercom_request_id: Some(id), .. }
-            | ActionError::Upstream { intercom_request_id: Some(id), .. } => error["intercomRequestId"] = id.as_str().into(),
+            | ActionError::Upstream { intercom_request_id: Some(id), .. } => {
+                error["intercomRequestId"] = id.as_str().into()
+            }
             ActionError::RateLimited { retry_after_seconds, intercom_request_id } => {
                 error["retryAfterSeconds"] = (*retry_after_seconds).into();
                 if let Some(id) = intercom_request_id {
@@ -216,9 +218,8 @@ impl AgentGuard {
             .map(str::trim)
             .unwrap_or_default();
         // Comparing digests keeps the comparison constant-time whatever the lengths.
-        let same: bool = Sha256::digest(presented.as_bytes())
-            .ct_eq(&Sha256::digest(expected.expose_secret().as_bytes()))
-            .into();
+        let same: bool =
+            Sha256::digest(presented.as_bytes()).ct_eq(&Sha256::digest(expected.expose_secret().as_bytes())).into();
         if presented.is_empty() || !same {
             return Err(ActionError::Unauthenticated);
         }

@@ -13,9 +13,9 @@ pub mod helpdesk;
 pub mod http;
 pub mod intercom;
 pub mod secrets;
-pub mod text;
 #[cfg(any(test, feature = "mocks"))]
 pub mod testing;
+pub mod text;
 pub mod webhook;
 
 pub use app::App;

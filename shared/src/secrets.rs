@@ -98,7 +98,10 @@ enum Backend {
     /// Given in code (tests, tools): a refresh yields the same values.
     Fixed(Arc<Secrets>),
     Environment,
-    SecretsManager { secret_id: String, client: OnceCell<aws_sdk_secretsmanager::Client> },
+    SecretsManager {
+        secret_id: String,
+        client: OnceCell<aws_sdk_secretsmanager::Client>,
+    },
 }
 
 pub struct SecretStore {
@@ -189,9 +192,9 @@ async fn fetch_secret_string(
     let output = client.get_secret_value().secret_id(secret_id).send().await.map_err(|e| {
         // The SDK's Display is just "service error"; the code (AccessDeniedException, …) is what helps.
         let reason = match e.as_service_error() {
-            Some(service) => aws_sdk_secretsmanager::error::ProvideErrorMetadata::code(service)
-                .unwrap_or("service error")
-                .to_owned(),
+            Some(service) => {
+                aws_sdk_secretsmanager::error::ProvideErrorMetadata::code(service).unwrap_or("service error").to_owned()
+            }
             None => e.to_string(),
         };
         fetch_error(reason)

@@ -18,9 +18,15 @@ mod tests {
 
     fn expect_assignment(helpdesk: &mut MockHelpdesk, expected: Assignee, admin: Option<i64>, team: Option<i64>) {
         helpdesk.expect_admin_id().returning(|| Ok("1".into()));
-        helpdesk.expect_assign_conversation().withf(move |c, a, who| c == "7" && a == "1" && *who == expected).times(1).returning(
-            move |_, _, _| Ok(conversation(serde_json::json!({"id":"7","state":"open","admin_assignee_id":admin,"team_assignee_id":team}))),
-        );
+        helpdesk
+            .expect_assign_conversation()
+            .withf(move |c, a, who| c == "7" && a == "1" && *who == expected)
+            .times(1)
+            .returning(move |_, _, _| {
+                Ok(conversation(
+                    serde_json::json!({"id":"7","state":"open","admin_assignee_id":admin,"team_assignee_id":team}),
+                ))
+            });
     }
 
     #[tokio::test]
@@ -31,7 +37,10 @@ mod tests {
             .withf(|n| n == "Billing")
             .returning(|_| Ok(Some(Team { id: "300".into(), name: "Billing".into() })));
         expect_assignment(&mut helpdesk, Assignee::Team("300".into()), None, Some(300));
-        let response = handle(&helpdesk, &AgentGuard::iam(), post_json(r#"{"conversationId":"7","teamName":"Billing"}"#)).await.unwrap();
+        let response =
+            handle(&helpdesk, &AgentGuard::iam(), post_json(r#"{"conversationId":"7","teamName":"Billing"}"#))
+                .await
+                .unwrap();
         assert_eq!(json_body(&response)["assignee"], serde_json::json!({"adminId":null,"teamId":"300"}));
     }
 

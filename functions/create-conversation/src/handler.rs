@@ -25,7 +25,9 @@ mod tests {
         helpdesk
             .expect_find_or_create_contact()
             .withf(|key, name, attributes| {
-                *key == ContactKey::Email("jane@example.com".into()) && name.as_deref() == Some("Jane") && attributes.is_none()
+                *key == ContactKey::Email("jane@example.com".into())
+                    && name.as_deref() == Some("Jane")
+                    && attributes.is_none()
             })
             .returning(|_, _, _| Ok(ResolvedContact { contact: contact("c0ffee", "jane@example.com"), created: true }));
         helpdesk
@@ -76,14 +78,22 @@ mod tests {
     #[tokio::test]
     async fn intercom_failures_become_actionable_errors() {
         let mut helpdesk = MockHelpdesk::new();
-        helpdesk.expect_find_or_create_contact().returning(|_, _, _| Err(IntercomError::Unauthorized { request_id: None }));
+        helpdesk
+            .expect_find_or_create_contact()
+            .returning(|_, _, _| Err(IntercomError::Unauthorized { request_id: None }));
         let response = call(&helpdesk, r#"{"userEmail":"jane@example.com","body":"hi"}"#).await;
         assert_eq!(error_of(&response).0, 502);
         assert!(json_body(&response)["error"]["message"].as_str().unwrap().contains("read/write scopes"));
 
         let mut helpdesk = MockHelpdesk::new();
         helpdesk.expect_find_or_create_contact().returning(|_, _, _| {
-            Err(IntercomError::Api { status: 404, code: "not_found".into(), message: "contact abc does not exist".into(), field: None, request_id: None })
+            Err(IntercomError::Api {
+                status: 404,
+                code: "not_found".into(),
+                message: "contact abc does not exist".into(),
+                field: None,
+                request_id: None,
+            })
         });
         let response = call(&helpdesk, r#"{"contactId":"abc","body":"hi"}"#).await;
         assert_eq!(error_of(&response), (404, "not_found".into(), None));

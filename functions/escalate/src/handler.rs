@@ -46,7 +46,10 @@ mod tests {
         helpdesk.expect_ensure_tags().returning(|names| {
             Ok(names.iter().enumerate().map(|(i, n)| Tag { id: i.to_string(), name: n.clone() }).collect())
         });
-        helpdesk.expect_find_team().withf(|n| n == "Billing").returning(|_| Ok(Some(Team { id: "300".into(), name: "Billing".into() })));
+        helpdesk
+            .expect_find_team()
+            .withf(|n| n == "Billing")
+            .returning(|_| Ok(Some(Team { id: "300".into(), name: "Billing".into() })));
         helpdesk.expect_admin_id().returning(|| Ok("1".into()));
     }
 
@@ -57,7 +60,11 @@ mod tests {
     async fn a_billing_question_opens_a_tagged_routed_conversation_with_a_note() {
         let mut helpdesk = MockHelpdesk::new();
         round_one(&mut helpdesk, None);
-        helpdesk.expect_create_conversation().withf(|c, body| c.id == "c1" && body == "I was charged twice").times(1).returning(|_, _| Ok("77".into()));
+        helpdesk
+            .expect_create_conversation()
+            .withf(|c, body| c.id == "c1" && body == "I was charged twice")
+            .times(1)
+            .returning(|_, _| Ok("77".into()));
         helpdesk
             .expect_update_contact_attributes()
             .withf(|_, a| a[MARKER_ATTRIBUTE].as_str().is_some_and(|m| m.starts_with("s-1|pending|")))
@@ -65,12 +72,20 @@ mod tests {
             .returning(|_, _| Ok(contact("c1", "jane@example.com")));
         helpdesk
             .expect_update_contact_attributes()
-            .withf(|_, a| a[MARKER_ATTRIBUTE] == "s-1|77" && a["escalation_count"] == 3 && a["last_ai_session"].is_string())
+            .withf(|_, a| {
+                a[MARKER_ATTRIBUTE] == "s-1|77" && a["escalation_count"] == 3 && a["last_ai_session"].is_string()
+            })
             .times(1)
             .returning(|_, _| Ok(contact("c1", "jane@example.com")));
         helpdesk
             .expect_reply()
-            .withf(|id, kind, admin, body| id == "77" && *kind == MessageKind::Note && admin == "1" && body.contains("sensitive category: billing") && body.contains("AI: Hello"))
+            .withf(|id, kind, admin, body| {
+                id == "77"
+                    && *kind == MessageKind::Note
+                    && admin == "1"
+                    && body.contains("sensitive category: billing")
+                    && body.contains("AI: Hello")
+            })
             .times(1)
             .returning(|_, _, _, _| Ok(conversation(serde_json::json!({"id":"77"}))));
         helpdesk.expect_tag_conversation().withf(|id, _, _| id == "77").times(2).returning(|_, _, _| Ok(()));
@@ -130,13 +145,16 @@ mod tests {
         helpdesk.expect_create_conversation().returning(|_, _| Ok("77".into()));
         helpdesk.expect_update_contact_attributes().returning(|_, _| Ok(contact("c1", "jane@example.com")));
         helpdesk.expect_reply().returning(|_, _, _, _| Ok(conversation(serde_json::json!({"id":"77"}))));
-        helpdesk.expect_tag_conversation().returning(|_, _, _| Err(IntercomError::Unavailable { status: 503, request_id: None }));
+        helpdesk
+            .expect_tag_conversation()
+            .returning(|_, _, _| Err(IntercomError::Unavailable { status: 503, request_id: None }));
         helpdesk.expect_assign_conversation().returning(|_, _, _| Ok(conversation(serde_json::json!({"id":"77"}))));
         let response = call(&helpdesk, BILLING).await;
         assert_eq!(response.status(), 200);
         let body = json_body(&response);
         assert_eq!(body["conversationId"], "77");
-        let steps: Vec<&str> = body["failures"].as_array().unwrap().iter().map(|f| f["step"].as_str().unwrap()).collect();
+        let steps: Vec<&str> =
+            body["failures"].as_array().unwrap().iter().map(|f| f["step"].as_str().unwrap()).collect();
         assert_eq!(steps, ["tags", "tags"]);
         let _ = ESCALATION_TAG;
     }
@@ -146,10 +164,24 @@ mod tests {
         let mut helpdesk = MockHelpdesk::new();
         round_one(&mut helpdesk, None);
         helpdesk.expect_create_conversation().returning(|_, _| {
-            Err(IntercomError::Api { status: 404, code: "not_found".into(), message: "User Not Found".into(), field: None, request_id: None })
+            Err(IntercomError::Api {
+                status: 404,
+                code: "not_found".into(),
+                message: "User Not Found".into(),
+                field: None,
+                request_id: None,
+            })
         });
-        helpdesk.expect_update_contact_attributes().withf(|_, a| a[MARKER_ATTRIBUTE].is_string()).times(1).returning(|_, _| Ok(contact("c1", "j@x.co")));
-        helpdesk.expect_update_contact_attributes().withf(|_, a| a[MARKER_ATTRIBUTE].is_null()).times(1).returning(|_, _| Ok(contact("c1", "j@x.co")));
+        helpdesk
+            .expect_update_contact_attributes()
+            .withf(|_, a| a[MARKER_ATTRIBUTE].is_string())
+            .times(1)
+            .returning(|_, _| Ok(contact("c1", "j@x.co")));
+        helpdesk
+            .expect_update_contact_attributes()
+            .withf(|_, a| a[MARKER_ATTRIBUTE].is_null())
+            .times(1)
+            .returning(|_, _| Ok(contact("c1", "j@x.co")));
         assert_eq!(error_of(&call(&helpdesk, BILLING).await).0, 404);
     }
 
@@ -163,7 +195,10 @@ mod tests {
             (r#"{"sessionId":"s|x","userEmail":"a@b.co","confidence":0.1,"lastMessage":"x"}"#, "sessionId"),
             (r#"{"sessionId":"s","confidence":0.1,"lastMessage":"x"}"#, "userEmail"),
             (r#"{"sessionId":"s","userEmail":"a@b.co","confidence":0.1,"lastMessage":" "}"#, "lastMessage"),
-            (r#"{"sessionId":"s","userEmail":"a@b.co","confidence":0.1,"lastMessage":"x","transcript":[{"role":"bot","text":"x"}]}"#, "transcript[0].role"),
+            (
+                r#"{"sessionId":"s","userEmail":"a@b.co","confidence":0.1,"lastMessage":"x","transcript":[{"role":"bot","text":"x"}]}"#,
+                "transcript[0].role",
+            ),
         ] {
             let response = call(&helpdesk, body).await;
             assert_eq!(error_of(&response), (400, "invalid_request".into(), Some(field.into())), "{body}");

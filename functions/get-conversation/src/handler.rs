@@ -41,7 +41,8 @@ mod tests {
         assert_eq!(body["tags"], serde_json::json!(["billing"]));
         assert_eq!(body["assignee"], serde_json::json!({"adminId":"991267","teamId":null}));
         assert_eq!(body["contacts"][0]["email"], "jane@example.com");
-        let kinds: Vec<&str> = body["messages"].as_array().unwrap().iter().map(|m| m["kind"].as_str().unwrap()).collect();
+        let kinds: Vec<&str> =
+            body["messages"].as_array().unwrap().iter().map(|m| m["kind"].as_str().unwrap()).collect();
         assert_eq!(kinds, ["message", "note", "close"]);
         assert_eq!(body["messages"][0]["text"], "I was charged twice");
         assert_eq!(body["messages"][1]["text"], "Checking & refunding");
@@ -53,11 +54,15 @@ mod tests {
     async fn the_500_part_cap_is_reported() {
         let mut helpdesk = MockHelpdesk::new();
         helpdesk.expect_get_conversation().returning(|_| {
-            let parts: Vec<_> =
-                (0..500).map(|i| serde_json::json!({"id": i.to_string(), "part_type": "comment", "body": "x"})).collect();
-            Ok(conversation(serde_json::json!({"id":"55","conversation_parts":{"total_count":612,"conversation_parts":parts}})))
+            let parts: Vec<_> = (0..500)
+                .map(|i| serde_json::json!({"id": i.to_string(), "part_type": "comment", "body": "x"}))
+                .collect();
+            Ok(conversation(
+                serde_json::json!({"id":"55","conversation_parts":{"total_count":612,"conversation_parts":parts}}),
+            ))
         });
-        let response = handle(&helpdesk, &AgentGuard::iam(), get_with_query(&[("conversationId", "55")])).await.unwrap();
+        let response =
+            handle(&helpdesk, &AgentGuard::iam(), get_with_query(&[("conversationId", "55")])).await.unwrap();
         let body = json_body(&response);
         assert_eq!(body["truncated"], true);
         assert_eq!(body["totalParts"], 612);
@@ -68,7 +73,13 @@ mod tests {
     async fn unknown_and_malformed_ids() {
         let mut helpdesk = MockHelpdesk::new();
         helpdesk.expect_get_conversation().returning(|_| {
-            Err(IntercomError::Api { status: 404, code: "not_found".into(), message: "Resource Not Found".into(), field: None, request_id: Some("r9".into()) })
+            Err(IntercomError::Api {
+                status: 404,
+                code: "not_found".into(),
+                message: "Resource Not Found".into(),
+                field: None,
+                request_id: Some("r9".into()),
+            })
         });
         let response = handle(&helpdesk, &AgentGuard::iam(), post_json(r#"{"conversationId":"404"}"#)).await.unwrap();
         assert_eq!(error_of(&response).0, 404);

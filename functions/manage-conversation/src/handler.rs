@@ -20,7 +20,11 @@ mod tests {
         let until = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 + 3600;
         for (body, expected, state) in [
             (r#"{"conversationId":"7","action":"close"}"#.to_owned(), StateChange::Close, "closed"),
-            (format!(r#"{{"conversationId":"7","action":"snooze","snoozedUntil":{until}}}"#), StateChange::Snooze { until }, "snoozed"),
+            (
+                format!(r#"{{"conversationId":"7","action":"snooze","snoozedUntil":{until}}}"#),
+                StateChange::Snooze { until },
+                "snoozed",
+            ),
             (r#"{"conversationId":"7","action":"open"}"#.to_owned(), StateChange::Open, "open"),
         ] {
             let mut helpdesk = MockHelpdesk::new();

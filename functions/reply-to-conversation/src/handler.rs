@@ -26,10 +26,14 @@ mod tests {
         helpdesk.expect_admin_id().returning(|| Ok("991267".into()));
         helpdesk
             .expect_reply()
-            .withf(|id, kind, admin, body| id == "7" && *kind == MessageKind::Comment && admin == "991267" && body == "Hello!")
+            .withf(|id, kind, admin, body| {
+                id == "7" && *kind == MessageKind::Comment && admin == "991267" && body == "Hello!"
+            })
             .times(1)
             .returning(|_, _, _, _| Ok(replied("comment")));
-        let response = handle(&helpdesk, &AgentGuard::iam(), post_json(r#"{"conversationId":"7","body":"Hello!"}"#)).await.unwrap();
+        let response = handle(&helpdesk, &AgentGuard::iam(), post_json(r#"{"conversationId":"7","body":"Hello!"}"#))
+            .await
+            .unwrap();
         assert_eq!(response.status(), 200);
         assert_eq!(
             json_body(&response),
@@ -77,7 +81,8 @@ mod tests {
             .expect_reply()
             .times(1)
             .returning(|_, _, _, _| Err(IntercomError::OutcomeUnknown { operation: "the reply", request_id: None }));
-        let response = handle(&helpdesk, &AgentGuard::iam(), post_json(r#"{"conversationId":"7","body":"x"}"#)).await.unwrap();
+        let response =
+            handle(&helpdesk, &AgentGuard::iam(), post_json(r#"{"conversationId":"7","body":"x"}"#)).await.unwrap();
         let (status, code, _) = error_of(&response);
         assert_eq!((status, code.as_str()), (502, "intercom_outcome_unknown"));
     }

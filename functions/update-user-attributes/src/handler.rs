@@ -15,8 +15,7 @@ mod tests {
 
     use super::*;
 
-    const SEED_PAYLOAD: &str =
-        r#"{"userId":"6123abc","attributes":{"support_tier":"premium","last_ai_session":"2026-03-14","escalation_count":2}}"#;
+    const SEED_PAYLOAD: &str = r#"{"userId":"6123abc","attributes":{"support_tier":"premium","last_ai_session":"2026-03-14","escalation_count":2}}"#;
 
     #[tokio::test]
     async fn the_seed_payload_updates_an_existing_contact() {

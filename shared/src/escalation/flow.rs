@@ -314,7 +314,10 @@ pub async fn escalate<H: Helpdesk + ?Sized>(
         helpdesk.update_contact_attributes(&contact.id, &pending),
     );
     if let Err(e) = &claimed {
-        failures.push(StepFailure::new("idempotency", format!("the session marker could not be saved ({e}); a retry may open a second conversation")));
+        failures.push(StepFailure::new(
+            "idempotency",
+            format!("the session marker could not be saved ({e}); a retry may open a second conversation"),
+        ));
     }
     let conversation_id = match conversation_id {
         Ok(id) => id,
@@ -337,7 +340,10 @@ pub async fn escalate<H: Helpdesk + ?Sized>(
         join_all(tags.iter().map(|tag| helpdesk.tag_conversation(&conversation_id, &admin_id, tag))),
         async {
             match &team {
-                Some(team) => helpdesk.assign_conversation(&conversation_id, &admin_id, &Assignee::Team(team.id.clone())).await.map(Some),
+                Some(team) => helpdesk
+                    .assign_conversation(&conversation_id, &admin_id, &Assignee::Team(team.id.clone()))
+                    .await
+                    .map(Some),
                 None => Ok(None),
             }
         },
@@ -379,7 +385,12 @@ pub async fn escalate<H: Helpdesk + ?Sized>(
 
 /// After a definite failure to open the conversation, gives the session back so a retry can proceed.
 /// When the outcome is unknown the claim stays: a retry waits rather than risk a second conversation.
-async fn release_claim<H: Helpdesk + ?Sized>(helpdesk: &H, contact: &Contact, error: &IntercomError, previous: Option<Value>) {
+async fn release_claim<H: Helpdesk + ?Sized>(
+    helpdesk: &H,
+    contact: &Contact,
+    error: &IntercomError,
+    previous: Option<Value>,
+) {
     if matches!(error, IntercomError::OutcomeUnknown { .. }) {
         return;
     }
@@ -454,12 +465,22 @@ fn attributes<const N: usize>(pairs: [(&str, Value); N]) -> Attributes {
 }
 
 /// The internal note: why the AI handed over, and the conversation so far.
-fn note_html(session_id: &str, decision: &Decision, confidence: f64, category: Option<&str>, transcript: &[TranscriptLine]) -> String {
-    let reasons: Vec<String> = decision.reasons.iter().map(|r| match r {
-        Reason::LowConfidence => format!("low confidence ({confidence:.2})"),
-        Reason::HumanRequested => "the customer asked for a human".to_owned(),
-        Reason::SensitiveCategory(c) => format!("sensitive category: {c}"),
-    }).collect();
+fn note_html(
+    session_id: &str,
+    decision: &Decision,
+    confidence: f64,
+    category: Option<&str>,
+    transcript: &[TranscriptLine],
+) -> String {
+    let reasons: Vec<String> = decision
+        .reasons
+        .iter()
+        .map(|r| match r {
+            Reason::LowConfidence => format!("low confidence ({confidence:.2})"),
+            Reason::HumanRequested => "the customer asked for a human".to_owned(),
+            Reason::SensitiveCategory(c) => format!("sensitive category: {c}"),
+        })
+        .collect();
     let mut html = format!(
         "<p><b>AI escalation</b> (session {})</p><p>Reasons: {}</p><p>AI confidence: {confidence:.2}{}</p>",
         escape(session_id),
@@ -529,7 +550,10 @@ mod tests {
     #[test]
     fn markers_round_trip() {
         let done = Value::from(Marker::done("s-1", "42"));
-        assert_eq!(Marker::parse(Some(&done)), Some(Marker::Done { session: "s-1".into(), conversation_id: "42".into() }));
+        assert_eq!(
+            Marker::parse(Some(&done)),
+            Some(Marker::Done { session: "s-1".into(), conversation_id: "42".into() })
+        );
         let pending = Value::from(Marker::pending("s-1"));
         assert!(matches!(Marker::parse(Some(&pending)), Some(Marker::Pending { session, .. }) if session == "s-1"));
         assert_eq!(Marker::parse(Some(&Value::from("garbage"))), None);
@@ -547,8 +571,15 @@ mod tests {
 
     #[test]
     fn the_note_escapes_what_the_customer_wrote() {
-        let decision = Decision { escalate: true, reasons: vec![Reason::LowConfidence, Reason::SensitiveCategory("billing".into())] };
-        let lines = vec![TranscriptLine { role: Role::Customer, text: "<script>x</script> & co".into(), at: Some("10:00".into()) }];
+        let decision = Decision {
+            escalate: true,
+            reasons: vec![Reason::LowConfidence, Reason::SensitiveCategory("billing".into())],
+        };
+        let lines = vec![TranscriptLine {
+            role: Role::Customer,
+            text: "<script>x</script> & co".into(),
+            at: Some("10:00".into()),
+        }];
         let html = note_html("s1", &decision, 0.3, Some("billing"), &lines);
         assert!(html.contains("&lt;script&gt;x&lt;/script&gt; &amp; co"));
         assert!(html.contains("low confidence (0.30); sensitive category: billing"));
@@ -558,7 +589,12 @@ mod tests {
     #[test]
     fn escalation_count_reads_numbers_and_numeric_text() {
         let mut c = crate::intercom::models::Contact {
-            id: "c".into(), role: None, email: None, name: None, external_id: None, custom_attributes: Attributes::new(),
+            id: "c".into(),
+            role: None,
+            email: None,
+            name: None,
+            external_id: None,
+            custom_attributes: Attributes::new(),
         };
         assert_eq!(escalation_count(&c), 0);
         c.custom_attributes.insert(COUNT_ATTRIBUTE.into(), 2.into());

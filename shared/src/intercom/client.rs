@@ -113,7 +113,11 @@ impl IntercomClient {
             .cloned()
     }
 
-    pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<T, IntercomError> {
+    pub(crate) async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, IntercomError> {
         self.send(Method::GET, path, query, None::<&()>, Retry::Idempotent, "a read").await
     }
 
@@ -208,16 +212,28 @@ impl IntercomClient {
                 }
                 StatusCode::TOO_MANY_REQUESTS => {
                     let wait = rate_limit_wait(&headers);
-                    if attempt < policy.max_attempts && wait < deadline::remaining().saturating_sub(policy.deadline_margin) {
-                        tracing::warn!(path, wait_ms = wait.as_millis() as u64, "rate limited by Intercom; waiting for the reset");
+                    if attempt < policy.max_attempts
+                        && wait < deadline::remaining().saturating_sub(policy.deadline_margin)
+                    {
+                        tracing::warn!(
+                            path,
+                            wait_ms = wait.as_millis() as u64,
+                            "rate limited by Intercom; waiting for the reset"
+                        );
                         tokio::time::sleep(wait).await;
                         continue;
                     }
-                    return Err(IntercomError::RateLimited { retry_after: wait, request_id: error.request_id().map(str::to_owned) });
+                    return Err(IntercomError::RateLimited {
+                        retry_after: wait,
+                        request_id: error.request_id().map(str::to_owned),
+                    });
                 }
                 s if s.is_server_error() => {
                     if retry == Retry::Once {
-                        return Err(IntercomError::OutcomeUnknown { operation, request_id: error.request_id().map(str::to_owned) });
+                        return Err(IntercomError::OutcomeUnknown {
+                            operation,
+                            request_id: error.request_id().map(str::to_owned),
+                        });
                     }
                     if self.backoff(attempt, Some(status)).await {
                         continue;
@@ -261,7 +277,8 @@ impl IntercomClient {
 
 /// How long Intercom asks us to wait: `Retry-After` seconds, else until `X-RateLimit-Reset` (Unix seconds).
 pub(crate) fn rate_limit_wait(headers: &HeaderMap) -> Duration {
-    let number = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    let number =
+        |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
     if let Some(seconds) = number("retry-after") {
         return Duration::from_secs(seconds);
     }

@@ -4,7 +4,9 @@ use reqwest::Method;
 
 use super::client::{IntercomClient, Retry};
 use super::error::IntercomError;
-use super::models::{Attributes, Contact, ContactList, CreateContact, SearchContacts, SingleFilter, UpdateCustomAttributes};
+use super::models::{
+    Attributes, Contact, ContactList, CreateContact, SearchContacts, SingleFilter, UpdateCustomAttributes,
+};
 
 /// How the agent names a customer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,8 +44,9 @@ impl IntercomClient {
             ContactKey::ExternalId(external_id) => ("external_id", external_id.as_str()),
         };
         let search = SearchContacts { query: SingleFilter { field, operator: "=", value } };
-        let found: ContactList =
-            self.send(Method::POST, "contacts/search", &[], Some(&search), Retry::Idempotent, "a contact search").await?;
+        let found: ContactList = self
+            .send(Method::POST, "contacts/search", &[], Some(&search), Retry::Idempotent, "a contact search")
+            .await?;
         // A user and a lead may share an email: prefer the user, whose conversations the team already sees.
         let mut data = found.data;
         data.sort_by_key(|c| c.role.as_deref() != Some("user"));
@@ -90,7 +93,14 @@ impl IntercomClient {
                 if message.to_ascii_lowercase().contains("archived") {
                     tracing::info!(contact_id = %id, "unarchiving the contact");
                     let _: serde_json::Value = self
-                        .send(Method::POST, &format!("contacts/{}/unarchive", segment(&id)), &[], None::<&()>, Retry::Idempotent, "unarchiving a contact")
+                        .send(
+                            Method::POST,
+                            &format!("contacts/{}/unarchive", segment(&id)),
+                            &[],
+                            None::<&()>,
+                            Retry::Idempotent,
+                            "unarchiving a contact",
+                        )
                         .await?;
                 }
                 let contact = self.get_contact(&id).await?;
@@ -103,8 +113,15 @@ impl IntercomClient {
     /// Merges `attributes` into the contact's custom attributes and returns the updated contact.
     pub async fn update_contact_attributes(&self, id: &str, attributes: &Attributes) -> Result<Contact, IntercomError> {
         let body = UpdateCustomAttributes { custom_attributes: attributes };
-        self.send(Method::PUT, &format!("contacts/{}", segment(id)), &[], Some(&body), Retry::Idempotent, "updating a contact")
-            .await
+        self.send(
+            Method::PUT,
+            &format!("contacts/{}", segment(id)),
+            &[],
+            Some(&body),
+            Retry::Idempotent,
+            "updating a contact",
+        )
+        .await
     }
 }
 

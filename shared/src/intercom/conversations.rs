@@ -6,8 +6,8 @@ use super::client::{IntercomClient, Retry};
 use super::contacts::segment;
 use super::error::IntercomError;
 use super::models::{
-    AdminOnly, AdminReply, Attributes, Contact, Conversation, CreateConversation, CreatedMessage, From, PartRequest, Tag,
-    TagConversation, UpdateCustomAttributes,
+    AdminOnly, AdminReply, Attributes, Contact, Conversation, CreateConversation, CreatedMessage, From, PartRequest,
+    Tag, TagConversation, UpdateCustomAttributes,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +39,9 @@ pub enum Assignee {
 pub enum StateChange {
     Close,
     /// Snoozed until this Unix time (seconds).
-    Snooze { until: i64 },
+    Snooze {
+        until: i64,
+    },
     Open,
 }
 
@@ -47,8 +49,9 @@ impl IntercomClient {
     /// Opens a conversation as the contact, with `body` as their first message. Returns the conversation id.
     pub async fn create_conversation(&self, contact: &Contact, body: &str) -> Result<String, IntercomError> {
         let request = CreateConversation { from: From { kind: contact.author_type(), id: &contact.id }, body };
-        let created: CreatedMessage =
-            self.send(Method::POST, "conversations", &[], Some(&request), Retry::Once, "opening the conversation").await?;
+        let created: CreatedMessage = self
+            .send(Method::POST, "conversations", &[], Some(&request), Retry::Once, "opening the conversation")
+            .await?;
         created.conversation_id.ok_or(IntercomError::Decode {
             operation: "opening the conversation",
             reason: "the answer has no conversation_id".into(),
@@ -78,7 +81,9 @@ impl IntercomClient {
                     return Ok(conversation);
                 }
                 match self.send(Method::POST, &path, &[], Some(&request), Retry::Once, "the reply").await {
-                    Err(IntercomError::OutcomeUnknown { .. }) => Err(IntercomError::OutcomeUnknown { operation, request_id }),
+                    Err(IntercomError::OutcomeUnknown { .. }) => {
+                        Err(IntercomError::OutcomeUnknown { operation, request_id })
+                    }
                     other => other,
                 }
             }
@@ -91,7 +96,12 @@ impl IntercomClient {
         self.get(&format!("conversations/{}", segment(id)), &[("display_as", "plaintext")]).await
     }
 
-    pub async fn assign_conversation(&self, id: &str, admin_id: &str, assignee: &Assignee) -> Result<Conversation, IntercomError> {
+    pub async fn assign_conversation(
+        &self,
+        id: &str,
+        admin_id: &str,
+        assignee: &Assignee,
+    ) -> Result<Conversation, IntercomError> {
         let request = match assignee {
             Assignee::Admin(assignee_id) => PartRequest::Assignment { kind: "admin", admin_id, assignee_id },
             Assignee::Team(assignee_id) => PartRequest::Assignment { kind: "team", admin_id, assignee_id },
@@ -100,7 +110,12 @@ impl IntercomClient {
         self.post_part(id, &request, "the assignment").await
     }
 
-    pub async fn change_state(&self, id: &str, admin_id: &str, change: StateChange) -> Result<Conversation, IntercomError> {
+    pub async fn change_state(
+        &self,
+        id: &str,
+        admin_id: &str,
+        change: StateChange,
+    ) -> Result<Conversation, IntercomError> {
         let request = match change {
             StateChange::Close => PartRequest::Close { kind: "admin", admin_id },
             StateChange::Snooze { until } => PartRequest::Snoozed { admin_id, snoozed_until: until },
@@ -109,24 +124,44 @@ impl IntercomClient {
         self.post_part(id, &request, "the state change").await
     }
 
-    async fn post_part(&self, id: &str, request: &PartRequest<'_>, operation: &'static str) -> Result<Conversation, IntercomError> {
+    async fn post_part(
+        &self,
+        id: &str,
+        request: &PartRequest<'_>,
+        operation: &'static str,
+    ) -> Result<Conversation, IntercomError> {
         // Setting a state or an assignee again changes nothing, so these are safe to retry.
-        self.send(Method::POST, &format!("conversations/{}/parts", segment(id)), &[], Some(request), Retry::Idempotent, operation)
-            .await
+        self.send(
+            Method::POST,
+            &format!("conversations/{}/parts", segment(id)),
+            &[],
+            Some(request),
+            Retry::Idempotent,
+            operation,
+        )
+        .await
     }
 
     pub async fn tag_conversation(&self, id: &str, admin_id: &str, tag: &Tag) -> Result<(), IntercomError> {
         let request = TagConversation { id: &tag.id, admin_id };
         let _: serde_json::Value = self
-            .send(Method::POST, &format!("conversations/{}/tags", segment(id)), &[], Some(&request), Retry::Idempotent, "tagging")
+            .send(
+                Method::POST,
+                &format!("conversations/{}/tags", segment(id)),
+                &[],
+                Some(&request),
+                Retry::Idempotent,
+                "tagging",
+            )
             .await?;
         Ok(())
     }
 
     pub async fn untag_conversation(&self, id: &str, admin_id: &str, tag: &Tag) -> Result<(), IntercomError> {
         let path = format!("conversations/{}/tags/{}", segment(id), segment(&tag.id));
-        let _: serde_json::Value =
-            self.send(Method::DELETE, &path, &[], Some(&AdminOnly { admin_id }), Retry::Idempotent, "untagging").await?;
+        let _: serde_json::Value = self
+            .send(Method::DELETE, &path, &[], Some(&AdminOnly { admin_id }), Retry::Idempotent, "untagging")
+            .await?;
         Ok(())
     }
 
@@ -134,7 +169,14 @@ impl IntercomClient {
     pub async fn update_conversation_attributes(&self, id: &str, attributes: &Attributes) -> Result<(), IntercomError> {
         let body = UpdateCustomAttributes { custom_attributes: attributes };
         let _: serde_json::Value = self
-            .send(Method::PUT, &format!("conversations/{}", segment(id)), &[], Some(&body), Retry::Idempotent, "updating the conversation")
+            .send(
+                Method::PUT,
+                &format!("conversations/{}", segment(id)),
+                &[],
+                Some(&body),
+                Retry::Idempotent,
+                "updating the conversation",
+            )
             .await?;
         Ok(())
     }

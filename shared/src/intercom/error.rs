@@ -89,7 +89,8 @@ mod tests {
 
     #[test]
     fn parses_intercoms_error_list() {
-        let body = br#"{"type":"error.list","request_id":"req-1","errors":[{"code":"not_found","message":"User Not Found"}]}"#;
+        let body =
+            br#"{"type":"error.list","request_id":"req-1","errors":[{"code":"not_found","message":"User Not Found"}]}"#;
         match IntercomError::from_response(404, body) {
             IntercomError::Api { status, code, message, request_id, .. } => {
                 assert_eq!((status, code.as_str(), message.as_str()), (404, "not_found", "User Not Found"));

@@ -17,8 +17,9 @@ impl IntercomClient {
         if let Some(tag) = self.cached_tag(name).await {
             return Ok(tag);
         }
-        let tag: Tag =
-            self.send(Method::POST, "tags", &[], Some(&CreateTag { name }), Retry::Idempotent, "creating a tag").await?;
+        let tag: Tag = self
+            .send(Method::POST, "tags", &[], Some(&CreateTag { name }), Retry::Idempotent, "creating a tag")
+            .await?;
         self.inner.tags.lock().await.push(tag.clone());
         Ok(tag)
     }

@@ -14,7 +14,11 @@ fn check(file: &str, generated: &Value) {
         std::fs::write(&path, &text).unwrap();
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(committed == text, "{} is out of date: run UPDATE_AGENT_TOOLS=1 cargo test -p integration-tests --test agent_tools", path.display());
+    assert!(
+        committed == text,
+        "{} is out of date: run UPDATE_AGENT_TOOLS=1 cargo test -p integration-tests --test agent_tools",
+        path.display()
+    );
 }
 
 #[test]
@@ -27,8 +31,16 @@ fn openapi_and_tool_files_match_the_request_types() {
 fn every_function_is_described_with_its_required_fields() {
     let doc = openapi_document();
     let paths = doc["paths"].as_object().unwrap();
-    for name in ["create-conversation", "reply-to-conversation", "update-user-attributes", "get-conversation",
-        "tag-conversation", "assign-conversation", "manage-conversation", "escalate"] {
+    for name in [
+        "create-conversation",
+        "reply-to-conversation",
+        "update-user-attributes",
+        "get-conversation",
+        "tag-conversation",
+        "assign-conversation",
+        "manage-conversation",
+        "escalate",
+    ] {
         assert!(paths.contains_key(&format!("/{name}/")), "{name}");
     }
     let escalate = &paths["/escalate/"]["post"]["requestBody"]["content"]["application/json"]["schema"];

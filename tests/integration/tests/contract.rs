@@ -63,11 +63,17 @@ async fn every_action_sends_contract_valid_requests_and_reads_contract_valid_ans
     );
     ok(
         "update-user-attributes (new contact)",
-        stack.call(json!({"userEmail":"attrs@example.com","attributes":{"vip":true}}), |i| actions::update_user_attributes(c, i)).await,
+        stack
+            .call(json!({"userEmail":"attrs@example.com","attributes":{"vip":true}}), |i| {
+                actions::update_user_attributes(c, i)
+            })
+            .await,
     );
     ok(
         "tag-conversation",
-        stack.call(json!({"conversationId": id, "tags": ["contract", "vip"]}), |i| actions::tag_conversation(c, i)).await,
+        stack
+            .call(json!({"conversationId": id, "tags": ["contract", "vip"]}), |i| actions::tag_conversation(c, i))
+            .await,
     );
     ok(
         "tag-conversation (remove)",
@@ -79,17 +85,25 @@ async fn every_action_sends_contract_valid_requests_and_reads_contract_valid_ans
         ok("assign-conversation", stack.call(body, |i| actions::assign_conversation(c, i)).await);
     }
     let until = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 3600;
-    for manage in [json!({"action":"close"}), json!({"action":"open"}), json!({"action":"snooze","snoozedUntil": until})] {
+    for manage in
+        [json!({"action":"close"}), json!({"action":"open"}), json!({"action":"snooze","snoozedUntil": until})]
+    {
         let mut body = json!({"conversationId": id});
         body.as_object_mut().unwrap().extend(manage.as_object().unwrap().clone());
         ok("manage-conversation", stack.call(body, |i| actions::manage_conversation(c, i)).await);
     }
-    let history = ok("get-conversation", stack.call(json!({"conversationId": id}), |i| actions::get_conversation(c, i)).await);
+    let history =
+        ok("get-conversation", stack.call(json!({"conversationId": id}), |i| actions::get_conversation(c, i)).await);
     assert!(history["messages"].as_array().unwrap().len() >= 8, "{history}");
 
     // escalate: the whole hand-off flow, for a known and a new customer, and a retry.
-    let settings = EscalationSettings { routing: Routing::parse(Some("billing=Billing,*=Support")).unwrap(), ..Default::default() };
-    for (session, who) in [("c-1", json!({"userEmail":"jane@example.com"})), ("c-2", json!({"userEmail":"escalated@example.com"}))] {
+    let settings = EscalationSettings {
+        routing: Routing::parse(Some("billing=Billing,*=Support")).unwrap(),
+        ..Default::default()
+    };
+    for (session, who) in
+        [("c-1", json!({"userEmail":"jane@example.com"})), ("c-2", json!({"userEmail":"escalated@example.com"}))]
+    {
         let mut body = json!({"sessionId": session, "confidence": 0.3, "category": "billing", "lastMessage": "I was charged twice",
             "transcript": [{"role":"customer","text":"charged twice"},{"role":"ai","text":"Let me check"}]});
         body.as_object_mut().unwrap().extend(who.as_object().unwrap().clone());

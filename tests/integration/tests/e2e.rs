@@ -19,14 +19,16 @@ async fn a_conversation_lifecycle_from_an_unknown_email() {
     let c = &stack.client;
 
     let (status, created) = stack
-        .call(json!({"userEmail":"new.customer@example.com","name":"New Customer","body":"My order never arrived"}), |i| {
-            actions::create_conversation(c, i)
-        })
+        .call(
+            json!({"userEmail":"new.customer@example.com","name":"New Customer","body":"My order never arrived"}),
+            |i| actions::create_conversation(c, i),
+        )
         .await;
     assert_eq!(status, 200, "{created}");
     assert_eq!(created["contactCreated"], true);
     let id = created["conversationId"].as_str().unwrap().to_owned();
-    let contact = stack.handle().with_state(|s| s.contact_by_email("new.customer@example.com").cloned()).expect("created");
+    let contact =
+        stack.handle().with_state(|s| s.contact_by_email("new.customer@example.com").cloned()).expect("created");
     assert_eq!(created["contactId"], contact.id.as_str());
     assert_eq!(contact.name.as_deref(), Some("New Customer"));
 
@@ -39,8 +41,9 @@ async fn a_conversation_lifecycle_from_an_unknown_email() {
         assert_eq!(status, 200, "{body}");
         assert!(body["partId"].is_string(), "{body}");
     }
-    let (status, body) =
-        stack.call(json!({"conversationId": id, "tags": ["shipping", "vip"]}), |i| actions::tag_conversation(c, i)).await;
+    let (status, body) = stack
+        .call(json!({"conversationId": id, "tags": ["shipping", "vip"]}), |i| actions::tag_conversation(c, i))
+        .await;
     assert_eq!((status, &body["added"]), (200, &json!(["shipping", "vip"])), "{body}");
     let (status, body) =
         stack.call(json!({"conversationId": id, "teamName": "billing"}), |i| actions::assign_conversation(c, i)).await;
@@ -67,10 +70,12 @@ async fn a_conversation_lifecycle_from_an_unknown_email() {
     assert_eq!(history["truncated"], false);
 
     // Removing a tag, and reopening.
-    let (_, body) =
-        stack.call(json!({"conversationId": id, "removeTags": ["vip", "never-made"]}), |i| actions::tag_conversation(c, i)).await;
+    let (_, body) = stack
+        .call(json!({"conversationId": id, "removeTags": ["vip", "never-made"]}), |i| actions::tag_conversation(c, i))
+        .await;
     assert_eq!((&body["removed"], &body["notFound"]), (&json!(["vip"]), &json!(["never-made"])), "{body}");
-    let (_, body) = stack.call(json!({"conversationId": id, "action": "open"}), |i| actions::manage_conversation(c, i)).await;
+    let (_, body) =
+        stack.call(json!({"conversationId": id, "action": "open"}), |i| actions::manage_conversation(c, i)).await;
     assert_eq!(body["state"], "open");
     let (_, history) = stack.call(json!({"conversationId": id}), |i| actions::get_conversation(c, i)).await;
     assert_eq!(history["tags"], json!(["shipping"]));
@@ -87,7 +92,8 @@ async fn a_known_customer_is_found_not_duplicated_even_before_search_indexes_the
     assert_eq!(status, 200, "{second}");
     assert_eq!(first["contactId"], second["contactId"]);
     assert_eq!(second["contactCreated"], false);
-    let with_email = stack.handle().contacts().into_iter().filter(|x| x.email.as_deref() == Some("fresh@example.com")).count();
+    let with_email =
+        stack.handle().contacts().into_iter().filter(|x| x.email.as_deref() == Some("fresh@example.com")).count();
     assert_eq!(with_email, 1);
 }
 
@@ -97,8 +103,9 @@ async fn an_archived_customer_is_unarchived_and_used() {
     let c = &stack.client;
     let jane = stack.handle().with_state(|s| s.contact_by_email("jane@example.com").cloned()).unwrap();
     stack.handle().with_state(|s| s.set_archived(&jane.id, true)).unwrap();
-    let (status, body) =
-        stack.call(json!({"userEmail":"jane@example.com","body":"back again"}), |i| actions::create_conversation(c, i)).await;
+    let (status, body) = stack
+        .call(json!({"userEmail":"jane@example.com","body":"back again"}), |i| actions::create_conversation(c, i))
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["contactId"], jane.id.as_str());
     assert!(stack.handle().requests().iter().any(|r| r.is("POST", &format!("/contacts/{}/unarchive", jane.id))));
@@ -128,8 +135,9 @@ async fn unknown_conversations_and_contacts_are_404s() {
     let (status, body) = stack.call(json!({"conversationId":"999999"}), |i| actions::get_conversation(c, i)).await;
     assert_eq!(status, 404, "{body}");
     assert!(body["error"]["intercomRequestId"].is_string());
-    let (status, _) =
-        stack.call(json!({"contactId":"0123456789abcdef01234567","body":"x"}), |i| actions::create_conversation(c, i)).await;
+    let (status, _) = stack
+        .call(json!({"contactId":"0123456789abcdef01234567","body":"x"}), |i| actions::create_conversation(c, i))
+        .await;
     assert_eq!(status, 404);
 }
 
@@ -143,9 +151,21 @@ async fn escalate_call(stack: &Stack, body: Value) -> (u16, Value) {
 async fn each_trigger_opens_exactly_one_complete_conversation() {
     let cases = [
         (json!({"confidence":0.2,"lastMessage":"How do refunds work?"}), "ai-low-confidence", "Support"),
-        (json!({"confidence":0.9,"lastMessage":"Can I talk to a real person please?"}), "ai-human-requested", "Support"),
-        (json!({"confidence":0.9,"category":"Account Deletion","lastMessage":"Delete my data"}), "ai-sensitive-account-deletion", "Support"),
-        (json!({"confidence":0.9,"category":"legal","lastMessage":"My lawyer will call"}), "ai-sensitive-legal", "Legal"),
+        (
+            json!({"confidence":0.9,"lastMessage":"Can I talk to a real person please?"}),
+            "ai-human-requested",
+            "Support",
+        ),
+        (
+            json!({"confidence":0.9,"category":"Account Deletion","lastMessage":"Delete my data"}),
+            "ai-sensitive-account-deletion",
+            "Support",
+        ),
+        (
+            json!({"confidence":0.9,"category":"legal","lastMessage":"My lawyer will call"}),
+            "ai-sensitive-legal",
+            "Legal",
+        ),
     ];
     for (i, (signals, reason_tag, team)) in cases.into_iter().enumerate() {
         let stack = Stack::direct().await;
@@ -164,8 +184,15 @@ async fn each_trigger_opens_exactly_one_complete_conversation() {
         assert_eq!(body["conversationId"], conv.id.to_string());
         let team_id: i64 = fake.teams().into_iter().find(|t| t.name == team).unwrap().id.parse().unwrap();
         assert_eq!(conv.team_assignee_id, Some(team_id));
-        let tag_names: Vec<String> = conv.tags.iter().filter_map(|t| fake.tags().into_iter().find(|x| x.id == t.tag_id).map(|x| x.name)).collect();
-        assert!(tag_names.contains(&"ai-escalation".to_owned()) && tag_names.contains(&reason_tag.to_owned()), "{tag_names:?}");
+        let tag_names: Vec<String> = conv
+            .tags
+            .iter()
+            .filter_map(|t| fake.tags().into_iter().find(|x| x.id == t.tag_id).map(|x| x.name))
+            .collect();
+        assert!(
+            tag_names.contains(&"ai-escalation".to_owned()) && tag_names.contains(&reason_tag.to_owned()),
+            "{tag_names:?}"
+        );
         let note = conv.parts.iter().find(|p| p.part_type == "note").expect("a note");
         let note_text = note.body.clone().unwrap_or_default();
         assert!(note_text.contains("Hi! How can I help?") && note_text.contains("AI confidence"), "{note_text}");
@@ -199,8 +226,11 @@ async fn a_retried_session_returns_the_first_conversation() {
 async fn no_escalation_and_dry_runs_touch_nothing_in_intercom() {
     let stack = Stack::direct().await;
     stack.handle().clear_requests();
-    let (_, body) =
-        escalate_call(&stack, json!({"sessionId":"calm","userEmail":"jane@example.com","confidence":0.95,"lastMessage":"thanks!"})).await;
+    let (_, body) = escalate_call(
+        &stack,
+        json!({"sessionId":"calm","userEmail":"jane@example.com","confidence":0.95,"lastMessage":"thanks!"}),
+    )
+    .await;
     assert_eq!(body["escalated"], false);
     let (_, body) = escalate_call(
         &stack,
@@ -225,5 +255,10 @@ async fn a_known_customer_is_escalated_in_three_round_trips() {
     .await;
     assert_eq!(status, 200, "{body}");
     let requests = fake.requests();
-    assert_eq!(fake_intercom::sequential_round_trips(&requests), 3, "{:#?}", requests.iter().map(|r| format!("{} {}", r.method, r.path)).collect::<Vec<_>>());
+    assert_eq!(
+        fake_intercom::sequential_round_trips(&requests),
+        3,
+        "{:#?}",
+        requests.iter().map(|r| format!("{} {}", r.method, r.path)).collect::<Vec<_>>()
+    );
 }

@@ -9,15 +9,22 @@ use shared::actions;
 
 async fn open_conversation(stack: &Stack) -> String {
     let c = &stack.client;
-    let (status, body) =
-        stack.call(json!({"userEmail":"jane@example.com","body":"Where is my parcel?"}), |i| actions::create_conversation(c, i)).await;
+    let (status, body) = stack
+        .call(json!({"userEmail":"jane@example.com","body":"Where is my parcel?"}), |i| {
+            actions::create_conversation(c, i)
+        })
+        .await;
     assert_eq!(status, 200, "{body}");
     body["conversationId"].as_str().unwrap().to_owned()
 }
 
 fn comments_with(stack: &Stack, id: &str, text: &str) -> usize {
     let conversation = stack.handle().conversation(id).expect("the conversation exists");
-    conversation.parts.iter().filter(|p| p.part_type == "comment" && p.body.as_deref().is_some_and(|b| b.contains(text))).count()
+    conversation
+        .parts
+        .iter()
+        .filter(|p| p.part_type == "comment" && p.body.as_deref().is_some_and(|b| b.contains(text)))
+        .count()
 }
 
 #[tokio::test]
@@ -67,7 +74,10 @@ async fn reads_are_retried_through_5xx() {
     let c = &stack.client;
     let (status, body) = stack.call(json!({"conversationId": id}), |i| actions::get_conversation(c, i)).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(fake.requests_to("GET", "/conversations/*").iter().map(|r| r.status).collect::<Vec<_>>(), [503, 503, 200]);
+    assert_eq!(
+        fake.requests_to("GET", "/conversations/*").iter().map(|r| r.status).collect::<Vec<_>>(),
+        [503, 503, 200]
+    );
 }
 
 #[tokio::test]
@@ -90,8 +100,9 @@ async fn a_reply_whose_answer_is_lost_is_not_posted_twice() {
     let fake = stack.handle();
     fake.inject(Fault::process_then_fail(504, "POST", "/conversations/*/reply"));
     let c = &stack.client;
-    let (status, body) =
-        stack.call(json!({"conversationId": id, "body": "Refund issued"}), |i| actions::reply_to_conversation(c, i)).await;
+    let (status, body) = stack
+        .call(json!({"conversationId": id, "body": "Refund issued"}), |i| actions::reply_to_conversation(c, i))
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(comments_with(&stack, &id, "Refund issued"), 1);
     assert_eq!(fake.requests_to("POST", "/conversations/*/reply").len(), 1, "it was read back, not resent");
@@ -117,8 +128,9 @@ async fn a_lost_conversation_creation_is_reported_not_repeated() {
     let fake = stack.handle();
     fake.inject(Fault::process_then_fail(500, "POST", "/conversations"));
     let c = &stack.client;
-    let (status, body): (u16, Value) =
-        stack.call(json!({"userEmail":"jane@example.com","body":"hello"}), |i| actions::create_conversation(c, i)).await;
+    let (status, body): (u16, Value) = stack
+        .call(json!({"userEmail":"jane@example.com","body":"hello"}), |i| actions::create_conversation(c, i))
+        .await;
     assert_eq!((status, body["error"]["code"].as_str()), (502, Some("intercom_outcome_unknown")), "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("before trying again"));
     assert_eq!(fake.conversations().len(), 1, "created once by Intercom, never repeated");
@@ -132,8 +144,11 @@ async fn a_slow_intercom_is_cut_off_at_the_deadline() {
     stack.handle().inject(Fault::delay(Duration::from_secs(5), "GET", "/conversations/*").times(10));
     let c = &stack.client;
     let deadline = Instant::now() + Duration::from_millis(1500);
-    let (status, body) =
-        shared::deadline::scope(deadline, stack.call(json!({"conversationId": id}), |i| actions::get_conversation(c, i))).await;
+    let (status, body) = shared::deadline::scope(
+        deadline,
+        stack.call(json!({"conversationId": id}), |i| actions::get_conversation(c, i)),
+    )
+    .await;
     assert_eq!((status, body["error"]["code"].as_str()), (504, Some("intercom_timeout")), "{body}");
     assert!(Instant::now() < deadline + Duration::from_millis(500));
 }
@@ -147,5 +162,8 @@ async fn a_rejected_token_explains_what_to_fix() {
     assert_eq!(status, 502, "{body}");
     assert_eq!(body["error"]["code"], "intercom_unauthorized");
     let message = body["error"]["message"].as_str().unwrap();
-    assert!(message.contains("regenerate it in Developer Hub") && !message.contains(integration_tests::TOKEN), "{message}");
+    assert!(
+        message.contains("regenerate it in Developer Hub") && !message.contains(integration_tests::TOKEN),
+        "{message}"
+    );
 }

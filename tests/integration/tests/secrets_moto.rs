@@ -31,7 +31,12 @@ fn free_port() -> u16 {
 async fn start_moto() -> Option<(Moto, String)> {
     let on_ci = fake_intercom::prism::on_ci();
     let port = free_port();
-    let child = match Command::new("moto_server").args(["-H", "127.0.0.1", "-p", &port.to_string()]).stdout(Stdio::null()).stderr(Stdio::null()).spawn() {
+    let child = match Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+    {
         Ok(child) => child,
         Err(e) if !on_ci => {
             eprintln!("skipped: moto_server is not installed ({e}); run scripts/setup.sh");
@@ -60,7 +65,8 @@ async fn the_token_comes_from_secrets_manager_once_and_rotation_is_picked_up() {
         std::env::set_var("AWS_REGION", "us-east-1");
         std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
     }
-    let sdk = aws_sdk_secretsmanager::Client::new(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await);
+    let sdk =
+        aws_sdk_secretsmanager::Client::new(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await);
     let arn = sdk
         .create_secret()
         .name("intercom-agent")
@@ -85,14 +91,22 @@ async fn the_token_comes_from_secrets_manager_once_and_rotation_is_picked_up() {
     let c = &stack.client;
 
     for n in 0..3 {
-        let (status, body) =
-            stack.call(json!({"userEmail":"jane@example.com","body":format!("message {n}")}), |i| actions::create_conversation(c, i)).await;
+        let (status, body) = stack
+            .call(json!({"userEmail":"jane@example.com","body":format!("message {n}")}), |i| {
+                actions::create_conversation(c, i)
+            })
+            .await;
         assert_eq!(status, 200, "{body}");
     }
     assert_eq!(store.fetch_count(), 1, "one GetSecretValue per container");
 
     // Rotation: the secret gets a new token and Intercom stops accepting the old one.
-    sdk.put_secret_value().secret_id(&arn).secret_string(json!({"access_token":"tok-v2"}).to_string()).send().await.unwrap();
+    sdk.put_secret_value()
+        .secret_id(&arn)
+        .secret_string(json!({"access_token":"tok-v2"}).to_string())
+        .send()
+        .await
+        .unwrap();
     stack.handle().set_valid_tokens(["tok-v2"]);
     let (status, body) = stack.call(json!({"conversationId":"1"}), |i| actions::get_conversation(c, i)).await;
     assert_ne!(status, 503, "{body}");
