@@ -1,0 +1,162 @@
+//! `fake-intercom`: the fake Intercom API as a process, for the local dev stack.
+
+use std::net::{IpAddr, SocketAddr};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use fake_intercom::FakeIntercom;
+
+const USAGE: &str = "\
+usage: fake-intercom [--host ADDR] [--port N] [--seed demo|none] [--token TOKEN]...
+                     [--search-index-delay] [--latency-ms N]
+
+  --host ADDR            address to listen on (default 127.0.0.1)
+  --port N               port (default 4011; 0 picks a free one)
+  --seed demo|none       demo: admins Ada AI (991267, /me) and Grace Hopper, teams Billing,
+                         Legal, Support, contact jane@example.com / 6123abc (default none)
+  --token TOKEN          accept only this bearer token (repeatable; default: any token)
+  --search-index-delay   new contacts stay invisible to /contacts/search until
+                         POST /__fake/search/index
+  --latency-ms N         add N ms to every API answer
+
+Control endpoints (no auth): GET /__fake/state, GET|DELETE /__fake/requests,
+GET|POST|DELETE /__fake/faults, PUT /__fake/tokens, POST /__fake/search/index,
+PUT /__fake/config, GET /__fake/health.";
+
+#[derive(Debug)]
+struct Args {
+    host: IpAddr,
+    port: u16,
+    seed_demo: bool,
+    tokens: Vec<String>,
+    search_index_delay: bool,
+    latency: Duration,
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
+    let mut parsed = Args {
+        host: IpAddr::from([127, 0, 0, 1]),
+        port: 4011,
+        seed_demo: false,
+        tokens: Vec::new(),
+        search_index_delay: false,
+        latency: Duration::ZERO,
+    };
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = || inline.clone().or_else(|| args.next()).ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--host" => {
+                let v = value()?;
+                parsed.host = v.parse().map_err(|_| format!("bad --host {v:?}"))?;
+            }
+            "--port" | "-p" => {
+                let v = value()?;
+                parsed.port = v.parse().map_err(|_| format!("bad --port {v:?}"))?;
+            }
+            "--seed" => match value()?.as_str() {
+                "demo" => parsed.seed_demo = true,
+                "none" => parsed.seed_demo = false,
+                other => return Err(format!("unknown seed {other:?} (demo, none)")),
+            },
+            "--token" => parsed.tokens.push(value()?),
+            "--search-index-delay" => parsed.search_index_delay = true,
+            "--latency-ms" => {
+                let v = value()?;
+                let ms: u64 = v.parse().map_err(|_| format!("bad --latency-ms {v:?}"))?;
+                parsed.latency = Duration::from_millis(ms);
+            }
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(Some(parsed))
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(args)) => args,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("fake-intercom: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let mut builder = FakeIntercom::builder().search_index_delay(args.search_index_delay).latency(args.latency);
+    if args.seed_demo {
+        builder = builder.seed_demo();
+    }
+    if !args.tokens.is_empty() {
+        builder = builder.valid_tokens(args.tokens);
+    }
+    let server = match builder.serve_on(SocketAddr::new(args.host, args.port)).await {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("fake-intercom: cannot listen on {}:{}: {e}", args.host, args.port);
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("fake-intercom listening on {}", server.base_url());
+    shutdown_signal().await;
+    eprintln!("fake-intercom: shutting down");
+    server.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Option<Args>, String> {
+        parse_args(args.iter().map(|s| (*s).to_owned()))
+    }
+
+    #[test]
+    fn parses_the_dev_stack_command_line() {
+        let args =
+            parse(&["--port", "4011", "--seed", "demo", "--token=t1", "--token", "t2"]).expect("ok").expect("args");
+        assert_eq!(args.port, 4011);
+        assert!(args.seed_demo);
+        assert_eq!(args.tokens, ["t1", "t2"]);
+        assert!(parse(&["--seed", "everything"]).is_err());
+        assert!(parse(&["--port"]).is_err());
+        assert!(parse(&["--help"]).expect("ok").is_none());
+    }
+}

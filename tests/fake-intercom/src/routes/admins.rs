@@ -1,0 +1,40 @@
+//! `GET /me`, `/admins`, `/admins/{id}`, `/teams`, `/teams/{id}`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+
+use super::ApiResult;
+use crate::error::ApiError;
+use crate::{FakeIntercom, shapes};
+
+pub(crate) async fn me(State(fake): State<FakeIntercom>) -> ApiResult {
+    fake.with_state(|s| {
+        let me = s.me().ok_or_else(ApiError::unauthorized)?;
+        Ok(Json(shapes::admin_with_app(s, me)))
+    })
+}
+
+pub(crate) async fn list(State(fake): State<FakeIntercom>) -> ApiResult {
+    Ok(Json(fake.with_state(|s| shapes::admin_list(s))))
+}
+
+pub(crate) async fn show(State(fake): State<FakeIntercom>, Path(id): Path<String>) -> ApiResult {
+    fake.with_state(|s| {
+        s.admin(&id)
+            .map(|a| Json(shapes::admin(s, a)))
+            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "admin_not_found", "Admin not found"))
+    })
+}
+
+pub(crate) async fn teams(State(fake): State<FakeIntercom>) -> ApiResult {
+    Ok(Json(fake.with_state(|s| shapes::team_list(s))))
+}
+
+pub(crate) async fn team(State(fake): State<FakeIntercom>, Path(id): Path<String>) -> ApiResult {
+    fake.with_state(|s| {
+        s.team(&id)
+            .map(|t| Json(shapes::team(t)))
+            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "team_not_found", "Team not found"))
+    })
+}

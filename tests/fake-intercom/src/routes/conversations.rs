@@ -1,0 +1,197 @@
+//! Conversations: create, show, update, reply, parts (assign/close/snooze/open), tags.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use serde_json::{Map, Value};
+
+use super::{ApiResult, custom_attributes, json_object, opt_bool, opt_i64, opt_str, req_str};
+use crate::error::ApiError;
+use crate::state::{AdminReplyKind, AssigneeKind, State as Workspace};
+use crate::{FakeIntercom, shapes};
+
+/// `?display_as=plaintext`.
+fn plaintext(query: &Option<String>) -> bool {
+    query
+        .as_deref()
+        .is_some_and(|q| url::form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "display_as" && v == "plaintext"))
+}
+
+/// The conversation as the API answers it after a change.
+fn rendered(s: &Workspace, id: &str, plaintext: bool) -> ApiResult {
+    let conv = s.conversation(id).ok_or_else(ApiError::conversation_not_found)?;
+    Ok(Json(shapes::conversation(s, conv, plaintext)))
+}
+
+/// `POST /conversations` `{from: {type: user|lead|contact, id}, body}` → `user_message`.
+pub(crate) async fn create(State(fake): State<FakeIntercom>, body: Bytes) -> ApiResult {
+    let body = json_object(&body)?;
+    let from = match body.get("from") {
+        Some(Value::Object(from)) => from,
+        None | Some(Value::Null) => return Err(ApiError::missing("from")),
+        Some(_) => return Err(ApiError::invalid("from", "from must be an object")),
+    };
+    let from_type = req_str(from, "type").map_err(|_| ApiError::missing("from.type"))?;
+    if !matches!(from_type.as_str(), "user" | "lead" | "contact") {
+        return Err(ApiError::invalid("from.type", "from.type must be user, lead or contact"));
+    }
+    let from_id = req_str(from, "id").map_err(|_| ApiError::missing("from.id"))?;
+    let text = req_str(&body, "body")?;
+    let subject = opt_str(&body, "subject")?;
+    fake.with_state(|s| {
+        let conv = s.create_conversation(&from_id, &text, subject.as_deref())?;
+        Ok(Json(shapes::message(&conv)))
+    })
+}
+
+/// `GET /conversations/{id}[?display_as=plaintext]`.
+pub(crate) async fn show(
+    State(fake): State<FakeIntercom>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> ApiResult {
+    fake.with_state(|s| rendered(s, &id, plaintext(&query)))
+}
+
+/// `PUT /conversations/{id}`: `custom_attributes` (merged, `null` removes), `read`, `title`.
+pub(crate) async fn update(
+    State(fake): State<FakeIntercom>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> ApiResult {
+    let body = json_object(&body)?;
+    let attrs = custom_attributes(&body)?;
+    let read = opt_bool(&body, "read")?;
+    let title = opt_str(&body, "title")?;
+    fake.with_state(|s| {
+        s.update_conversation(&id, attrs, read, title)?;
+        rendered(s, &id, plaintext(&query))
+    })
+}
+
+/// The contact a `type: user` reply names by `intercom_user_id`, `user_id` or `email`.
+fn replying_contact(s: &Workspace, body: &Map<String, Value>) -> Result<String, ApiError> {
+    let found = if let Some(id) = opt_str(body, "intercom_user_id")? {
+        s.live_contact(&id).ok()
+    } else if let Some(external_id) = opt_str(body, "user_id")? {
+        s.contact_by_external_id(&external_id)
+    } else if let Some(email) = opt_str(body, "email")? {
+        s.contact_by_email(&email)
+    } else {
+        return Err(ApiError::missing("intercom_user_id"));
+    };
+    found.map(|c| c.id.clone()).ok_or_else(ApiError::contact_not_found)
+}
+
+/// `POST /conversations/{id}/reply` as `type: admin` (comment, note, quick_reply) or as the
+/// contact (`type: user`, comment).
+pub(crate) async fn reply(State(fake): State<FakeIntercom>, Path(id): Path<String>, body: Bytes) -> ApiResult {
+    let body = json_object(&body)?;
+    let message_type = req_str(&body, "message_type")?;
+    let author_type = req_str(&body, "type")?;
+    let text = opt_str(&body, "body")?.filter(|b| !b.trim().is_empty());
+    match author_type.as_str() {
+        "admin" => {
+            let kind = AdminReplyKind::parse(&message_type).ok_or_else(|| {
+                ApiError::invalid("message_type", "message_type must be comment, note or quick_reply")
+            })?;
+            let admin_id = req_str(&body, "admin_id")?;
+            if kind != AdminReplyKind::QuickReply && text.is_none() {
+                return Err(ApiError::missing("body"));
+            }
+            fake.with_state(|s| {
+                s.reply_as_admin(&id, &admin_id, kind, text.as_deref())?;
+                rendered(s, &id, false)
+            })
+        }
+        "user" | "lead" | "contact" => {
+            if message_type != "comment" {
+                return Err(ApiError::invalid("message_type", "a contact reply must have message_type comment"));
+            }
+            let text = text.ok_or_else(|| ApiError::missing("body"))?;
+            fake.with_state(|s| {
+                if s.conversation(&id).is_none() {
+                    return Err(ApiError::conversation_not_found());
+                }
+                let contact_id = replying_contact(s, &body)?;
+                s.reply_as_contact(&id, &contact_id, &text)?;
+                rendered(s, &id, false)
+            })
+        }
+        other => Err(ApiError::invalid("type", format!("type must be admin or user, not {other:?}"))),
+    }
+}
+
+/// `POST /conversations/{id}/parts`: `message_type` assignment | close | snoozed | open.
+pub(crate) async fn manage(State(fake): State<FakeIntercom>, Path(id): Path<String>, body: Bytes) -> ApiResult {
+    let body = json_object(&body)?;
+    let message_type = req_str(&body, "message_type")?;
+    let admin_id = req_str(&body, "admin_id")?;
+    let text = opt_str(&body, "body")?.filter(|b| !b.trim().is_empty());
+    match message_type.as_str() {
+        "close" => {
+            if let Some(t) = opt_str(&body, "type")? {
+                if t != "admin" {
+                    return Err(ApiError::invalid("type", "type must be admin"));
+                }
+            }
+            fake.with_state(|s| {
+                s.close(&id, &admin_id, text.as_deref())?;
+                rendered(s, &id, false)
+            })
+        }
+        "snoozed" => {
+            let until = opt_i64(&body, "snoozed_until")?.ok_or_else(|| ApiError::missing("snoozed_until"))?;
+            fake.with_state(|s| {
+                s.snooze(&id, &admin_id, until)?;
+                rendered(s, &id, false)
+            })
+        }
+        "open" => fake.with_state(|s| {
+            s.open(&id, &admin_id)?;
+            rendered(s, &id, false)
+        }),
+        "assignment" => {
+            let kind = match req_str(&body, "type")?.as_str() {
+                "admin" => AssigneeKind::Admin,
+                "team" => AssigneeKind::Team,
+                _ => return Err(ApiError::invalid("type", "type must be admin or team")),
+            };
+            let assignee_id = req_str(&body, "assignee_id")?;
+            fake.with_state(|s| {
+                s.assign(&id, &admin_id, kind, &assignee_id, text.as_deref())?;
+                rendered(s, &id, false)
+            })
+        }
+        other => Err(ApiError::invalid(
+            "message_type",
+            format!("message_type must be assignment, close, snoozed or open, not {other:?}"),
+        )),
+    }
+}
+
+/// `POST /conversations/{id}/tags` `{id, admin_id}` → the tag.
+pub(crate) async fn attach_tag(State(fake): State<FakeIntercom>, Path(id): Path<String>, body: Bytes) -> ApiResult {
+    let body = json_object(&body)?;
+    let tag_id = req_str(&body, "id")?;
+    let admin_id = req_str(&body, "admin_id")?;
+    fake.with_state(|s| {
+        let (tag, applied) = s.tag_conversation(&id, &tag_id, &admin_id)?;
+        Ok(Json(shapes::applied_tag(&tag, &applied)))
+    })
+}
+
+/// `DELETE /conversations/{id}/tags/{tag_id}` `{admin_id}` → the tag.
+pub(crate) async fn detach_tag(
+    State(fake): State<FakeIntercom>,
+    Path((id, tag_id)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult {
+    let body = json_object(&body)?;
+    let admin_id = req_str(&body, "admin_id")?;
+    fake.with_state(|s| {
+        let tag = s.untag_conversation(&id, &tag_id, &admin_id)?;
+        Ok(Json(shapes::tag(&tag)))
+    })
+}

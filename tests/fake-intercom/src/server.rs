@@ -1,0 +1,291 @@
+//! Routing, the per-request pipeline (record → latency → faults → auth → handler → headers)
+//! and the `/__fake/…` control routes.
+
+use std::time::Instant;
+
+use axum::Json;
+use axum::Router;
+use axum::body::{Body, Bytes, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::faults::{Fault, FaultKind, FaultSpec};
+use crate::ids::{now_unix, request_id};
+use crate::record::{RecordedRequest, sequential_round_trips};
+use crate::routes::{admins, contacts, conversations, tags};
+use crate::{FakeIntercom, RATE_LIMIT};
+
+const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+const ADMIN_PREFIX: &str = "/__fake";
+
+pub(crate) fn router(fake: FakeIntercom) -> Router {
+    let api = Router::new()
+        .route("/me", get(admins::me))
+        .route("/admins", get(admins::list))
+        .route("/admins/{admin_id}", get(admins::show))
+        .route("/teams", get(admins::teams))
+        .route("/teams/{team_id}", get(admins::team))
+        .route("/tags", get(tags::list).post(tags::create))
+        .route("/tags/{tag_id}", get(tags::show))
+        .route("/contacts", post(contacts::create))
+        .route("/contacts/search", post(contacts::search))
+        .route("/contacts/find_by_external_id/{external_id}", get(contacts::find_by_external_id))
+        .route("/contacts/{contact_id}", get(contacts::show).put(contacts::update))
+        .route("/contacts/{contact_id}/archive", post(contacts::archive))
+        .route("/contacts/{contact_id}/unarchive", post(contacts::unarchive))
+        .route("/conversations", post(conversations::create))
+        .route("/conversations/{conversation_id}", get(conversations::show).put(conversations::update))
+        .route("/conversations/{conversation_id}/reply", post(conversations::reply))
+        .route("/conversations/{conversation_id}/parts", post(conversations::manage))
+        .route("/conversations/{conversation_id}/tags", post(conversations::attach_tag))
+        .route("/conversations/{conversation_id}/tags/{tag_id}", axum::routing::delete(conversations::detach_tag));
+    let control = Router::new()
+        .route("/__fake/health", get(|| async { Json(json!({ "ok": true })) }))
+        .route("/__fake/state", get(control_state))
+        .route("/__fake/requests", get(control_requests).delete(control_clear_requests))
+        .route("/__fake/faults", get(control_faults).post(control_inject).delete(control_clear_faults))
+        .route("/__fake/tokens", put(control_tokens))
+        .route("/__fake/search/index", post(control_index))
+        .route("/__fake/config", put(control_config));
+    api.merge(control)
+        .fallback(not_found)
+        .method_not_allowed_fallback(not_found)
+        .layer(middleware::from_fn_with_state(fake.clone(), pipeline))
+        .with_state(fake)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::route_not_found()
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Renders an [`ApiError`] left in the response extensions as an `error.list` body; an
+/// extractor's plain-text 4xx rejection becomes a `parameter_invalid` one.
+async fn render_error(response: Response, request_id: &str) -> Response {
+    if let Some(err) = response.extensions().get::<ApiError>().cloned() {
+        return (err.status, Json(err.body(request_id))).into_response();
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !response.status().is_client_error() || is_json {
+        return response;
+    }
+    let status = response.status();
+    let text = to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let message = if text.is_empty() { "Invalid request".to_owned() } else { text };
+    let err = ApiError::new(status, "parameter_invalid", message);
+    (status, Json(err.body(request_id))).into_response()
+}
+
+fn set_header(response: &mut Response, name: &'static str, value: impl ToString) {
+    if let Ok(v) = HeaderValue::from_str(&value.to_string()) {
+        response.headers_mut().insert(HeaderName::from_static(name), v);
+    }
+}
+
+async fn authorized(fake: &FakeIntercom, req: Request, next: Next) -> Response {
+    match bearer_token(req.headers()) {
+        Some(token) if fake.token_is_valid(token) => next.run(req).await,
+        _ => ApiError::unauthorized().into_response(),
+    }
+}
+
+async fn pipeline(State(fake): State<FakeIntercom>, req: Request, next: Next) -> Response {
+    let rid = request_id();
+    let path = req.uri().path().to_owned();
+    if path == ADMIN_PREFIX || path.starts_with("/__fake/") {
+        let mut response = render_error(next.run(req).await, &rid).await;
+        set_header(&mut response, "x-request-id", &rid);
+        return response;
+    }
+
+    let start = Instant::now();
+    let method = req.method().as_str().to_owned();
+    let query = req.uri().query().map(str::to_owned);
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let (parts, body) = req.into_parts();
+    let (bytes, body_error) = match to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(b) => (b, None),
+        Err(_) => (
+            Bytes::new(),
+            Some(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request_too_large",
+                "Request body too large or unreadable",
+            )),
+        ),
+    };
+    let raw_body = String::from_utf8_lossy(&bytes).into_owned();
+    let json_body = serde_json::from_slice::<Value>(&bytes).ok();
+    let req = Request::from_parts(parts, Body::from(bytes));
+
+    let latency = fake.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+
+    let now = now_unix();
+    let mut rate = fake.count_request(now);
+    let response = if let Some(err) = body_error {
+        err.into_response()
+    } else {
+        match fake.take_fault(&method, &path) {
+            Some(FaultKind::RateLimit { reset_after }) => {
+                let secs = i64::try_from(reset_after.as_secs()).unwrap_or(i64::MAX);
+                rate = Err(now.saturating_add(secs.max(1)));
+                ApiError::rate_limited().into_response()
+            }
+            Some(FaultKind::ServerError { status }) => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                ApiError::server_error(status).into_response()
+            }
+            Some(FaultKind::Delay { delay }) => {
+                tokio::time::sleep(delay).await;
+                authorized(&fake, req, next).await
+            }
+            Some(FaultKind::ProcessThenFail { status }) => {
+                let processed = authorized(&fake, req, next).await;
+                tracing::debug!(status = %processed.status(), "processed, answering a failure instead");
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::GATEWAY_TIMEOUT);
+                ApiError::server_error(status).into_response()
+            }
+            None if rate.is_err() => ApiError::rate_limited().into_response(),
+            None => authorized(&fake, req, next).await,
+        }
+    };
+
+    let mut response = render_error(response, &rid).await;
+    set_header(&mut response, "x-request-id", &rid);
+    set_header(&mut response, "x-ratelimit-limit", RATE_LIMIT);
+    let (remaining, reset) = match rate {
+        Ok((remaining, reset)) => (remaining, reset),
+        Err(reset) => (0, reset),
+    };
+    set_header(&mut response, "x-ratelimit-remaining", remaining);
+    set_header(&mut response, "x-ratelimit-reset", reset);
+
+    let status = response.status().as_u16();
+    tracing::debug!(%method, %path, status, "fake-intercom request");
+    fake.record(RecordedRequest {
+        request_id: rid,
+        method,
+        path,
+        query,
+        headers,
+        body: json_body,
+        raw_body,
+        status,
+        start,
+        end: Instant::now(),
+    });
+    response
+}
+
+// ----- /__fake control routes -----
+
+async fn control_state(State(fake): State<FakeIntercom>) -> Json<Value> {
+    Json(fake.state_json())
+}
+
+async fn control_requests(State(fake): State<FakeIntercom>) -> Json<Value> {
+    let requests = fake.requests();
+    let origin = fake.origin();
+    Json(json!({
+        "count": requests.len(),
+        "sequential_round_trips": sequential_round_trips(&requests),
+        "requests": requests.iter().map(|r| r.to_json(origin)).collect::<Vec<_>>(),
+    }))
+}
+
+async fn control_clear_requests(State(fake): State<FakeIntercom>) -> StatusCode {
+    fake.clear_requests();
+    StatusCode::NO_CONTENT
+}
+
+fn faults_json(fake: &FakeIntercom) -> Json<Value> {
+    Json(json!({
+        "faults": fake.pending_faults().iter().map(Fault::to_json).collect::<Vec<_>>()
+    }))
+}
+
+async fn control_faults(State(fake): State<FakeIntercom>) -> Json<Value> {
+    faults_json(&fake)
+}
+
+fn bad_control_request(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "parameter_invalid", message)
+}
+
+async fn control_inject(State(fake): State<FakeIntercom>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let value: Value = serde_json::from_slice(&body).map_err(|e| bad_control_request(format!("invalid JSON: {e}")))?;
+    let specs: Vec<Value> = match value {
+        Value::Array(items) => items,
+        other => vec![other],
+    };
+    let mut faults = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let spec: FaultSpec = serde_json::from_value(spec).map_err(|e| bad_control_request(e.to_string()))?;
+        faults.push(Fault::try_from(spec).map_err(|e| bad_control_request(e.to_string()))?);
+    }
+    for fault in faults {
+        fake.inject(fault);
+    }
+    Ok(faults_json(&fake))
+}
+
+async fn control_clear_faults(State(fake): State<FakeIntercom>) -> StatusCode {
+    fake.clear_faults();
+    StatusCode::NO_CONTENT
+}
+
+async fn control_tokens(State(fake): State<FakeIntercom>, body: Bytes) -> Result<StatusCode, ApiError> {
+    let value: Value = serde_json::from_slice(&body).map_err(|e| bad_control_request(format!("invalid JSON: {e}")))?;
+    match value.get("tokens") {
+        Some(Value::Null) => fake.accept_any_token(),
+        Some(Value::Array(tokens)) => {
+            let tokens: Option<Vec<String>> = tokens.iter().map(|t| t.as_str().map(str::to_owned)).collect();
+            let tokens = tokens.ok_or_else(|| bad_control_request("tokens must be strings"))?;
+            fake.set_valid_tokens(tokens);
+        }
+        _ => return Err(bad_control_request(r#"expected {"tokens": [..] | null}"#)),
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn control_index(State(fake): State<FakeIntercom>) -> StatusCode {
+    fake.index_search();
+    StatusCode::NO_CONTENT
+}
+
+async fn control_config(State(fake): State<FakeIntercom>, body: Bytes) -> Result<StatusCode, ApiError> {
+    let value: Value = serde_json::from_slice(&body).map_err(|e| bad_control_request(format!("invalid JSON: {e}")))?;
+    if let Some(v) = value.get("search_index_delay") {
+        let delayed = v.as_bool().ok_or_else(|| bad_control_request("search_index_delay must be a boolean"))?;
+        fake.set_search_index_delay(delayed);
+    }
+    if let Some(v) = value.get("latency_ms") {
+        let ms = v.as_u64().ok_or_else(|| bad_control_request("latency_ms must be a non-negative integer"))?;
+        fake.set_latency(std::time::Duration::from_millis(ms));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

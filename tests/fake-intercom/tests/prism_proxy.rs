@@ -1,0 +1,569 @@
+//! Contract proof: every endpoint of the fake, driven through `prism proxy --errors` with
+//! Intercom's 2.14 OpenAPI spec, answers in the spec's shapes.
+//!
+//! For statuses an operation does not document (e.g. 404 on `GET /contacts/{id}`, 409 on
+//! `POST /contacts`, 401 on `GET /me`), Prism cannot validate the body and only warns
+//! "Unable to match the returned status code"; those exchanges accept that one warning and
+//! check the `error.list` body here instead.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Json;
+use axum::routing::get;
+use fake_intercom::prism::{self, Prism, contract_problems};
+use fake_intercom::{FakeIntercom, FakeServer, Fault};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const TOKEN: &str = "contract-token";
+const GRACE: &str = "991268";
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
+}
+
+struct Exchange {
+    status: u16,
+    headers: http::HeaderMap,
+    raw: Vec<u8>,
+    body: Value,
+}
+
+struct Contract {
+    fake: FakeServer,
+    prism: Prism,
+    http: reqwest::Client,
+}
+
+/// Whether the spec documents a response for this status on the operation.
+#[derive(Clone, Copy, PartialEq)]
+enum Documented {
+    Yes,
+    No,
+}
+
+impl Contract {
+    async fn start(spec: &std::path::Path) -> Contract {
+        let fake = FakeIntercom::builder().seed_demo().valid_tokens([TOKEN]).start().await.expect("fake starts");
+        let prism = Prism::proxy(spec, &fake.base_url()).await.expect("prism proxy starts");
+        Contract { fake, prism, http: reqwest::Client::new() }
+    }
+
+    async fn send(&self, method: Method, path: &str, body: Option<Value>, token: &str) -> Exchange {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.prism.base_url()))
+            .bearer_auth(token)
+            .header("Intercom-Version", "2.14")
+            .header("Accept", "application/json");
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.expect("request through prism");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let raw = resp.bytes().await.expect("body").to_vec();
+        let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        Exchange { status, headers, raw, body }
+    }
+
+    /// Sends, then asserts the status, that Prism found nothing wrong, and the headers every
+    /// Intercom answer has.
+    async fn expect(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        status: u16,
+        documented: Documented,
+    ) -> Value {
+        self.expect_with_token(method, path, body, status, documented, TOKEN).await
+    }
+
+    async fn expect_with_token(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        status: u16,
+        documented: Documented,
+        token: &str,
+    ) -> Value {
+        let what = format!("{method} {path}");
+        let ex = self.send(method, path, body, token).await;
+        let problems = contract_problems(&ex.headers, &ex.raw, documented == Documented::No);
+        assert!(
+            problems.is_empty(),
+            "{what}: Prism reports contract problems: {problems:#?}\nbody: {}",
+            String::from_utf8_lossy(&ex.raw)
+        );
+        assert_eq!(ex.status, status, "{what}: unexpected status, body: {}", String::from_utf8_lossy(&ex.raw));
+        if documented == Documented::Yes {
+            assert!(
+                prism::violations(&ex.headers).is_empty(),
+                "{what}: documented status must come without any sl-violations"
+            );
+        }
+        for h in ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"] {
+            let v = ex.headers.get(h).and_then(|v| v.to_str().ok());
+            assert!(v.is_some_and(|v| v.parse::<i64>().is_ok()), "{what}: header {h} missing or not an integer");
+        }
+        if status >= 400 {
+            assert_error_list(&what, &ex);
+        }
+        ex.body
+    }
+
+    async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        self.expect(method, path, body, 200, Documented::Yes).await
+    }
+}
+
+/// Intercom's `error` schema, checked here because Prism skips bodies of undocumented
+/// statuses: `type` "error.list", `request_id` a UUID (= `X-Request-Id`), errors with codes.
+fn assert_error_list(what: &str, ex: &Exchange) {
+    let b = &ex.body;
+    assert_eq!(b["type"], "error.list", "{what}: {b}");
+    let rid = b["request_id"].as_str().unwrap_or_default();
+    let groups: Vec<usize> = rid.split('-').map(str::len).collect();
+    assert_eq!(groups, [8, 4, 4, 4, 12], "{what}: request_id {rid:?} is not a UUID");
+    assert_eq!(
+        ex.headers.get("x-request-id").and_then(|v| v.to_str().ok()),
+        Some(rid),
+        "{what}: X-Request-Id differs from request_id"
+    );
+    let errors = b["errors"].as_array().expect("errors array");
+    assert!(!errors.is_empty(), "{what}: empty errors");
+    for e in errors {
+        assert!(e["code"].is_string(), "{what}: error without code: {e}");
+        assert!(e["message"].is_string() || e["message"].is_null(), "{what}: {e}");
+    }
+}
+
+fn code(body: &Value) -> &str {
+    body["errors"][0]["code"].as_str().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_conforms_through_prism_proxy() {
+    let Some((spec, _prism_bin)) = prism::contract_tools_or_skip() else {
+        return;
+    };
+    let c = Contract::start(&spec).await;
+    use Documented::{No, Yes};
+    use Method as M;
+
+    // --- admins, teams, tags ---
+    let me = c.ok(M::GET, "/me", None).await;
+    assert_eq!((me["type"].as_str(), me["id"].as_str()), (Some("admin"), Some("991267")));
+    let admins = c.ok(M::GET, "/admins", None).await;
+    assert_eq!(admins["type"], "admin.list");
+    assert_eq!(admins["admins"].as_array().map(Vec::len), Some(2));
+    let teams = c.ok(M::GET, "/teams", None).await;
+    assert_eq!(teams["type"], "team.list");
+    let support_team = teams["teams"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["name"] == "Support"))
+        .and_then(|t| t["id"].as_str())
+        .expect("Support team")
+        .to_owned();
+    let grace = c.ok(M::GET, &format!("/admins/{GRACE}"), None).await;
+    assert_eq!(grace["name"], "Grace Hopper");
+    let team = c.ok(M::GET, &format!("/teams/{support_team}"), None).await;
+    assert_eq!(team["admin_ids"], json!([991267, 991268]));
+    let tags = c.ok(M::GET, "/tags", None).await;
+    assert_eq!(tags, json!({"type": "list", "data": []}));
+    let tag = c.ok(M::POST, "/tags", Some(json!({"name": "Billing issue"}))).await;
+    assert_eq!(tag["type"], "tag");
+    let tag_id = tag["id"].as_str().expect("tag id").to_owned();
+    let same = c.ok(M::POST, "/tags", Some(json!({"name": "billing ISSUE"}))).await;
+    assert_eq!(same["id"], tag["id"], "POST /tags matches names case-insensitively");
+    let tags = c.ok(M::GET, "/tags", None).await;
+    assert_eq!(tags["data"].as_array().map(Vec::len), Some(1));
+    let shown_tag = c.ok(M::GET, &format!("/tags/{tag_id}"), None).await;
+    assert_eq!(shown_tag["name"], "Billing issue");
+
+    // --- contacts ---
+    let created = c
+        .ok(
+            M::POST,
+            "/contacts",
+            Some(json!({
+                "role": "user",
+                "email": "sam@example.com",
+                "external_id": "ext-sam",
+                "name": "Sam Smith",
+                "custom_attributes": {"plan": "pro", "seats": 3}
+            })),
+        )
+        .await;
+    assert_eq!(created["type"], "contact");
+    let sam = created["id"].as_str().expect("contact id").to_owned();
+    assert_eq!(sam.len(), 24);
+    let lead = c.ok(M::POST, "/contacts", Some(json!({"role": "lead", "name": "Anon"}))).await;
+    assert_eq!(lead["role"], "lead");
+
+    let dup = c.expect(M::POST, "/contacts", Some(json!({"email": "SAM@example.com"})), 409, No).await;
+    assert_eq!(code(&dup), "conflict");
+    assert_eq!(dup["errors"][0]["message"], format!("A contact matching those details already exists with id={sam}"));
+    let shown = c.ok(M::GET, &format!("/contacts/{sam}"), None).await;
+    assert_eq!(shown["custom_attributes"], json!({"plan": "pro", "seats": 3}));
+    let missing = c.expect(M::GET, "/contacts/0123456789abcdef01234567", None, 404, No).await;
+    assert_eq!(code(&missing), "not_found");
+    let updated = c
+        .ok(
+            M::PUT,
+            &format!("/contacts/{sam}"),
+            Some(json!({"name": "Samantha Smith", "custom_attributes": {"plan": null, "seats": 4}})),
+        )
+        .await;
+    assert_eq!(updated["name"], "Samantha Smith");
+    assert_eq!(updated["custom_attributes"], json!({"seats": 4}));
+    c.expect(M::PUT, "/contacts/0123456789abcdef01234567", Some(json!({"name": "x"})), 404, No).await;
+    let by_ext = c.ok(M::GET, "/contacts/find_by_external_id/ext-sam", None).await;
+    assert_eq!(by_ext["id"], sam.as_str());
+    c.expect(M::GET, "/contacts/find_by_external_id/nobody", None, 404, No).await;
+
+    let found = c
+        .ok(
+            M::POST,
+            "/contacts/search",
+            Some(json!({"query": {"field": "email", "operator": "=", "value": "sam@example.com"}})),
+        )
+        .await;
+    assert_eq!((found["type"].as_str(), found["total_count"].as_i64()), (Some("list"), Some(1)));
+    let nested = c
+        .ok(
+            M::POST,
+            "/contacts/search",
+            Some(json!({
+                "query": {"operator": "OR", "value": [
+                    {"field": "external_id", "operator": "=", "value": "6123abc"},
+                    {"operator": "AND", "value": [
+                        {"field": "email", "operator": "=", "value": "sam@example.com"},
+                        {"field": "role", "operator": "=", "value": "user"}
+                    ]}
+                ]},
+                "pagination": {"per_page": 1}
+            })),
+        )
+        .await;
+    assert_eq!(nested["total_count"], 2);
+    let both = c
+        .ok(
+            M::POST,
+            "/contacts/search",
+            Some(json!({"query": {"operator": "AND", "value": [
+                {"field": "email", "operator": "=", "value": "sam@example.com"},
+                {"field": "external_id", "operator": "=", "value": "ext-sam"}
+            ]}})),
+        )
+        .await;
+    assert_eq!(both["total_count"], 1);
+    assert_eq!(nested["data"].as_array().map(Vec::len), Some(1));
+    let cursor = nested["pages"]["next"]["starting_after"].as_str().expect("next cursor").to_owned();
+    let page2 = c
+        .ok(
+            M::POST,
+            "/contacts/search",
+            Some(json!({
+                "query": {"field": "email", "operator": "~", "value": "example.com"},
+                "pagination": {"per_page": 1, "starting_after": cursor}
+            })),
+        )
+        .await;
+    assert_eq!(page2["pages"]["page"], 2);
+
+    let archived = c.ok(M::POST, &format!("/contacts/{sam}/archive"), None).await;
+    assert_eq!(archived, json!({"type": "contact", "id": sam, "external_id": "ext-sam", "archived": true}));
+    let hidden =
+        c.ok(M::POST, "/contacts/search", Some(json!({"query": {"field": "id", "operator": "=", "value": sam}}))).await;
+    assert_eq!(hidden["total_count"], 0, "archived contacts are not searchable");
+    let dup = c.expect(M::POST, "/contacts", Some(json!({"external_id": "ext-sam"})), 409, No).await;
+    assert_eq!(
+        dup["errors"][0]["message"],
+        format!("An archived contact matching those details already exists with id={sam}")
+    );
+    let unarchived = c.ok(M::POST, &format!("/contacts/{sam}/unarchive"), None).await;
+    assert_eq!(unarchived["archived"], false);
+    c.expect(M::POST, "/contacts/0123456789abcdef01234567/archive", None, 404, No).await;
+
+    // --- conversations ---
+    let message = c
+        .ok(
+            M::POST,
+            "/conversations",
+            Some(json!({"from": {"type": "user", "id": sam}, "body": "My invoice is wrong.\nPlease help."})),
+        )
+        .await;
+    assert_eq!((message["type"].as_str(), message["message_type"].as_str()), (Some("user_message"), Some("inapp")));
+    let conv = message["conversation_id"].as_str().expect("conversation_id").to_owned();
+    let nobody = c
+        .expect(
+            M::POST,
+            "/conversations",
+            Some(json!({"from": {"type": "user", "id": "0123456789abcdef01234567"}, "body": "hi"})),
+            404,
+            Yes,
+        )
+        .await;
+    assert_eq!(nobody["errors"][0]["message"], "User Not Found");
+
+    let html = c.ok(M::GET, &format!("/conversations/{conv}"), None).await;
+    assert_eq!(html["source"]["body"], "<p>My invoice is wrong.</p>\n<p>Please help.</p>");
+    assert_eq!(html["state"], "open");
+    let plain = c.ok(M::GET, &format!("/conversations/{conv}?display_as=plaintext"), None).await;
+    assert_eq!(plain["source"]["body"], "My invoice is wrong.\nPlease help.");
+    c.expect(M::GET, "/conversations/999999999", None, 404, Yes).await;
+
+    let replied = c
+        .ok(
+            M::POST,
+            &format!("/conversations/{conv}/reply"),
+            Some(json!({"message_type": "comment", "type": "admin", "admin_id": "991267", "body": "Looking into it."})),
+        )
+        .await;
+    let parts = &replied["conversation_parts"];
+    assert_eq!(parts["total_count"], 1);
+    assert_eq!(parts["conversation_parts"][0]["part_type"], "comment");
+    assert_eq!(parts["conversation_parts"][0]["author"]["type"], "admin");
+    c.ok(
+        M::POST,
+        &format!("/conversations/{conv}/reply"),
+        Some(
+            json!({"message_type": "note", "type": "admin", "admin_id": "991267", "body": "<p>Internal: refund?</p>"}),
+        ),
+    )
+    .await;
+    let by_user = c
+        .ok(
+            M::POST,
+            &format!("/conversations/{conv}/reply"),
+            Some(json!({"message_type": "comment", "type": "user", "intercom_user_id": sam, "body": "Thanks!"})),
+        )
+        .await;
+    assert_eq!(by_user["conversation_parts"]["conversation_parts"][2]["author"]["type"], "user");
+    c.ok(
+        M::POST,
+        &format!("/conversations/{conv}/reply"),
+        Some(json!({"message_type": "comment", "type": "user", "email": "sam@example.com", "body": "Any news?"})),
+    )
+    .await;
+    c.expect(
+        M::POST,
+        "/conversations/999999999/reply",
+        Some(json!({"message_type": "comment", "type": "admin", "admin_id": "991267", "body": "x"})),
+        404,
+        Yes,
+    )
+    .await;
+    let bad_admin = c
+        .expect(
+            M::POST,
+            &format!("/conversations/{conv}/reply"),
+            Some(json!({"message_type": "comment", "type": "admin", "admin_id": "1", "body": "x"})),
+            400,
+            No,
+        )
+        .await;
+    assert_eq!(code(&bad_admin), "parameter_invalid");
+
+    let assigned = c
+        .ok(
+            M::POST,
+            &format!("/conversations/{conv}/parts"),
+            Some(json!({"message_type": "assignment", "type": "admin", "admin_id": "991267", "assignee_id": GRACE, "body": "Over to Grace"})),
+        )
+        .await;
+    assert_eq!(assigned["admin_assignee_id"], 991268);
+    let to_team = c
+        .ok(
+            M::POST,
+            &format!("/conversations/{conv}/parts"),
+            Some(json!({"message_type": "assignment", "type": "team", "admin_id": "991267", "assignee_id": support_team})),
+        )
+        .await;
+    assert_eq!(to_team["team_assignee_id"].as_i64().map(|n| n.to_string()), Some(support_team.clone()));
+    let unassigned = c
+        .ok(
+            M::POST,
+            &format!("/conversations/{conv}/parts"),
+            Some(json!({"message_type": "assignment", "type": "admin", "admin_id": "991267", "assignee_id": "0"})),
+        )
+        .await;
+    assert_eq!(unassigned["admin_assignee_id"], Value::Null);
+    let no_team = c
+        .expect(
+            M::POST,
+            &format!("/conversations/{conv}/parts"),
+            Some(json!({"message_type": "assignment", "type": "team", "admin_id": "991267", "assignee_id": "42"})),
+            400,
+            No,
+        )
+        .await;
+    assert_eq!(code(&no_team), "parameter_invalid");
+    let closed = c
+        .ok(
+            M::POST,
+            &format!("/conversations/{conv}/parts"),
+            Some(json!({"message_type": "close", "type": "admin", "admin_id": "991267", "body": "Refunded."})),
+        )
+        .await;
+    assert_eq!((closed["state"].as_str(), closed["open"].as_bool()), (Some("closed"), Some(false)));
+    let reopened = c
+        .ok(
+            M::POST,
+            &format!("/conversations/{conv}/parts"),
+            Some(json!({"message_type": "open", "admin_id": "991267"})),
+        )
+        .await;
+    assert_eq!(reopened["state"], "open");
+    let snoozed = c
+        .ok(
+            M::POST,
+            &format!("/conversations/{conv}/parts"),
+            Some(json!({"message_type": "snoozed", "admin_id": "991267", "snoozed_until": now() + 3600})),
+        )
+        .await;
+    assert_eq!(snoozed["state"], "snoozed");
+    assert!(snoozed["snoozed_until"].is_i64());
+    c.expect(
+        M::POST,
+        "/conversations/999999999/parts",
+        Some(json!({"message_type": "open", "admin_id": "991267"})),
+        404,
+        Yes,
+    )
+    .await;
+
+    let applied =
+        c.ok(M::POST, &format!("/conversations/{conv}/tags"), Some(json!({"id": tag_id, "admin_id": "991267"}))).await;
+    assert_eq!((applied["type"].as_str(), applied["id"].as_str()), (Some("tag"), Some(tag_id.as_str())));
+    let with_tag = c.ok(M::GET, &format!("/conversations/{conv}"), None).await;
+    assert_eq!(with_tag["tags"]["tags"][0]["name"], "Billing issue");
+    let unknown_tag = c
+        .expect(
+            M::POST,
+            &format!("/conversations/{conv}/tags"),
+            Some(json!({"id": "1", "admin_id": "991267"})),
+            404,
+            Yes,
+        )
+        .await;
+    assert_eq!(code(&unknown_tag), "tag_not_found");
+    c.expect(M::POST, "/conversations/999999999/tags", Some(json!({"id": tag_id, "admin_id": "991267"})), 404, Yes)
+        .await;
+    let removed =
+        c.ok(M::DELETE, &format!("/conversations/{conv}/tags/{tag_id}"), Some(json!({"admin_id": "991267"}))).await;
+    assert_eq!(removed["id"], tag_id.as_str());
+    c.expect(M::DELETE, &format!("/conversations/{conv}/tags/1"), Some(json!({"admin_id": "991267"})), 404, Yes).await;
+
+    let attrs = c
+        .ok(
+            M::PUT,
+            &format!("/conversations/{conv}"),
+            Some(json!({"custom_attributes": {"order_id": "A-1", "refund_cents": 1299}})),
+        )
+        .await;
+    assert_eq!(attrs["custom_attributes"], json!({"order_id": "A-1", "refund_cents": 1299}));
+    c.expect(M::PUT, "/conversations/999999999", Some(json!({"custom_attributes": {"order_id": "A-1"}})), 404, Yes)
+        .await;
+
+    // --- the 500-part window, rendered through the contract ---
+    c.fake.with_state(|s| {
+        for i in 0..505 {
+            s.reply_as_admin(&conv, "991267", fake_intercom::state::AdminReplyKind::Note, Some(&format!("note {i}")))
+                .expect("note");
+        }
+    });
+    let long = c.ok(M::GET, &format!("/conversations/{conv}"), None).await;
+    let total = long["conversation_parts"]["total_count"].as_u64().expect("total");
+    assert!(total > 500);
+    assert_eq!(long["conversation_parts"]["conversation_parts"].as_array().map(Vec::len), Some(500));
+
+    // --- 401s: a token the fake does not know (Prism itself rejects a missing one) ---
+    let denied = c.expect_with_token(M::GET, &format!("/contacts/{sam}"), None, 401, Yes, "stale-token").await;
+    assert_eq!(denied["errors"][0], json!({"code": "unauthorized", "message": "Access Token Invalid"}));
+    c.expect_with_token(M::GET, "/me", None, 401, No, "stale-token").await;
+    c.expect_with_token(
+        M::POST,
+        &format!("/conversations/{conv}/reply"),
+        Some(json!({"message_type": "comment", "type": "admin", "admin_id": "991267", "body": "x"})),
+        401,
+        Yes,
+        "stale-token",
+    )
+    .await;
+
+    // --- faults: 429 is documented (with X-RateLimit-* headers), 5xx are not ---
+    c.fake.inject(Fault::rate_limit("POST", "/contacts").reset_after(Duration::from_secs(7)));
+    let limited = c.expect(M::POST, "/contacts", Some(json!({"email": "new@example.com"})), 429, Yes).await;
+    assert_eq!(code(&limited), "rate_limit_exceeded");
+    c.fake.inject(Fault::server_error(503, "GET", "/conversations/*"));
+    c.expect(M::GET, &format!("/conversations/{conv}"), None, 503, No).await;
+}
+
+/// The assertions above must be able to fail: a deliberately wrong upstream is caught.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prism_proxy_catches_a_wrong_response() {
+    let Some((spec, _)) = prism::contract_tools_or_skip() else {
+        return;
+    };
+    // An upstream that gets Intercom's shapes wrong on purpose.
+    let app = axum::Router::new()
+        .route(
+            "/contacts/{id}",
+            get(|| async { Json(json!({"type": "contact", "id": 12345, "created_at": "yesterday"})) }),
+        )
+        .route(
+            "/conversations/{id}",
+            get(|| async {
+                Json(json!({"type": "conversation", "id": "1", "admin_assignee_id": "991267", "state": "pending"}))
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let prism = Prism::proxy(&spec, &format!("http://{addr}")).await.expect("prism");
+    let http = reqwest::Client::new();
+    for path in ["/contacts/0123456789abcdef01234567", "/conversations/1"] {
+        let resp = http.get(format!("{}{path}", prism.base_url())).bearer_auth("t").send().await.expect("send");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let raw = resp.bytes().await.expect("body");
+        let problems = contract_problems(&headers, &raw, true);
+        assert!(!problems.is_empty(), "{path}: a wrong body went unnoticed");
+        assert_eq!(status, 500, "{path}: Prism answers 500 for a response that breaks the spec");
+        assert!(!prism::violations(&headers).is_empty(), "{path}: no sl-violations header");
+    }
+    drop(prism);
+    server.abort();
+}
+
+/// `Prism::mock` serves the spec and rejects requests that break it (what client tests rely on).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prism_mock_rejects_bad_requests() {
+    let Some((spec, _)) = prism::contract_tools_or_skip() else {
+        return;
+    };
+    let prism = Prism::mock(&spec).await.expect("prism mock");
+    let http = reqwest::Client::new();
+    let good = http.get(format!("{}/me", prism.base_url())).bearer_auth("t").send().await.expect("send");
+    let headers = good.headers().clone();
+    assert_eq!(good.status(), 200);
+    assert!(contract_problems(&headers, &good.bytes().await.expect("body"), false).is_empty());
+
+    // `from.type` outside the enum and `body` missing.
+    let bad = http
+        .post(format!("{}/conversations", prism.base_url()))
+        .bearer_auth("t")
+        .json(&json!({"from": {"type": "visitor", "id": "0123456789abcdef01234567"}}))
+        .send()
+        .await
+        .expect("send");
+    let status = bad.status().as_u16();
+    let headers = bad.headers().clone();
+    let raw = bad.bytes().await.expect("body");
+    assert_eq!(status, 422, "{}", String::from_utf8_lossy(&raw));
+    assert!(!contract_problems(&headers, &raw, false).is_empty());
+}
