@@ -69,7 +69,7 @@ pub struct Config {
     pub agent_auth: AgentAuth,
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
     #[error("HELPDESK_PROVIDER={value:?} is not supported; set HELPDESK_PROVIDER=intercom")]
     UnsupportedProvider { value: String },

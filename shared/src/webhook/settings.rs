@@ -70,6 +70,8 @@ pub enum WebhookSettingsError {
     LoopGuard(#[from] UnknownLoopGuardMode),
     #[error("{name} must not be empty when set")]
     Empty { name: &'static str },
+    #[error(transparent)]
+    Provider(#[from] crate::config::ConfigError),
 }
 
 impl WebhookSettings {
@@ -85,6 +87,8 @@ impl WebhookSettings {
                 other => Ok(other),
             }
         };
+
+        crate::config::check_provider(lookup("HELPDESK_PROVIDER").as_deref())?;
 
         let agent_webhook_url = match get("AGENT_WEBHOOK_URL")? {
             None => None,
@@ -171,6 +175,13 @@ mod tests {
         assert_eq!(s.route.relayed_topics, ["conversation.user.created", "conversation.user.replied"]);
         assert_eq!(s.route.loop_guard_mode, LoopGuardMode::Flag);
         assert_eq!(s.secret_source, TokenSource::Environment);
+    }
+
+    #[test]
+    fn the_helpdesk_provider_must_be_intercom() {
+        assert!(settings(&[URL, ("HELPDESK_PROVIDER", "intercom")]).is_ok());
+        let err = settings(&[URL, ("HELPDESK_PROVIDER", "zendesk")]).unwrap_err();
+        assert!(err.to_string().contains("set HELPDESK_PROVIDER=intercom"), "{err}");
     }
 
     #[test]
