@@ -18,12 +18,17 @@ pub async fn scope<F: Future>(deadline: Instant, fut: F) -> F::Output {
     DEADLINE.scope(deadline, fut).await
 }
 
+/// Anything below this (2001-09-09 in Unix milliseconds) cannot be an epoch deadline.
+const EPOCH_MS_FLOOR: u64 = 1_000_000_000_000;
+
 /// Converts the Lambda context's deadline (milliseconds since the Unix epoch) into an `Instant`.
 pub fn from_epoch_millis(deadline_ms: u64) -> Instant {
     let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
     match deadline_ms.checked_sub(now_ms) {
-        // No context (local tools send 0): fall back to the default budget.
+        // No context (tests, tools send 0): fall back to the default budget.
         _ if deadline_ms == 0 => Instant::now() + DEFAULT_BUDGET,
+        // `cargo lambda watch` sends the timeout itself (600000), not a point in time.
+        _ if deadline_ms < EPOCH_MS_FLOOR => Instant::now() + Duration::from_millis(deadline_ms),
         Some(left) => Instant::now() + Duration::from_millis(left),
         None => Instant::now(),
     }
@@ -58,5 +63,7 @@ mod tests {
         assert!(left > Duration::from_millis(1_500) && left <= Duration::from_millis(2_000));
         assert!(from_epoch_millis(now_ms - 1_000) <= Instant::now());
         assert!(from_epoch_millis(0) > Instant::now() + Duration::from_secs(20));
+        let relative = from_epoch_millis(600_000).saturating_duration_since(Instant::now());
+        assert!(relative > Duration::from_secs(590) && relative <= Duration::from_secs(600), "{relative:?}");
     }
 }

@@ -243,10 +243,9 @@ where
     Fut: Future<Output = Result<O, ActionError>>,
 {
     let started = Instant::now();
-    let deadline = request
-        .lambda_context_ref()
-        .map(|ctx| deadline::from_epoch_millis(ctx.deadline))
-        .unwrap_or_else(deadline::current);
+    let deadline_ms = request.lambda_context_ref().map(|ctx| ctx.deadline);
+    tracing::debug!(?deadline_ms, "invocation");
+    let deadline = deadline_ms.map(deadline::from_epoch_millis).unwrap_or_else(deadline::current);
     let outcome = async {
         guard.check(request.headers()).await?;
         let input = decode::<I>(&request, accepts)?;
