@@ -1,0 +1,308 @@
+#!/usr/bin/env bash
+# Runs every function locally behind its own function URL, on a fake Intercom (or your real one).
+#
+#   scripts/run-local.sh            build, start, print the URLs and a curl to try, then follow the
+#                                   logs; Ctrl-C stops everything it started
+#   scripts/run-local.sh --check    CI smoke test: start, escalate a billing question, read the
+#                                   conversation back, deliver a signed webhook and see it relayed,
+#                                   all through the local URLs; stop; exit 0/1 (= LOCAL_STACK_SMOKE=1)
+#   scripts/run-local.sh --fake     use the fake Intercom even when INTERCOM_ACCESS_TOKEN is set
+#
+# Every function answers at http://127.0.0.1:$PORT/lambda-url/<function-name>/ (cargo lambda watch,
+# which hot-reloads on code changes). Intercom is the fake (tests/fake-intercom, seeded with demo
+# data) on 127.0.0.1:$FAKE_PORT — unless INTERCOM_ACCESS_TOKEN is set in your environment: then
+# the functions talk to your real Intercom workspace with that token (never in --check mode).
+#
+# intercom-webhook relays to a local stand-in of the agent (scripts/agent-receiver.py on
+# 127.0.0.1:$AGENT_PORT, which checks the signature and prints each event) unless you set
+# AGENT_WEBHOOK_URL yourself.
+#
+# Environment: PORT (9000), FAKE_PORT (4011), AGENT_PORT (9010), RUST_LOG (info); any variable the
+# functions read (ESCALATION_ROUTING, AGENT_WEBHOOK_URL, AGENT_AUTH + AGENT_API_KEY,
+# INTERCOM_REGION, ...) is passed through. Logs: .local/run-local/*.log
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | grep '^#' | sed 's/^# \{0,1\}//'; }
+
+CHECK="${LOCAL_STACK_SMOKE:-0}"
+[[ "$CHECK" == 1 || "$CHECK" == true ]] && CHECK=1 || CHECK=0
+FORCE_FAKE=0
+for arg in "$@"; do
+  case "$arg" in
+    --check | --smoke) CHECK=1 ;;
+    --fake) FORCE_FAKE=1 ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    *) die "unknown argument '$arg' (try --help)" ;;
+  esac
+done
+
+PORT="${PORT:-9000}"
+FAKE_PORT="${FAKE_PORT:-4011}"
+AGENT_PORT="${AGENT_PORT:-9010}"
+for p in "$PORT" "$FAKE_PORT" "$AGENT_PORT"; do
+  [[ "$p" =~ ^[0-9]+$ ]] || die "PORT, FAKE_PORT and AGENT_PORT must be port numbers (got '$p')"
+done
+[[ "$PORT" != "$FAKE_PORT" && "$PORT" != "$AGENT_PORT" && "$FAKE_PORT" != "$AGENT_PORT" ]] ||
+  die "PORT, FAKE_PORT and AGENT_PORT must differ"
+BASE_URL="http://127.0.0.1:$PORT/lambda-url"
+LOG_DIR="$ROOT/.local/run-local"
+mkdir -p "$LOG_DIR"
+WATCH_LOG="$LOG_DIR/functions.log"
+FAKE_LOG="$LOG_DIR/fake-intercom.log"
+AGENT_LOG="$LOG_DIR/agent-receiver.log"
+WEBHOOK_FIXTURE="$ROOT/shared/src/webhook/fixtures/conversation.user.replied.json"
+
+# Real Intercom only when the user asked for it with their own token, and never for the smoke test.
+USE_FAKE=1
+if [[ -n "${INTERCOM_ACCESS_TOKEN:-}" && "$CHECK" == 0 && "$FORCE_FAKE" == 0 ]]; then
+  USE_FAKE=0
+fi
+# The stand-in agent, unless the user relays to their own (never in --check mode).
+USE_RECEIVER=0
+if [[ -f "$ROOT/scripts/agent-receiver.py" && ("$CHECK" == 1 || -z "${AGENT_WEBHOOK_URL:-}") ]]; then
+  USE_RECEIVER=1
+fi
+
+# --- tools --------------------------------------------------------------------------------------
+require_cmd curl "Install it: apt-get install -y curl"
+require_cmd python3 "Install Python 3: apt-get install -y python3 python3-pip"
+require_cmd setsid "It is part of util-linux: apt-get install -y util-linux"
+ensure_cargo_lambda
+
+require_free_port "$PORT" "the function URLs" PORT
+((USE_FAKE == 0)) || require_free_port "$FAKE_PORT" "the fake Intercom" FAKE_PORT
+((USE_RECEIVER == 0)) || require_free_port "$AGENT_PORT" "the stand-in agent (scripts/agent-receiver.py)" AGENT_PORT
+
+# --- stop everything we started, however we leave --------------------------------------------------
+TAIL_PID=""
+# shellcheck disable=SC2317 # called by the traps
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [[ -n "$TAIL_PID" ]]; then kill "$TAIL_PID" 2>/dev/null || true; fi
+  if ((${#BG_PIDS[@]})); then
+    log "stopping the local stack"
+    stop_all_bg
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- build ------------------------------------------------------------------------------------------
+log "building the functions and the fake Intercom (debug)"
+build_args=()
+for fn in "${FUNCTIONS[@]}"; do build_args+=(-p "$fn"); done
+((USE_FAKE == 0)) || build_args+=(-p fake-intercom)
+cargo build --bins "${build_args[@]}" || die "cargo build failed (see above)"
+# `cargo lambda watch` starts each function with `cargo run --bin <name>`; building each the same way
+# now means the first request does not wait for a compile.
+for fn in "${FUNCTIONS[@]}"; do
+  cargo build --quiet --bin "$fn" || die "cargo build --bin $fn failed"
+done
+TARGET_DIR="$(cargo_target_dir)"
+[[ -n "$TARGET_DIR" ]] || die "could not find cargo's target directory (cargo metadata failed)"
+
+# --- environment the functions see (cargo lambda watch passes its own environment on) -------------
+export HELPDESK_PROVIDER="${HELPDESK_PROVIDER:-intercom}"
+# RUST_LOG goes to the functions only (through an env file): cargo-lambda reads RUST_LOG too, and
+# at `info` it would print its whole configuration. --env-var would split values at commas.
+FUNCTION_RUST_LOG="${RUST_LOG:-info}"
+unset RUST_LOG
+ENV_FILE="$LOG_DIR/functions.env"
+printf 'RUST_LOG="%s"\n' "${FUNCTION_RUST_LOG//\"/}" >"$ENV_FILE"
+export ESCALATION_ROUTING="${ESCALATION_ROUTING:-billing=Billing,legal=Legal,*=Support}"
+export INTERCOM_CLIENT_SECRET="${INTERCOM_CLIENT_SECRET:-local-client-secret}"
+export AGENT_WEBHOOK_SECRET="${AGENT_WEBHOOK_SECRET:-local-agent-webhook-secret}"
+unset INTERCOM_SECRET_ARN # local runs never read Secrets Manager
+if ((USE_FAKE)); then
+  export INTERCOM_API_BASE="http://127.0.0.1:$FAKE_PORT"
+  export INTERCOM_ACCESS_TOKEN="local-dev-token"
+else
+  unset INTERCOM_API_BASE
+fi
+((USE_RECEIVER == 0)) || export AGENT_WEBHOOK_URL="http://127.0.0.1:$AGENT_PORT/webhook/intercom-events"
+
+# --- start ------------------------------------------------------------------------------------------
+if ((USE_FAKE)); then
+  log "starting the fake Intercom on 127.0.0.1:$FAKE_PORT"
+  start_bg "$FAKE_LOG" "$TARGET_DIR/debug/fake-intercom" --port "$FAKE_PORT" --seed demo
+  fake_pid=$BG_PID
+  if ! wait_for_log_line "$FAKE_LOG" "fake-intercom listening on http://" 60 "$fake_pid"; then
+    tail_log "$FAKE_LOG"
+    die "the fake Intercom did not start (log: $FAKE_LOG)"
+  fi
+fi
+
+if ((USE_RECEIVER)); then
+  log "starting the stand-in agent (scripts/agent-receiver.py) on 127.0.0.1:$AGENT_PORT"
+  start_bg "$AGENT_LOG" python3 -u "$ROOT/scripts/agent-receiver.py" "$AGENT_PORT"
+  agent_pid=$BG_PID
+  if ! wait_for_log_line "$AGENT_LOG" "listening on http://" 30 "$agent_pid"; then
+    tail_log "$AGENT_LOG"
+    die "the stand-in agent did not start (log: $AGENT_LOG)"
+  fi
+fi
+
+log "starting cargo lambda watch on 127.0.0.1:$PORT"
+watch_args=(--invoke-address 127.0.0.1 --invoke-port "$PORT" --env-file "$ENV_FILE")
+((CHECK == 0)) || watch_args+=(--ignore-changes)
+start_bg "$WATCH_LOG" cargo lambda watch "${watch_args[@]}"
+watch_pid=$BG_PID
+if ! wait_for_port "$PORT" 120 "$watch_pid"; then
+  tail_log "$WATCH_LOG"
+  die "cargo lambda watch did not start (log: $WATCH_LOG)"
+fi
+
+# Each function process starts on its first request: send every one a harmless request (GET on the
+# actions is refused with 405, HEAD on the webhook is Intercom's URL check) and wait for an answer.
+log "starting the ${#FUNCTIONS[@]} functions"
+not_ready=()
+for fn in "${FUNCTIONS[@]}"; do
+  if [[ "$fn" == intercom-webhook ]]; then
+    method=(-I) url="$BASE_URL/$fn/webhook/intercom-events"
+  else
+    method=() url="$BASE_URL/$fn/"
+  fi
+  code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 180 "${method[@]}" "$url" || true)"
+  if [[ "$code" =~ ^[234] ]]; then
+    log "  $fn: ready (HTTP $code to ${method[*]:-GET})"
+  else
+    not_ready+=("$fn")
+    warn "  $fn: not ready (HTTP ${code:-no answer}); see $WATCH_LOG"
+  fi
+done
+if ((${#not_ready[@]})); then
+  tail_log "$WATCH_LOG" 40
+  if ((CHECK)); then die "functions did not answer: ${not_ready[*]}"; fi
+  warn "some functions did not answer: ${not_ready[*]} (they will be retried on the next request)"
+fi
+
+ESCALATE_BODY='{"sessionId":"demo-1","userEmail":"jane@example.com","confidence":0.82,"category":"billing","lastMessage":"I was charged twice this month"}'
+
+# --- smoke test (CI) --------------------------------------------------------------------------------
+if ((CHECK)); then
+  failures=0
+  check() { # check NAME EXPECTED_STATUS BODY_FILE PYTHON_CONDITION (on `d`, the parsed JSON)
+    local name=$1 want=$2 file=$3 cond=$4
+    if python3 - "$file" "$cond" <<'PY'; then
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if eval(sys.argv[2], {"d": d}) else 1)
+PY
+      log "  ok: $name"
+    else
+      warn "  FAILED: $name (HTTP $want expected); answer: $(head -c 600 "$file")"
+      failures=$((failures + 1))
+    fi
+  }
+  body_file="$LOG_DIR/smoke-answer.json"
+
+  log "smoke test: escalate a billing question"
+  code="$(curl -s -o "$body_file" -w '%{http_code}' --max-time 60 "$BASE_URL/escalate/" \
+    -H 'content-type: application/json' -d "$ESCALATE_BODY" || true)"
+  [[ "$code" == 200 ]] || warn "escalate answered HTTP ${code:-nothing}"
+  check "escalate opens a conversation" 200 "$body_file" \
+    "d.get('escalated') is True and str(d.get('conversationId', '')).isdigit()"
+  conversation_id="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("conversationId",""))' "$body_file" 2>/dev/null || true)"
+
+  log "smoke test: read it back with get-conversation"
+  code="$(curl -s -o "$body_file" -w '%{http_code}' --max-time 60 "$BASE_URL/get-conversation/" \
+    -H 'content-type: application/json' -d "{\"conversationId\":\"${conversation_id:-0}\"}" || true)"
+  [[ "$code" == 200 ]] || warn "get-conversation answered HTTP ${code:-nothing}"
+  check "get-conversation returns it" 200 "$body_file" \
+    "str(d.get('conversationId')) == '${conversation_id:-missing}'"
+
+  log "smoke test: the webhook answers Intercom's HEAD check"
+  code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -I "$BASE_URL/intercom-webhook/webhook/intercom-events" || true)"
+  if [[ "$code" == 200 ]]; then log "  ok: webhook HEAD"; else
+    warn "  FAILED: webhook HEAD answered HTTP ${code:-nothing}"
+    failures=$((failures + 1))
+  fi
+
+  if ((USE_RECEIVER)) && [[ -f "$WEBHOOK_FIXTURE" ]]; then
+    log "smoke test: a signed Intercom delivery is relayed, signed, to the agent"
+    signature="sha1=$(python3 -c 'import hmac, hashlib, sys; print(hmac.new(sys.argv[1].encode(), open(sys.argv[2], "rb").read(), hashlib.sha1).hexdigest())' \
+      "$INTERCOM_CLIENT_SECRET" "$WEBHOOK_FIXTURE")"
+    code="$(curl -s -o "$body_file" -w '%{http_code}' --max-time 30 "$BASE_URL/intercom-webhook/webhook/intercom-events" \
+      -H 'content-type: application/json' -H "X-Hub-Signature: $signature" --data-binary "@$WEBHOOK_FIXTURE" || true)"
+    if [[ "$code" == 200 ]]; then log "  ok: webhook accepted the delivery"; else
+      warn "  FAILED: webhook answered HTTP ${code:-nothing}: $(head -c 400 "$body_file")"
+      failures=$((failures + 1))
+    fi
+    curl -s -o "$body_file" --max-time 10 "http://127.0.0.1:$AGENT_PORT/received" || echo '[]' >"$body_file"
+    check "the agent received it, validly signed" 200 "$body_file" \
+      "any(e.get('valid') and (e.get('event') or {}).get('topic') == 'conversation.user.replied' for e in d)"
+  fi
+
+  log "smoke test: stopping"
+  stop_all_bg
+  for p in "$PORT" "$FAKE_PORT"; do
+    if port_in_use "$p"; then
+      warn "  FAILED: port $p is still in use after stopping ($(port_owner "$p"))"
+      failures=$((failures + 1))
+    fi
+  done
+  if ((failures)); then
+    tail_log "$WATCH_LOG" 40
+    die "local stack smoke test failed ($failures problem(s)); logs in $LOG_DIR"
+  fi
+  log "local stack smoke test passed"
+  exit 0
+fi
+
+# --- interactive: print how to use it, then follow the logs ----------------------------------------
+{
+  echo
+  if ((USE_FAKE)); then
+    echo "Local stack is up, on the fake Intercom at http://127.0.0.1:$FAKE_PORT (demo data; state: /__fake/state)."
+  else
+    echo "Local stack is up, on your REAL Intercom workspace (INTERCOM_ACCESS_TOKEN from your environment)."
+    echo "Every action below changes real conversations and contacts."
+  fi
+  echo
+  echo "Function URLs:"
+  for fn in "${AGENT_ACTIONS[@]}"; do printf '  %-24s POST %s/%s/\n' "$fn" "$BASE_URL" "$fn"; done
+  printf '  %-24s POST %s/%s/webhook/intercom-events\n' intercom-webhook "$BASE_URL" intercom-webhook
+  echo
+  echo "Try it — escalate a billing question to a human:"
+  echo
+  echo "  curl -s $BASE_URL/escalate/ -H 'content-type: application/json' -d '$ESCALATE_BODY'"
+  echo
+  echo "then read the conversation it opened (use the conversationId from the answer):"
+  echo
+  echo "  curl -s $BASE_URL/get-conversation/ -H 'content-type: application/json' -d '{\"conversationId\":\"<id>\"}'"
+  echo
+  echo "Deliver a signed Intercom webhook (it is relayed to ${AGENT_WEBHOOK_URL:-nowhere: AGENT_WEBHOOK_URL is unset}):"
+  echo
+  echo "  f=shared/src/webhook/fixtures/conversation.user.replied.json; curl -s $BASE_URL/intercom-webhook/webhook/intercom-events \\"
+  echo "    -H \"X-Hub-Signature: sha1=\$(openssl dgst -sha1 -hmac '$INTERCOM_CLIENT_SECRET' \"\$f\" | sed 's/.* //')\" --data-binary @\"\$f\""
+  echo
+  logs="functions.log"
+  ((USE_FAKE == 0)) || logs+=", fake-intercom.log"
+  ((USE_RECEIVER == 0)) || logs+=", agent-receiver.log"
+  echo "Logs: $LOG_DIR/ ($logs)"
+  echo "Code changes reload the functions. Ctrl-C stops everything. Function logs follow."
+  echo
+} >&2
+
+tail_files=("$WATCH_LOG")
+((USE_RECEIVER == 0)) || tail_files+=("$AGENT_LOG")
+tail -n 0 -q -F "${tail_files[@]}" 2>/dev/null &
+TAIL_PID=$!
+# `wait` (unlike a foreground command) lets the INT/TERM traps run as soon as a signal arrives.
+while kill -0 "$watch_pid" 2>/dev/null && { ((USE_FAKE == 0)) || kill -0 "$fake_pid" 2>/dev/null; } &&
+  { ((USE_RECEIVER == 0)) || kill -0 "$agent_pid" 2>/dev/null; }; do
+  sleep 1 &
+  wait $! || true
+done
+tail_log "$WATCH_LOG"
+((USE_FAKE == 0)) || tail_log "$FAKE_LOG"
+die "a background process stopped unexpectedly (logs: $LOG_DIR)"
