@@ -15,6 +15,9 @@ use tokio::sync::{Mutex, OnceCell, RwLock};
 use crate::config::TokenSource;
 
 /// One snapshot of the secret's fields. `Debug` shows which fields are present, never their values.
+/// The value `template.yaml` puts in a secret it creates, until the operator writes the real one.
+pub const PLACEHOLDER: &str = "REPLACE_ME";
+
 #[derive(Clone, Default)]
 pub struct Secrets {
     pub access_token: Option<SecretString>,
@@ -43,7 +46,8 @@ impl Secrets {
             return Err(SecretsError::Invalid { reason: "the secret is empty".into() });
         }
         if !trimmed.starts_with('{') {
-            return Ok(Secrets { access_token: Some(trimmed.to_owned().into()), ..Default::default() });
+            let token = (trimmed != PLACEHOLDER).then(|| trimmed.to_owned().into());
+            return Ok(Secrets { access_token: token, ..Default::default() });
         }
         let json: serde_json::Map<String, serde_json::Value> = serde_json::from_str(trimmed).map_err(|_| {
             SecretsError::Invalid { reason: "the secret starts with '{' but is not a JSON object".into() }
@@ -51,7 +55,8 @@ impl Secrets {
         let field = |name: &str| -> Result<Option<SecretString>, SecretsError> {
             match json.get(name) {
                 None | Some(serde_json::Value::Null) => Ok(None),
-                Some(serde_json::Value::String(s)) if s.trim().is_empty() => Ok(None),
+                // Blank, or the template's placeholder: never usable as a key an attacker could guess.
+                Some(serde_json::Value::String(s)) if s.trim().is_empty() || s.trim() == PLACEHOLDER => Ok(None),
                 Some(serde_json::Value::String(s)) => Ok(Some(s.trim().to_owned().into())),
                 Some(_) => Err(SecretsError::Invalid { reason: format!("the field {name} must be a string") }),
             }
@@ -234,6 +239,15 @@ mod tests {
         let err = s.access_token().unwrap_err();
         assert_eq!(err, SecretsError::MissingField { field: "access_token" });
         assert!(err.to_string().contains("access_token"));
+    }
+
+    #[test]
+    fn the_templates_placeholder_counts_as_absent() {
+        let s = Secrets::parse(r#"{"access_token":"REPLACE_ME","client_secret":" REPLACE_ME ","agent_api_key":"k"}"#)
+            .unwrap();
+        assert_eq!(s.access_token().unwrap_err(), SecretsError::MissingField { field: "access_token" });
+        assert!(s.client_secret.is_none());
+        assert!(s.agent_api_key.is_some());
     }
 
     #[test]
