@@ -6,7 +6,7 @@
 #   scripts/bench.sh [--strict] [--runs N] [--warm N] [--only fn1,fn2] [--no-arm64]
 #
 #   --strict     exit 1 when a target is missed (default: report only)
-#   --runs N     cold starts per function, the median is reported (BENCH_RUNS, default 5)
+#   --runs N     cold starts per function and kind, the median is reported (BENCH_RUNS, default 11)
 #   --warm N     sequential warm invocations on one instance (BENCH_WARM, default 200)
 #   --only LIST  measure only these functions (BENCH_FUNCTIONS)
 #   --no-arm64   skip the arm64 zip build (no bootstrap/zip sizes; BENCH_SKIP_ARM64=1)
@@ -29,7 +29,7 @@ cd "$ROOT"
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | grep '^#' | sed 's/^# \{0,1\}//'; }
 
 STRICT=0
-RUNS="${BENCH_RUNS:-5}"
+RUNS="${BENCH_RUNS:-11}"
 WARM="${BENCH_WARM:-200}"
 ONLY="${BENCH_FUNCTIONS:-}"
 SKIP_ARM64="${BENCH_SKIP_ARM64:-0}"

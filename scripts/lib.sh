@@ -48,10 +48,12 @@ require_cmd() { # require_cmd CMD HINT
 # Directory pip installs console scripts into for `pip install --user`.
 _user_bin_dir() { python3 -c 'import site, os; print(os.path.join(site.getuserbase(), "bin"))'; }
 
-# Make pip-installed tools (user site, the repo-local venv, pyenv) visible to this process.
+# Make pip-installed tools (the interpreter's scripts dir, user site, the repo-local venv) visible.
 _extend_path_for_pip() {
-  local d
-  for d in "$ROOT/.local/venv/bin" "$(_user_bin_dir 2>/dev/null || true)"; do
+  local d scripts
+  if command -v pyenv >/dev/null 2>&1; then pyenv rehash >/dev/null 2>&1 || true; fi
+  scripts="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null || true)"
+  for d in "$ROOT/.local/venv/bin" "$(_user_bin_dir 2>/dev/null || true)" "$scripts"; do
     if [[ -n "$d" && -d "$d" && ":$PATH:" != *":$d:"* ]]; then PATH="$d:$PATH"; fi
   done
   export PATH
