@@ -173,12 +173,8 @@ impl SecretStore {
             Backend::Fixed(secrets) => Secrets::clone(secrets),
             Backend::Environment => Secrets::from_env(),
             Backend::SecretsManager { secret_id, client } => {
-                let client = client
-                    .get_or_init(|| async {
-                        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-                        aws_sdk_secretsmanager::Client::new(&config)
-                    })
-                    .await;
+                let client =
+                    client.get_or_init(|| async { aws_sdk_secretsmanager::Client::new(&aws_sdk_config().await) }).await;
                 let raw = fetch_secret_string(client, secret_id).await?;
                 Secrets::parse(raw.expose_secret())?
             }
@@ -187,6 +183,15 @@ impl SecretStore {
         tracing::info!(secrets = ?secrets, "secrets loaded");
         Ok(secrets)
     }
+}
+
+/// The AWS SDK configuration from the environment (region, credentials, `AWS_ENDPOINT_URL`), with an HTTPS
+/// client on rustls + ring: the TLS stack the Intercom client already uses, so the binary carries one.
+pub async fn aws_sdk_config() -> aws_config::SdkConfig {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    let http_client =
+        aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http_client).load().await
 }
 
 async fn fetch_secret_string(

@@ -15,6 +15,8 @@ use shared::http::{Accepts, ActionError, AgentGuard, serve};
 use shared::intercom::{IntercomClient, RetryPolicy};
 use shared::secrets::{SecretStore, Secrets};
 
+pub mod moto;
+
 pub const TOKEN: &str = "tok-integration";
 
 /// The fake Intercom (seeded with the demo workspace), optionally behind Prism, and a client pointed at it.

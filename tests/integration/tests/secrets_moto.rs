@@ -1,62 +1,20 @@
 //! The access token from AWS Secrets Manager (moto's local server): read on first use, once per container,
 //! and read again when Intercom rejects it (rotation) — no restart needed.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use fake_intercom::FakeIntercom;
-use integration_tests::Stack;
+use integration_tests::{Stack, moto};
 use serde_json::json;
 use shared::actions;
 use shared::config::Config;
 use shared::intercom::IntercomClient;
 use shared::secrets::SecretStore;
 
-struct Moto(Child);
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Starts `moto_server`, or returns `None` (skipped) where it is not installed — never on CI.
-async fn start_moto() -> Option<(Moto, String)> {
-    let on_ci = fake_intercom::prism::on_ci();
-    let port = free_port();
-    let child = match Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-    {
-        Ok(child) => child,
-        Err(e) if !on_ci => {
-            eprintln!("skipped: moto_server is not installed ({e}); run scripts/setup.sh");
-            return None;
-        }
-        Err(e) => panic!("moto_server must be installed on CI (scripts/setup.sh): {e}"),
-    };
-    let moto = Moto(child);
-    let url = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while reqwest::get(format!("{url}/moto-api/")).await.is_err() {
-        assert!(started.elapsed() < Duration::from_secs(30), "moto_server did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Some((moto, url))
-}
-
 #[tokio::test]
 async fn the_token_comes_from_secrets_manager_once_and_rotation_is_picked_up() {
-    let Some((_moto, endpoint)) = start_moto().await else { return };
+    let Some(moto) = moto::start(None).await else { return };
+    let endpoint = moto.url.clone();
     // The AWS SDK honours these with no code change; nothing reaches AWS.
     unsafe {
         std::env::set_var("AWS_ENDPOINT_URL", &endpoint);
@@ -65,8 +23,7 @@ async fn the_token_comes_from_secrets_manager_once_and_rotation_is_picked_up() {
         std::env::set_var("AWS_REGION", "us-east-1");
         std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
     }
-    let sdk =
-        aws_sdk_secretsmanager::Client::new(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await);
+    let sdk = aws_sdk_secretsmanager::Client::new(&shared::secrets::aws_sdk_config().await);
     let arn = sdk
         .create_secret()
         .name("intercom-agent")
