@@ -4,91 +4,374 @@
 //! The agent wants readable text: one line per paragraph, entities decoded, no markdown decoration (`**`),
 //! no link footnotes (`[1]`). Links keep their target in parentheses when the visible text is not the URL
 //! itself, so "see <a href=…>this page</a>" does not lose where it points.
-
-use html2text::render::{TaggedLine, TextDecorator};
-
-/// Rendering width: wide enough that html2text never wraps a paragraph, so each paragraph stays one line.
-const NO_WRAP_WIDTH: usize = 100_000;
-
-/// Inputs above this are converted by the simple tag stripper: html5ever is fast, but a Lambda has no use for
-/// laying out megabytes of markup, and the stripper is linear and cannot fail.
-const MAX_RENDERED_HTML: usize = 256 * 1024;
-
-/// Deeper markup is converted by the tag stripper: html2text's time (and, for lists and quotes, its indented
-/// output) grows with the square of the depth, and no real message nests anywhere near this deep.
-const MAX_NESTING: usize = 100;
+//!
+//! The converter is a single pass over the markup, written for the HTML Intercom's editors produce (paragraphs,
+//! breaks, emphasis, links, lists, images, code): no DOM is built, so its time and memory are linear in the
+//! input, whatever it contains, and it cannot fail. (A full HTML5 parser was used before; its entity and atom
+//! tables alone were half of each binary's start-up relocations, for no difference on these bodies.)
 
 /// Converts an Intercom HTML body to readable plain text.
 ///
-/// - paragraphs, `<br>`, list items and headings each end a line; blank lines are collapsed;
-/// - entities are decoded (`&amp;` → `&`, `&nbsp;` → space);
-/// - bold, italic and code are plain text; list items start with `- ` (or `1. ` in ordered lists);
+/// - paragraphs, `<br>`, list items, headings and other blocks each end a line; blank lines are collapsed;
+/// - whitespace collapses as a browser shows it, except inside `<pre>`;
+/// - entities are decoded (`&amp;` → `&`, `&nbsp;` → space, numeric references);
+/// - bold, italic and code are plain text; list items start with `- ` (or `1. ` in ordered lists), nested lists
+///   are indented by two spaces per level;
 /// - a link reads `text (https://…)`, or just the URL when the text is the URL; non-web targets are dropped;
 /// - an image reads `[image: alt]`, or `[image]` without alt text;
+/// - scripts, styles and comments are not text;
 /// - the result is trimmed; any input, however broken, gives a string and never a panic.
 pub fn html_to_text(html: &str) -> String {
     if html.trim().is_empty() {
         return String::new();
     }
-    let renderable = html.len() <= MAX_RENDERED_HTML && !nests_deeper_than(html, MAX_NESTING);
-    let rendered = if renderable { render_with_html2text(html) } else { None };
-    let raw = rendered.unwrap_or_else(|| strip_tags(html));
-    tidy(&raw)
+    let mut renderer = Renderer::default();
+    renderer.render(html);
+    tidy(&renderer.finish())
 }
 
-/// Renders through html2text with [`ReadableDecorator`]; `None` if html2text reports an error.
-fn render_with_html2text(html: &str) -> Option<String> {
-    let lines = html2text::config::with_decorator(ReadableDecorator)
-        .empty_img_mode(html2text::config::ImageRenderMode::ShowAlways)
-        .raw_mode(true)
-        .no_link_wrapping()
-        .allow_width_overflow()
-        .lines_from_read(html.as_bytes(), NO_WRAP_WIDTH)
-        .ok()?;
-    let mut out = String::with_capacity(html.len());
-    for line in &lines {
-        push_line(&mut out, line);
-        out.push('\n');
+/// Elements that start and end a line of their own.
+const BLOCK_ELEMENTS: [&str; 38] = [
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "caption",
+    "center",
+    "dd",
+    "details",
+    "dialog",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "html",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tr",
+    "ul",
+];
+
+/// Elements whose content is never shown as text.
+const HIDDEN_ELEMENTS: [&str; 6] = ["head", "noscript", "script", "style", "template", "title"];
+
+/// List nesting deeper than this is not indented further.
+const MAX_INDENT_LEVELS: usize = 8;
+
+#[derive(Debug)]
+enum List {
+    Unordered,
+    Ordered { next: i64 },
+}
+
+#[derive(Default)]
+struct Renderer {
+    out: String,
+    /// Collapsed whitespace owed before the next text on this line.
+    space: bool,
+    /// What the next text on a fresh line starts with: a list item's marker.
+    marker: Option<String>,
+    lists: Vec<List>,
+    /// The open link: its web target (if any) and where its text starts in `out`.
+    link: Option<(Option<String>, usize)>,
+    /// Depth of `<pre>` elements: whitespace is kept inside.
+    pre: usize,
+}
+
+/// The attributes the renderer uses; all others are skipped.
+#[derive(Default)]
+struct Attributes {
+    href: Option<String>,
+    alt: Option<String>,
+    start: Option<String>,
+}
+
+impl Renderer {
+    fn render(&mut self, html: &str) {
+        let mut rest = html;
+        while let Some(lt) = rest.find('<') {
+            self.text(&rest[..lt]);
+            rest = self.markup(&rest[lt..]);
+        }
+        self.text(rest);
     }
-    Some(out)
-}
 
-/// Writes one rendered line, closing each link run with its target when that adds information.
-fn push_line(out: &mut String, line: &TaggedLine<Vec<LinkTarget>>) {
-    let mut open_link: Option<(&str, usize)> = None; // (href, start of the link text in `out`)
-    for piece in line.tagged_strings() {
-        let href = piece.tag.iter().rev().find_map(|t| t.0.as_deref());
-        match (open_link, href) {
-            (Some((open, _)), Some(now)) if open == now => {}
-            _ => {
-                if let Some((open, start)) = open_link.take() {
-                    close_link(out, open, start);
+    fn finish(mut self) -> String {
+        self.close_link();
+        self.out
+    }
+
+    /// Handles the markup at the start of `rest` (which starts with `<`) and returns what follows it.
+    fn markup<'a>(&mut self, rest: &'a str) -> &'a str {
+        let after = &rest[1..];
+        if let Some(comment) = after.strip_prefix("!--") {
+            return comment.find("-->").map_or("", |end| &comment[end + 3..]);
+        }
+        if after.starts_with(['!', '?']) {
+            return after.find('>').map_or("", |end| &after[end + 1..]);
+        }
+        let (closing, tag) = match after.strip_prefix('/') {
+            Some(tag) => (true, tag),
+            None => (false, after),
+        };
+        // A tag name starts with a letter: "<3", "a < b" and a lone "<" are text, as browsers show them;
+        // "</>" and "</ x>" are dropped.
+        if !tag.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            if closing {
+                return tag.find('>').map_or("", |end| &tag[end + 1..]);
+            }
+            self.text("<");
+            return after;
+        }
+        let name_len = tag.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'-').count();
+        let name = tag[..name_len].to_ascii_lowercase();
+        let (attributes, rest) = parse_attributes(&tag[name_len..]);
+        if closing {
+            self.end_tag(&name);
+            rest
+        } else if HIDDEN_ELEMENTS.contains(&name.as_str()) {
+            skip_past_end_tag(rest, &name)
+        } else {
+            self.start_tag(&name, attributes);
+            rest
+        }
+    }
+
+    fn start_tag(&mut self, name: &str, attributes: Attributes) {
+        match name {
+            "br" => self.hard_break(),
+            "a" => {
+                self.close_link();
+                let target = attributes.href.as_deref().map(str::trim).filter(|href| is_web(href));
+                self.link = Some((target.map(str::to_owned), self.out.len()));
+            }
+            "img" => {
+                let alt = attributes.alt.as_deref().map(str::trim).unwrap_or_default();
+                let text = if alt.is_empty() { "[image]".to_owned() } else { format!("[image: {alt}]") };
+                self.emit(&text);
+            }
+            "ul" => {
+                self.line_break();
+                self.lists.push(List::Unordered);
+            }
+            "ol" => {
+                self.line_break();
+                let next = attributes.start.and_then(|s| s.trim().parse().ok()).unwrap_or(1);
+                self.lists.push(List::Ordered { next });
+            }
+            "li" => {
+                self.line_break();
+                let depth = self.lists.len().clamp(1, MAX_INDENT_LEVELS);
+                let indent = "  ".repeat(depth - 1);
+                self.marker = Some(match self.lists.last_mut() {
+                    Some(List::Ordered { next }) => {
+                        let n = *next;
+                        *next = next.saturating_add(1);
+                        format!("{indent}{n}. ")
+                    }
+                    _ => format!("{indent}- "),
+                });
+            }
+            "pre" => {
+                self.line_break();
+                self.pre += 1;
+            }
+            "td" | "th" => self.space = true,
+            _ if BLOCK_ELEMENTS.contains(&name) => self.line_break(),
+            _ => {}
+        }
+    }
+
+    fn end_tag(&mut self, name: &str) {
+        match name {
+            "a" => self.close_link(),
+            "ul" | "ol" => {
+                self.lists.pop();
+                self.marker = None;
+                self.line_break();
+            }
+            "li" => {
+                self.marker = None;
+                self.line_break();
+            }
+            "pre" => {
+                self.pre = self.pre.saturating_sub(1);
+                self.line_break();
+            }
+            "br" => self.hard_break(),
+            "td" | "th" => self.space = true,
+            _ if BLOCK_ELEMENTS.contains(&name) => self.line_break(),
+            _ => {}
+        }
+    }
+
+    /// Text between tags: entities decoded, whitespace collapsed (kept inside `<pre>`).
+    fn text(&mut self, raw: &str) {
+        if raw.is_empty() {
+            return;
+        }
+        let decoded = decode_entities(raw);
+        if self.pre > 0 {
+            for (i, line) in decoded.split('\n').enumerate() {
+                if i > 0 {
+                    self.hard_break();
                 }
-                if let Some(now) = href {
-                    open_link = Some((now, out.len()));
+                let line = line.trim_end_matches('\r');
+                if !line.is_empty() {
+                    self.start_text();
+                    self.out.push_str(line);
                 }
             }
+            return;
         }
-        out.push_str(&piece.s);
+        for word in decoded.split(|c: char| c.is_ascii_whitespace()) {
+            if word.is_empty() {
+                self.space = true;
+            } else {
+                self.emit(word);
+                self.space = true;
+            }
+        }
+        // `split` yields a final piece after the last separator: only trailing whitespace sets `space`.
+        self.space = decoded.ends_with(|c: char| c.is_ascii_whitespace());
     }
-    if let Some((open, start)) = open_link {
-        close_link(out, open, start);
+
+    /// Inline text with no whitespace to collapse: preceded by the owed space or the line's list marker.
+    fn emit(&mut self, text: &str) {
+        self.start_text();
+        self.out.push_str(text);
+        self.space = false;
+    }
+
+    fn start_text(&mut self) {
+        if self.at_line_start() {
+            if let Some(marker) = self.marker.take() {
+                self.out.push_str(&marker);
+            }
+        } else if self.space {
+            self.out.push(' ');
+        }
+        self.space = false;
+    }
+
+    fn at_line_start(&self) -> bool {
+        self.out.is_empty() || self.out.ends_with('\n')
+    }
+
+    /// Ends the current line, if anything is on it.
+    fn line_break(&mut self) {
+        if !self.at_line_start() {
+            self.out.push('\n');
+        }
+        self.space = false;
+    }
+
+    /// `<br>`: always a new line (blank lines are collapsed at the end).
+    fn hard_break(&mut self) {
+        self.out.push('\n');
+        self.space = false;
+    }
+
+    /// Ends the open link: ` (href)` after its text unless the text already is the address, or just the
+    /// address when the link has no text.
+    fn close_link(&mut self) {
+        let Some((target, start)) = self.link.take() else { return };
+        let Some(href) = target else { return };
+        let text = self.out.get(start..).unwrap_or_default().trim();
+        if text.is_empty() {
+            self.emit(&href);
+        } else if !same_address(text, &href) {
+            self.space = true;
+            self.emit(&format!("({href})"));
+        }
     }
 }
 
-/// Appends ` (href)` after a link's text unless the text already is the address.
-fn close_link(out: &mut String, href: &str, start: usize) {
-    let text = out.get(start..).unwrap_or_default().trim();
-    if text.is_empty() {
-        out.push_str(href);
-        return;
+/// An absolute http(s) address: the only link targets worth showing (not `javascript:`, relative paths, …).
+fn is_web(href: &str) -> bool {
+    ["http://", "https://"].iter().any(|scheme| {
+        href.len() > scheme.len() && href.get(..scheme.len()).is_some_and(|s| s.eq_ignore_ascii_case(scheme))
+    })
+}
+
+/// Reads a tag's attributes up to its closing `>` (quotes may contain `>`); returns them and what follows
+/// the tag. An unterminated tag swallows the rest of the input, as in a browser.
+fn parse_attributes(mut rest: &str) -> (Attributes, &str) {
+    let mut attributes = Attributes::default();
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == '/');
+        let Some(first) = rest.chars().next() else { return (attributes, "") };
+        if first == '>' {
+            return (attributes, &rest[1..]);
+        }
+        let name_len =
+            rest.find(|c: char| c.is_ascii_whitespace() || matches!(c, '=' | '>' | '/')).unwrap_or(rest.len());
+        // A stray quote or similar as a "name" still advances by at least one character.
+        let name_len = name_len.max(first.len_utf8());
+        let name = rest[..name_len].to_ascii_lowercase();
+        rest = rest[name_len..].trim_start_matches(|c: char| c.is_ascii_whitespace());
+        let mut value = None;
+        if let Some(after_eq) = rest.strip_prefix('=') {
+            let after_eq = after_eq.trim_start_matches(|c: char| c.is_ascii_whitespace());
+            let (raw, after) = match after_eq.chars().next() {
+                Some(quote @ ('"' | '\'')) => {
+                    let inner = &after_eq[1..];
+                    match inner.find(quote) {
+                        Some(end) => (&inner[..end], &inner[end + 1..]),
+                        None => (inner, ""),
+                    }
+                }
+                _ => {
+                    let end = after_eq.find(|c: char| c.is_ascii_whitespace() || c == '>').unwrap_or(after_eq.len());
+                    (&after_eq[..end], &after_eq[end..])
+                }
+            };
+            value = Some(decode_entities(raw));
+            rest = after;
+        }
+        match name.as_str() {
+            "href" => attributes.href = value,
+            "alt" => attributes.alt = value,
+            "start" => attributes.start = value,
+            _ => {}
+        }
     }
-    if same_address(text, href) {
-        return;
+}
+
+/// What follows `</name ...>` (ASCII case-insensitive), or nothing when the element is never closed.
+fn skip_past_end_tag<'a>(rest: &'a str, name: &str) -> &'a str {
+    let bytes = rest.as_bytes();
+    let mut from = 0;
+    while let Some(offset) = rest[from..].find("</") {
+        let at = from + offset + 2;
+        let candidate = bytes.get(at..at + name.len());
+        if candidate.is_some_and(|c| c.eq_ignore_ascii_case(name.as_bytes())) {
+            let after = &rest[at + name.len()..];
+            return after.find('>').map_or("", |end| &after[end + 1..]);
+        }
+        from = at;
     }
-    out.push_str(" (");
-    out.push_str(href);
-    out.push(')');
+    ""
 }
 
 /// True when the visible link text is the target itself, give or take the scheme and a trailing slash.
@@ -121,191 +404,6 @@ fn tidy(raw: &str) -> String {
         out.push_str(line);
     }
     out.trim().to_string()
-}
-
-/// Annotation carried by rendered text: the target of the link it sits in, if it is a web or mail link.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct LinkTarget(Option<String>);
-
-/// A decorator that adds no markup: links are annotated (not bracketed), emphasis is dropped, lists get a
-/// dash or their number, headings and quotes get no prefix.
-#[derive(Debug, Clone, Default)]
-struct ReadableDecorator;
-
-impl TextDecorator for ReadableDecorator {
-    type Annotation = LinkTarget;
-
-    fn decorate_link_start(&mut self, url: &str) -> (String, Self::Annotation) {
-        let url = url.trim();
-        let is_web = ["http://", "https://"]
-            .iter()
-            .any(|scheme| url.len() > scheme.len() && url[..scheme.len()].eq_ignore_ascii_case(scheme));
-        let target = is_web.then(|| url.to_string());
-        (String::new(), LinkTarget(target))
-    }
-
-    fn decorate_link_end(&mut self) -> String {
-        String::new()
-    }
-
-    fn decorate_em_start(&self) -> (String, Self::Annotation) {
-        (String::new(), LinkTarget::default())
-    }
-
-    fn decorate_em_end(&self) -> String {
-        String::new()
-    }
-
-    fn decorate_strong_start(&self) -> (String, Self::Annotation) {
-        (String::new(), LinkTarget::default())
-    }
-
-    fn decorate_strong_end(&self) -> String {
-        String::new()
-    }
-
-    fn decorate_strikeout_start(&self) -> (String, Self::Annotation) {
-        (String::new(), LinkTarget::default())
-    }
-
-    fn decorate_strikeout_end(&self) -> String {
-        String::new()
-    }
-
-    fn decorate_code_start(&self) -> (String, Self::Annotation) {
-        (String::new(), LinkTarget::default())
-    }
-
-    fn decorate_code_end(&self) -> String {
-        String::new()
-    }
-
-    fn decorate_preformat_first(&self) -> Self::Annotation {
-        LinkTarget::default()
-    }
-
-    fn decorate_preformat_cont(&self) -> Self::Annotation {
-        LinkTarget::default()
-    }
-
-    fn decorate_image(&mut self, _src: &str, title: &str) -> (String, Self::Annotation) {
-        let title = title.trim();
-        let text = if title.is_empty() { "[image]".to_string() } else { format!("[image: {title}]") };
-        (text, LinkTarget::default())
-    }
-
-    fn header_prefix(&self, _level: usize) -> String {
-        String::new()
-    }
-
-    fn quote_prefix(&self) -> String {
-        String::new()
-    }
-
-    fn unordered_item_prefix(&self) -> String {
-        "- ".to_string()
-    }
-
-    fn ordered_item_prefix(&self, i: i64) -> String {
-        format!("{i}. ")
-    }
-
-    fn make_subblock_decorator(&self) -> Self {
-        Self
-    }
-
-    fn decorate_superscript_start(&self) -> (String, Self::Annotation) {
-        (String::new(), LinkTarget::default())
-    }
-
-    fn decorate_superscript_end(&self) -> String {
-        String::new()
-    }
-
-    fn finalise(&mut self, _urls: Vec<String>) -> Vec<TaggedLine<Self::Annotation>> {
-        Vec::new()
-    }
-}
-
-/// Elements that never have content, so never deepen the nesting.
-const VOID_ELEMENTS: [&str; 14] =
-    ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"];
-
-/// Elements whose end tag is optional in HTML (`<li>a<li>b`): they are not counted, so sloppy markup is not
-/// mistaken for deep nesting. Their containers (`ul`, `table`, …) still count.
-const OPTIONAL_END_ELEMENTS: [&str; 10] = ["dd", "dt", "li", "option", "p", "tbody", "td", "th", "thead", "tr"];
-
-/// A cheap estimate of how deep the elements nest: opening tags deepen, closing tags return; void,
-/// self-closing and optional-end elements do not count.
-fn nests_deeper_than(html: &str, limit: usize) -> bool {
-    let mut depth: usize = 0;
-    for tag in html.split('<').skip(1) {
-        let (closing, rest) = match tag.strip_prefix('/') {
-            Some(rest) => (true, rest),
-            None => (false, tag),
-        };
-        // A tag name starts with a letter: "<3" and "a < b" are text.
-        if !rest.starts_with(|c: char| c.is_ascii_alphabetic()) {
-            continue;
-        }
-        let name_len = rest.bytes().take_while(u8::is_ascii_alphanumeric).count();
-        let lower = rest[..name_len].to_ascii_lowercase();
-        let name = lower.as_str();
-        let self_closing = rest.split('>').next().unwrap_or_default().ends_with('/');
-        if VOID_ELEMENTS.contains(&name) || OPTIONAL_END_ELEMENTS.contains(&name) {
-            continue;
-        }
-        if closing {
-            depth = depth.saturating_sub(1);
-        } else if !self_closing {
-            depth += 1;
-            if depth > limit {
-                return true;
-            }
-        }
-    }
-    false
-}
-
-/// Last-resort converter: drops tags, breaks lines at block tags, decodes the common entities. Linear, total.
-fn strip_tags(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(lt) = rest.find('<') {
-        out.push_str(&decode_entities(&rest[..lt]));
-        let after = &rest[lt + 1..];
-        let Some(gt) = after.find('>') else {
-            // An unclosed `<` is text, as browsers treat it.
-            out.push_str(&decode_entities(&rest[lt..]));
-            rest = "";
-            break;
-        };
-        let tag = after[..gt].trim_start_matches('/').trim();
-        let name: String =
-            tag.chars().take_while(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
-        if matches!(
-            name.as_str(),
-            "p" | "br"
-                | "div"
-                | "li"
-                | "tr"
-                | "h1"
-                | "h2"
-                | "h3"
-                | "h4"
-                | "h5"
-                | "h6"
-                | "blockquote"
-                | "pre"
-                | "ul"
-                | "ol"
-        ) {
-            out.push('\n');
-        }
-        rest = &after[gt + 1..];
-    }
-    out.push_str(&decode_entities(rest));
-    out
 }
 
 /// Decodes numeric entities and the named ones Intercom emits; anything else stays as written.
@@ -356,6 +454,16 @@ fn decode_entity(name: &str) -> Option<char> {
         "lsquo" => '‘',
         "rdquo" => '”',
         "ldquo" => '“',
+        "copy" => '©',
+        "reg" => '®',
+        "trade" => '™',
+        "euro" => '€',
+        "pound" => '£',
+        "bull" => '•',
+        "middot" => '·',
+        "times" => '×',
+        "laquo" => '«',
+        "raquo" => '»',
         _ => return None,
     })
 }
@@ -514,30 +622,57 @@ mod tests {
     }
 
     #[test]
-    fn deep_nesting_uses_the_stripper() {
+    fn deep_and_sloppy_nesting_is_linear() {
         let lists = "<ul><li>".repeat(5_000) + "bottom";
-        assert!(nests_deeper_than(&lists, MAX_NESTING));
-        assert_eq!(html_to_text(&lists), "bottom");
-        let flat = "<p>a<br>b<img src=x><br/></p>".repeat(1_000);
-        assert!(!nests_deeper_than(&flat, MAX_NESTING));
-        assert!(!nests_deeper_than("<div/>".repeat(500).as_str(), MAX_NESTING));
-        assert!(!nests_deeper_than("a < b and c <3 </>", 0));
+        assert_eq!(html_to_text(&lists), "- bottom");
+        let divs = "<div>".repeat(5_000) + "deep" + &"</div>".repeat(5_000);
+        assert_eq!(html_to_text(&divs), "deep");
         let sloppy = format!("<ul>{}</ul><p>{}", "<li>item".repeat(500), "<p>para".repeat(500));
-        assert!(!nests_deeper_than(&sloppy, MAX_NESTING));
         assert_eq!(html_to_text(&sloppy).lines().count(), 1_000);
+        let body = format!("<p>{}</p><p>end &amp; done</p>", "x".repeat(1 << 20));
+        assert!(html_to_text(&body).ends_with("x\nend & done"));
     }
 
     #[test]
-    fn oversized_input_uses_the_stripper() {
-        let body = format!("<p>{}</p><p>end &amp; done</p>", "x".repeat(MAX_RENDERED_HTML));
-        let text = html_to_text(&body);
-        assert!(text.ends_with("\nend & done"));
+    fn nested_lists_are_indented_and_ordered_lists_count_from_start() {
+        assert_eq!(
+            html_to_text("<ul><li>a<ul><li>a1</li><li>a2</li></ul></li><li>b</li></ul>"),
+            "- a\n  - a1\n  - a2\n- b"
+        );
+        assert_eq!(html_to_text(r#"<ol start="3"><li><p>three</p></li><li>four</li></ol>"#), "3. three\n4. four");
+        assert_eq!(html_to_text("<li>orphan</li>"), "- orphan");
     }
 
     #[test]
-    fn stripper_handles_the_basics() {
-        assert_eq!(tidy(&strip_tags("<p>Hi</p><p>I need <b>help</b> &amp; more</p>")), "Hi\nI need help & more");
-        assert_eq!(tidy(&strip_tags("a < b")), "a < b");
+    fn preformatted_text_keeps_its_lines_and_spaces() {
+        assert_eq!(
+            html_to_text("<p>Run:</p><pre>cargo  build\n  --release</pre><p>done</p>"),
+            "Run:\ncargo  build\n  --release\ndone"
+        );
+    }
+
+    #[test]
+    fn markup_details_browsers_tolerate() {
+        assert_eq!(
+            html_to_text(r#"<P CLASS="x">Upper</P><A HREF='https://a.example/?q=1>2'>go</A>"#),
+            "Upper\ngo (https://a.example/?q=1>2)"
+        );
+        assert_eq!(html_to_text("a<!-- hidden <p>x</p> -->b<!DOCTYPE html><?php x ?>c"), "abc");
+        assert_eq!(
+            html_to_text("<a>no target</a> and <a href=\"https://x.example\"></a>"),
+            "no target and https://x.example"
+        );
+        assert_eq!(
+            html_to_text("<table><tr><td>a</td><td>b</td></tr><tr><th>c</th><td>d</td></tr></table>"),
+            "a b\nc d"
+        );
+        assert_eq!(html_to_text("x < y and 2<3 </> </ p>z"), "x < y and 2<3 z");
+        assert_eq!(html_to_text("<p>a&amp;b &copy; 2026 &unknown;</p>"), "a&b © 2026 &unknown;");
+        assert_eq!(html_to_text("<STYLE>p{}</STYLE ><p>shown</p><script>never closed"), "shown");
+    }
+
+    #[test]
+    fn entity_decoder_keeps_what_it_does_not_know() {
         assert_eq!(decode_entities("&unknown; &amp &#65;"), "&unknown; &amp A");
     }
 }
