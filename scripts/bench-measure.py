@@ -5,7 +5,9 @@
 Cold start: an invocation is queued first, then the binary is spawned; the time from spawn to the
 answer of that invocation is the cold start (process start, runtime init, first invocation). Repeated
 --runs times with a fresh process each time: first with --noop-spec (a request answered without any
-call out, comparable with hello world), then with --spec (a real action on the fake Intercom). Peak RSS is the kernel's high-water mark (VmHWM) of the
+call out, comparable with hello world; with --baseline-bin, each one right after a cold start of the
+baseline, so that both see the same load on a shared machine), then with --spec (a real action on the
+fake Intercom). Peak RSS is the kernel's high-water mark (VmHWM) of the
 function process, read just before it is stopped. Warm: --warm sequential invocations on the last
 process, over one keep-alive connection.
 
@@ -181,6 +183,11 @@ def main():
         help="a request the function answers without calling anything (a 400, a HEAD): measured first, "
         "--runs times, as the cold start comparable with hello world",
     )
+    ap.add_argument(
+        "--baseline-bin",
+        help="a baseline binary (hello world): one cold start of it right before each --noop-spec cold start, "
+        "so the ratio compares runs made under the same machine load",
+    )
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--warm", type=int, default=200)
     ap.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for one answer")
@@ -210,37 +217,56 @@ def main():
     log = open(args.log, "ab")
     state = {"seq": 0, "proc": None}
 
-    def cold_runs(run_spec, times, key, status_key, warm):
-        for run in range(times):
-            state["seq"] += 1
-            event = build_event(run_spec, state["seq"], substitutions)
-            answer = {}
+    def spawn_and_answer(binary, run_spec):
+        """One cold start of `binary`: queue an invocation, spawn, wait for the answer.
+        Returns (proc, elapsed ms, answer) or (proc, None, error text)."""
+        state["seq"] += 1
+        event = build_event(run_spec, state["seq"], substitutions)
+        answer = {}
 
-            def first_invocation():
-                inv = Invoker(host, port, args.timeout)
-                try:
-                    answer["status"], answer["data"] = inv.invoke(event)
-                except Exception as e:  # noqa: BLE001 - reported in the JSON
-                    answer["exc"] = "%s: %s" % (type(e).__name__, e)
-                answer["t"] = time.perf_counter()
-                inv.close()
+        def first_invocation():
+            inv = Invoker(host, port, args.timeout)
+            try:
+                answer["status"], answer["data"] = inv.invoke(event)
+            except Exception as e:  # noqa: BLE001 - reported in the JSON
+                answer["exc"] = "%s: %s" % (type(e).__name__, e)
+            answer["t"] = time.perf_counter()
+            inv.close()
 
-            waiter = threading.Thread(target=first_invocation, daemon=True)
-            waiter.start()
-            time.sleep(0.15)  # the invocation is queued before the process exists
-            t0 = time.perf_counter()
-            proc = state["proc"] = subprocess.Popen(
-                [args.bin], env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True
+        waiter = threading.Thread(target=first_invocation, daemon=True)
+        waiter.start()
+        time.sleep(0.15)  # the invocation is queued before the process exists
+        t0 = time.perf_counter()
+        proc = state["proc"] = subprocess.Popen(
+            [binary], env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+        waiter.join(args.timeout + 5)
+        if waiter.is_alive() or "exc" in answer:
+            exited = proc.poll()
+            return proc, None, "no answer to the first invocation%s%s" % (
+                " (%s)" % answer["exc"] if "exc" in answer else "",
+                "; the process exited with %s" % exited if exited is not None else "",
             )
-            waiter.join(args.timeout + 5)
-            if waiter.is_alive() or "exc" in answer:
-                exited = proc.poll()
-                result["error"] = "no answer to the first invocation%s%s" % (
-                    " (%s)" % answer["exc"] if "exc" in answer else "",
-                    "; the process exited with %s" % exited if exited is not None else "",
-                )
+        return proc, round((answer["t"] - t0) * 1000, 2), answer
+
+    def baseline_run(run_spec):
+        """A cold start of --baseline-bin right before the function's: both see the same machine load."""
+        proc, ms, answer = spawn_and_answer(args.baseline_bin, run_spec)
+        stop(proc)
+        state["proc"] = None
+        if ms is None:
+            raise RuntimeError("the baseline %s: %s" % (args.baseline_bin, answer))
+        result.setdefault("baseline_cold_ms", []).append(ms)
+
+    def cold_runs(run_spec, times, key, status_key, warm, paired=False):
+        for run in range(times):
+            if paired:
+                baseline_run(run_spec)
+            proc, ms, answer = spawn_and_answer(args.bin, run_spec)
+            if ms is None:
+                result["error"] = answer
                 return False
-            result.setdefault(key, []).append(round((answer["t"] - t0) * 1000, 2))
+            result.setdefault(key, []).append(ms)
             if run == 0:
                 result[status_key] = function_status(answer["status"], answer["data"])
                 if args.capture and key == "cold_ms":
@@ -285,7 +311,7 @@ def main():
         if args.noop_spec:
             with open(args.noop_spec) as f:
                 noop = json.load(f)
-            ok = cold_runs(noop, args.runs, "cold_noop_ms", "noop_status", warm=False)
+            ok = cold_runs(noop, args.runs, "cold_noop_ms", "noop_status", warm=False, paired=bool(args.baseline_bin))
         if ok:
             cold_runs(spec, args.runs, "cold_ms", "status", warm=True)
     except Exception as e:  # noqa: BLE001 - reported in the JSON
@@ -297,6 +323,8 @@ def main():
 
     if result.get("cold_noop_ms"):
         result["cold_noop_p50_ms"] = round(statistics.median(result["cold_noop_ms"]), 2)
+    if result.get("baseline_cold_ms"):
+        result["baseline_cold_p50_ms"] = round(statistics.median(result["baseline_cold_ms"]), 2)
     if result["cold_ms"]:
         result["cold_p50_ms"] = round(statistics.median(result["cold_ms"]), 2)
     json.dump(result, sys.stdout)

@@ -6,7 +6,7 @@
 #   scripts/bench.sh [--strict] [--runs N] [--warm N] [--only fn1,fn2] [--no-arm64]
 #
 #   --strict     exit 1 when a target is missed (default: report only)
-#   --runs N     cold starts per function and kind, the median is reported (BENCH_RUNS, default 11)
+#   --runs N     cold starts per function and kind, the median is reported (BENCH_RUNS, default 21)
 #   --warm N     sequential warm invocations on one instance (BENCH_WARM, default 200)
 #   --only LIST  measure only these functions (BENCH_FUNCTIONS)
 #   --no-arm64   skip the arm64 zip build (no bootstrap/zip sizes; BENCH_SKIP_ARM64=1)
@@ -15,7 +15,8 @@
 # as the Lambda Runtime API (BENCH_RT_PORT, default 9020) and the fake Intercom (BENCH_FAKE_PORT,
 # default 4021: apart from the local stack's ports, which may keep running). Cold start = process
 # spawn -> answer to the first invocation (queued before the spawn), for a request answered without
-# any call out (compared with hello world) and for a real action on the fake; peak RSS = VmHWM of the
+# any call out (compared with hello world, whose cold starts alternate with the function's so both see
+# the same load) and for a real action on the fake; peak RSS = VmHWM of the
 # function process; sizes from `cargo lambda build --release --arm64 --output-format zip`.
 # See scripts/bench-measure.py and bench/README.md.
 # Targets: cold start <= 1.5x hello world, peak RSS < 25 MB, zip < 5 MB.
@@ -29,7 +30,7 @@ cd "$ROOT"
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | grep '^#' | sed 's/^# \{0,1\}//'; }
 
 STRICT=0
-RUNS="${BENCH_RUNS:-11}"
+RUNS="${BENCH_RUNS:-21}"
 WARM="${BENCH_WARM:-200}"
 ONLY="${BENCH_FUNCTIONS:-}"
 SKIP_ARM64="${BENCH_SKIP_ARM64:-0}"
@@ -183,13 +184,14 @@ print(conv.get("conversation_id") or conv["id"])
 PY
 }
 
-measure hello-world "$HELLO_TARGET/release/hello-world"
+HELLO_BIN="$HELLO_TARGET/release/hello-world"
+measure hello-world "$HELLO_BIN"
 for fn in "${SELECTED[@]}"; do
   if grep -q '{{conversationId}}' "$ROOT/bench/payloads/$fn.json"; then
     conversation_id="$(new_conversation)" || die "could not open a conversation on the fake Intercom"
-    measure "$fn" "$TARGET_DIR/release/$fn" --sub "conversationId=$conversation_id"
+    measure "$fn" "$TARGET_DIR/release/$fn" --baseline-bin "$HELLO_BIN" --sub "conversationId=$conversation_id"
   else
-    measure "$fn" "$TARGET_DIR/release/$fn"
+    measure "$fn" "$TARGET_DIR/release/$fn" --baseline-bin "$HELLO_BIN"
   fi
 done
 
@@ -230,10 +232,10 @@ rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).s
 
 print(f"Bench: {platform.machine()}, {os.cpu_count()} CPUs ({cpu}), {rustc}. Cold start = median of {runs} "
       f"fresh processes; warm = {warm} sequential invocations on one instance.\n")
-print("| Function | Cold start (ms) | × hello | Cold start + real action (ms) | Peak RSS (MB) "
+print("| Function | Cold start (ms) | Hello world, paired (ms) | × hello | Cold start + real action (ms) | Peak RSS (MB) "
       "| arm64 bootstrap (MB) | arm64 zip (MB) | Warm p50 (ms) | Warm inv/s | HTTP (no-op / action) "
       "| Cold ≤ 1.5× | RSS < 25 MB | Zip < 5 MB |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|:-:|:-:|:-:|")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|:-:|:-:|:-:|")
 fails = 0
 def verdict(ok):
     return "—" if ok is None else ("PASS" if ok else "FAIL")
@@ -241,7 +243,10 @@ for r in rows:
     name = r["name"]
     cold = r.get("cold_noop_p50_ms")
     cold_action = r.get("cold_p50_ms")
-    ratio = cold / hello_cold if cold is not None and hello_cold else None
+    # Each function's cold starts alternate with hello world's (bench-measure.py --baseline-bin): the ratio
+    # divides medians taken under the same load, not against a baseline measured minutes earlier.
+    paired = r.get("baseline_cold_p50_ms") or hello_cold
+    ratio = cold / paired if cold is not None and paired else None
     rss = r["rss_kb"] * 1024 / MB if r.get("rss_kb") else None
     boot, zsize = sizes(name)
     w = r.get("warm") or {}
@@ -251,6 +256,7 @@ for r in rows:
     if name == "hello-world":
         checks = ["baseline", verdict(None if rss is None else rss < RSS_MB), verdict(None if zsize is None else zsize < ZIP_MB)]
         ratio_text = "1.00"
+        paired = None
     else:
         broken = bool(r.get("error"))
         checks = ["FAIL" if broken else verdict(None if ratio is None else ratio <= COLD_RATIO),
@@ -258,13 +264,15 @@ for r in rows:
                   verdict(None if zsize is None else zsize < ZIP_MB)]
         fails += sum(c == "FAIL" for c in checks)
         ratio_text = fmt(ratio, 2)
-    print(f"| {name} | {fmt(cold, 2)} | {ratio_text} | {fmt(cold_action, 2)} | {fmt(rss)} "
+    print(f"| {name} | {fmt(cold, 2)} | {fmt(paired, 2)} | {ratio_text} | {fmt(cold_action, 2)} | {fmt(rss)} "
           f"| {fmt(boot, 2)} | {fmt(zsize, 2)} | {fmt(w.get('p50_ms'), 2)} | {fmt(w.get('per_s'), 0)} "
           f"| {answers} | {checks[0]} | {checks[1]} | {checks[2]} |")
 
 print()
 print("- **Cold start**: process spawn → answer to a first request that needs no call out (an action's `{}` → 400, "
-      "the webhook's `HEAD` → 200): runtime init, comparable with hello world. **Cold start + real action**: the "
+      "the webhook's `HEAD` → 200): runtime init, comparable with hello world. Each one follows a cold start of hello "
+      "world (the paired column, same event), and × hello divides the two medians, so both saw the same load on "
+      "a shared machine. **Cold start + real action**: the "
       "same with a real request on the fake Intercom (its HTTP round trips included, e.g. `GET /me` once per "
       "container). Peak RSS is the larger of both. Sizes: stripped `bootstrap` and its zip from "
       "`cargo lambda build --release --arm64 --output-format zip`. MB = 10^6 bytes.")
