@@ -1,14 +1,16 @@
 //! Loop guard: recognising conversations that this integration itself created or escalated, so the agent is
 //! not woken up by its own writes.
 //!
-//! Our writes leave markers: the escalation flow tags what it opens with [`LOOP_GUARD_TAG`], and the
-//! create-conversation and escalate functions set the conversation custom attribute [`ORIGIN_ATTRIBUTE`] to
-//! [`ORIGIN_INTEGRATION`] right after creating. A conversation carrying either marker has origin
-//! [`Origin::Integration`]. `WEBHOOK_LOOP_GUARD` says what to do with such events: `flag` (default) relays
-//! them with `"origin": "integration"`, `drop` answers 200 without relaying.
+//! The markers: the escalation flow tags every conversation it opens with [`LOOP_GUARD_TAG`], and a
+//! conversation custom attribute [`ORIGIN_ATTRIBUTE`] set to [`ORIGIN_INTEGRATION`] (by the workspace's own
+//! workflows or integrations; our functions do not set it) marks one too. A conversation carrying either
+//! marker has origin [`Origin::Integration`]. `WEBHOOK_LOOP_GUARD` says what to do with such events: `flag`
+//! (default) relays them with `"origin": "integration"`, `drop` answers 200 without relaying.
 //!
-//! The attribute is set by a second request after the conversation is created, so the very first
-//! `conversation.user.created` of a conversation we create may arrive before the marker exists.
+//! The tag is applied by a request after the conversation is created, so the very first
+//! `conversation.user.created` of a conversation `escalate` opens may arrive before the marker exists, and
+//! conversations opened by `create-conversation` carry no marker at all: the agent recognises those by the
+//! `conversationId` our functions returned (README, "Loop guard").
 
 use serde::Serialize;
 use serde_json::Value;
