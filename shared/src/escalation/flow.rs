@@ -400,15 +400,19 @@ async fn release_claim<H: Helpdesk + ?Sized>(
     }
 }
 
-/// The idempotency record kept in the contact's `ai_escalation` attribute.
+/// The idempotency record kept in the contact's `ai_escalation` attribute (the webhook's loop guard reads it
+/// too, to recognise the conversation an escalation is opening).
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Marker {
+pub enum Marker {
+    /// `<session>|pending|<unix time>`: the conversation is being opened.
     Pending { session: String, since: i64 },
+    /// `<session>|<conversation id>`: the session's conversation.
     Done { session: String, conversation_id: String },
 }
 
 impl Marker {
-    fn parse(value: Option<&Value>) -> Option<Marker> {
+    /// The marker in a contact attribute's value; `None` for anything else (unset, another format).
+    pub fn parse(value: Option<&Value>) -> Option<Marker> {
         let mut fields = value?.as_str()?.split('|');
         let session = fields.next()?.to_owned();
         match (fields.next()?, fields.next()) {
@@ -416,6 +420,11 @@ impl Marker {
             (id, None) if !id.is_empty() => Some(Marker::Done { session, conversation_id: id.to_owned() }),
             _ => None,
         }
+    }
+
+    /// A pending marker younger than [`PENDING_TTL_SECS`]: an escalation that may still be running.
+    pub fn is_fresh_pending(&self) -> bool {
+        matches!(self, Marker::Pending { since, .. } if now() - since < PENDING_TTL_SECS)
     }
 
     fn pending(session: &str) -> String {

@@ -8,9 +8,10 @@
 //! (default) relays them with `"origin": "integration"`, `drop` answers 200 without relaying.
 //!
 //! The tag is applied by a request after the conversation is created, so the very first
-//! `conversation.user.created` of a conversation `escalate` opens may arrive before the marker exists, and
-//! conversations opened by `create-conversation` carry no marker at all: the agent recognises those by the
-//! `conversationId` our functions returned (README, "Loop guard").
+//! `conversation.user.created` of a conversation `escalate` opens may arrive before the marker exists: the
+//! webhook service then asks the contact's escalation record ([`super::escalated`]). Conversations opened by
+//! `create-conversation` carry no marker at all: the agent recognises those by the `conversationId` our
+//! functions returned (README, "Loop guard").
 
 use serde::Serialize;
 use serde_json::Value;

@@ -7,6 +7,7 @@
 
 pub mod agent;
 pub mod dedupe;
+pub mod escalated;
 pub mod event;
 pub mod fixtures;
 pub mod loop_guard;
@@ -18,6 +19,7 @@ pub mod verify;
 
 pub use agent::{AgentClient, AgentRelayError, IDEMPOTENCY_KEY_HEADER};
 pub use dedupe::RecentNotifications;
+pub use escalated::EscalationCheck;
 pub use event::{
     Conversation, Notification, ParseError, TOPIC_PING, TOPIC_USER_CREATED, TOPIC_USER_REPLIED, parse_notification,
 };

@@ -7,7 +7,9 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::agent::{AgentClient, AgentRelayError};
 use super::dedupe::RecentNotifications;
-use super::event::{ParseError, parse_notification};
+use super::escalated::EscalationCheck;
+use super::event::{ParseError, TOPIC_USER_CREATED, parse_notification};
+use super::loop_guard::{LoopGuard, LoopGuardMode, Origin};
 use super::route::{IgnoreReason, Route, RoutePolicy, route};
 use super::settings::WebhookSettings;
 use super::verify::{SignatureError, verify_signature};
@@ -83,12 +85,20 @@ pub struct WebhookService {
     policy: RoutePolicy,
     agent: Option<AgentClient>,
     recent: RecentNotifications,
+    escalations: Option<EscalationCheck>,
 }
 
 impl WebhookService {
     /// Without an agent, deliveries are verified and acknowledged but nothing is relayed.
     pub fn new(policy: RoutePolicy, agent: Option<AgentClient>) -> Self {
-        WebhookService { policy, agent, recent: RecentNotifications::default() }
+        WebhookService { policy, agent, recent: RecentNotifications::default(), escalations: None }
+    }
+
+    /// With Intercom access, a new conversation without markers is checked against its contact's escalation
+    /// record before it is relayed (see [`EscalationCheck`]); without, it is relayed as the customer's.
+    pub fn with_escalation_check(mut self, check: EscalationCheck) -> Self {
+        self.escalations = Some(check);
+        self
     }
 
     pub fn from_settings(settings: &WebhookSettings) -> Result<Self, reqwest::Error> {
@@ -147,6 +157,14 @@ impl WebhookService {
             tracing::info!(topic, notification_id, "AGENT_WEBHOOK_URL is not set; event not relayed");
             return Ok(Delivered::Ignored(IgnoreReason::NoAgent));
         };
+        let mut event = event;
+        if self.opened_by_escalation(&event).await {
+            if self.policy.loop_guard_mode == LoopGuardMode::Drop {
+                tracing::debug!(topic, notification_id, "webhook delivery ignored: a conversation escalate opened");
+                return Ok(Delivered::Ignored(IgnoreReason::FromIntegration));
+            }
+            event.origin = Origin::Integration;
+        }
 
         let agent_secret = keys
             .agent_webhook_secret
@@ -178,6 +196,31 @@ impl WebhookService {
                     "relay to the agent failed; Intercom will redeliver"
                 );
                 Err(DeliveryError::Relay(e))
+            }
+        }
+    }
+}
+
+impl WebhookService {
+    /// The loop guard's second look (only for a new conversation that carries no marker, with the guard on
+    /// and Intercom access): did `escalate` open it? A failed lookup relays it as the customer's.
+    async fn opened_by_escalation(&self, event: &super::relay::RelayEvent) -> bool {
+        let (Some(check), Some(contact_id)) = (&self.escalations, event.contact.id.as_deref()) else { return false };
+        if event.topic != TOPIC_USER_CREATED
+            || event.origin != Origin::Customer
+            || self.policy.loop_guard == LoopGuard::disabled()
+        {
+            return false;
+        }
+        match check.opened_by_escalation(contact_id, &event.conversation.id).await {
+            Ok(ours) => ours,
+            Err(e) => {
+                tracing::warn!(
+                    conversation_id = %event.conversation.id,
+                    error = %e,
+                    "could not read the contact's escalation record; relaying as the customer's conversation"
+                );
+                false
             }
         }
     }
@@ -386,5 +429,75 @@ mod tests {
         let err = service.handle(keys, Some(&signature), body).await.unwrap_err();
         assert_eq!(err, DeliveryError::MissingSecret { field: "agent_webhook_secret", env: "AGENT_WEBHOOK_SECRET" });
         assert_eq!(err.code(), "not_configured");
+    }
+
+    fn helpdesk_with_marker(marker: Option<&'static str>) -> crate::helpdesk::MockHelpdesk {
+        let mut helpdesk = crate::helpdesk::MockHelpdesk::new();
+        helpdesk.expect_find_contact().returning(move |key| {
+            assert_eq!(key, &crate::intercom::ContactKey::Id("6657add46abd0167d9419cd2".into()));
+            let mut contact =
+                serde_json::json!({"type": "contact", "id": "6657add46abd0167d9419cd2", "custom_attributes": {}});
+            if let Some(marker) = marker {
+                contact["custom_attributes"]["ai_escalation"] = marker.into();
+            }
+            Ok(Some(serde_json::from_value(contact).unwrap()))
+        });
+        helpdesk
+    }
+
+    fn checked(url: url::Url, policy: RoutePolicy, helpdesk: crate::helpdesk::MockHelpdesk) -> WebhookService {
+        service(url, Duration::from_secs(2), policy)
+            .with_escalation_check(EscalationCheck::new(Arc::new(helpdesk)).with_pending_wait(Duration::ZERO, 0))
+    }
+
+    #[tokio::test]
+    async fn the_conversation_escalate_opened_is_flagged_before_it_is_tagged() {
+        // Fixture conversation 147 has no tag yet; its contact's record says escalate opened it.
+        let (url, seen) = stub_agent(200, Duration::ZERO).await;
+        let service = checked(url, RoutePolicy::default(), helpdesk_with_marker(Some("sess-1|147")));
+        assert!(matches!(deliver(&service, fixtures::USER_CREATED).await.unwrap(), Delivered::Relayed { .. }));
+        let event: Value = serde_json::from_slice(&seen.lock().unwrap()[0].body).unwrap();
+        assert_eq!(event["origin"], "integration");
+
+        let (url, seen) = stub_agent(200, Duration::ZERO).await;
+        let drop = RoutePolicy { loop_guard_mode: LoopGuardMode::Drop, ..RoutePolicy::default() };
+        let service = checked(url, drop, helpdesk_with_marker(Some("sess-1|147")));
+        assert_eq!(
+            deliver(&service, fixtures::USER_CREATED).await.unwrap(),
+            Delivered::Ignored(IgnoreReason::FromIntegration)
+        );
+        assert!(seen.lock().unwrap().is_empty(), "dropped, not relayed");
+    }
+
+    #[tokio::test]
+    async fn a_customer_conversation_stays_the_customers() {
+        for marker in [None, Some("sess-1|99"), Some("not a marker")] {
+            let (url, seen) = stub_agent(200, Duration::ZERO).await;
+            let service = checked(url, RoutePolicy::default(), helpdesk_with_marker(marker));
+            deliver(&service, fixtures::USER_CREATED).await.unwrap();
+            let event: Value = serde_json::from_slice(&seen.lock().unwrap()[0].body).unwrap();
+            assert_eq!(event["origin"], "customer", "{marker:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_record_is_read_only_for_new_conversations_and_a_failed_read_relays() {
+        let mut helpdesk = crate::helpdesk::MockHelpdesk::new();
+        helpdesk.expect_find_contact().times(0);
+        let (url, seen) = stub_agent(200, Duration::ZERO).await;
+        let service = checked(url, RoutePolicy::default(), helpdesk);
+        deliver(&service, fixtures::USER_REPLIED).await.unwrap();
+        assert_eq!(seen.lock().unwrap().len(), 1);
+
+        let mut helpdesk = crate::helpdesk::MockHelpdesk::new();
+        helpdesk
+            .expect_find_contact()
+            .times(1)
+            .returning(|_| Err(crate::intercom::IntercomError::Unavailable { status: 503, request_id: None }));
+        let (url, seen) = stub_agent(200, Duration::ZERO).await;
+        let service = checked(url, RoutePolicy::default(), helpdesk);
+        assert!(matches!(deliver(&service, fixtures::USER_CREATED).await.unwrap(), Delivered::Relayed { .. }));
+        let event: Value = serde_json::from_slice(&seen.lock().unwrap()[0].body).unwrap();
+        assert_eq!(event["origin"], "customer");
     }
 }
