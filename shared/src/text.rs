@@ -413,9 +413,11 @@ fn decode_entities(text: &str) -> String {
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         let after = &rest[amp + 1..];
+        // Only the next few bytes can hold an entity's `;`: looking further would make a run of `&` quadratic.
         let decoded = after
-            .find(';')
-            .filter(|&semi| semi <= 10)
+            .bytes()
+            .take(11)
+            .position(|b| b == b';')
             .and_then(|semi| decode_entity(&after[..semi]).map(|c| (c, semi)));
         match decoded {
             Some((c, semi)) => {
@@ -631,6 +633,12 @@ mod tests {
         assert_eq!(html_to_text(&sloppy).lines().count(), 1_000);
         let body = format!("<p>{}</p><p>end &amp; done</p>", "x".repeat(1 << 20));
         assert!(html_to_text(&body).ends_with("x\nend & done"));
+        // Markup-like runs that a careless scanner would rescan for every character.
+        for unit in ["&", "<", "<a", "<a ", "</", "<!--", "<x y=\"", "&#"] {
+            let text = html_to_text(&unit.repeat(200_000));
+            assert!(text.len() <= unit.len() * 200_000);
+        }
+        assert_eq!(html_to_text(&format!("<script>{}", "</".repeat(200_000))), "");
     }
 
     #[test]
