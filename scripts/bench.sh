@@ -121,13 +121,7 @@ if [[ "$SKIP_ARM64" != 1 ]]; then
 fi
 
 # --- services -----------------------------------------------------------------------------------------
-log "starting the fake Intercom on 127.0.0.1:$FAKE_PORT"
-start_bg "$BENCH_DIR/fake-intercom.log" "$TARGET_DIR/release/fake-intercom" --port "$FAKE_PORT" --seed demo
-fake_pid=$BG_PID
-if ! wait_for_log_line "$BENCH_DIR/fake-intercom.log" "fake-intercom listening on http://" 30 "$fake_pid"; then
-  tail_log "$BENCH_DIR/fake-intercom.log"
-  die "the fake Intercom did not start"
-fi
+start_fake_intercom "$TARGET_DIR/release/fake-intercom" "$FAKE_PORT" "$BENCH_DIR/fake-intercom.log" 30
 
 log "starting the Runtime API emulator (cargo lambda watch --only-lambda-apis) on 127.0.0.1:$RT_PORT"
 start_bg "$BENCH_DIR/runtime-api.log" env -u RUST_LOG cargo lambda watch --only-lambda-apis --ignore-changes \

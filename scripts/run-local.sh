@@ -132,13 +132,8 @@ fi
 
 # --- start ------------------------------------------------------------------------------------------
 if ((USE_FAKE)); then
-  log "starting the fake Intercom on 127.0.0.1:$FAKE_PORT"
-  start_bg "$FAKE_LOG" "$TARGET_DIR/debug/fake-intercom" --port "$FAKE_PORT" --seed demo
+  start_fake_intercom "$TARGET_DIR/debug/fake-intercom" "$FAKE_PORT" "$FAKE_LOG" 60
   fake_pid=$BG_PID
-  if ! wait_for_log_line "$FAKE_LOG" "fake-intercom listening on http://" 60 "$fake_pid"; then
-    tail_log "$FAKE_LOG"
-    die "the fake Intercom did not start (log: $FAKE_LOG)"
-  fi
 fi
 
 if ((USE_RECEIVER)); then

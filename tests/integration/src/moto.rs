@@ -12,6 +12,24 @@ pub struct Moto {
     pub url: String,
 }
 
+impl Moto {
+    /// Points the AWS SDK of this process at moto (it honours these with no code change; nothing reaches AWS).
+    ///
+    /// # Safety
+    /// Sets process-wide environment variables: call it before other threads read the environment (each test
+    /// binary using it runs one test).
+    pub unsafe fn point_aws_sdk_here(&self) {
+        // SAFETY: per this function's contract.
+        unsafe {
+            std::env::set_var("AWS_ENDPOINT_URL", &self.url);
+            std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+            std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+            std::env::set_var("AWS_REGION", "us-east-1");
+            std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+        }
+    }
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();

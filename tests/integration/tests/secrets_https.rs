@@ -61,11 +61,7 @@ async fn the_secret_is_fetched_over_https_trusting_the_system_roots() {
     // SAFETY: this test binary has one test, and it sets these before any thread reads the environment.
     unsafe {
         std::env::set_var("SSL_CERT_FILE", dir.join("ca.pem"));
-        std::env::set_var("AWS_ENDPOINT_URL", &moto.url);
-        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-        std::env::set_var("AWS_REGION", "us-east-1");
-        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+        moto.point_aws_sdk_here();
     }
     let sdk = aws_sdk_secretsmanager::Client::new(&shared::secrets::aws_sdk_config().await);
     let arn = sdk

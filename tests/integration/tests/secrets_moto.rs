@@ -14,15 +14,8 @@ use shared::secrets::SecretStore;
 #[tokio::test]
 async fn the_token_comes_from_secrets_manager_once_and_rotation_is_picked_up() {
     let Some(moto) = moto::start(None).await else { return };
-    let endpoint = moto.url.clone();
-    // The AWS SDK honours these with no code change; nothing reaches AWS.
-    unsafe {
-        std::env::set_var("AWS_ENDPOINT_URL", &endpoint);
-        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-        std::env::set_var("AWS_REGION", "us-east-1");
-        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    }
+    // SAFETY: this test binary has one test, and nothing else reads the environment yet.
+    unsafe { moto.point_aws_sdk_here() };
     let sdk = aws_sdk_secretsmanager::Client::new(&shared::secrets::aws_sdk_config().await);
     let arn = sdk
         .create_secret()
