@@ -13,6 +13,7 @@ pub mod helpdesk;
 pub mod http;
 pub mod intercom;
 pub mod secrets;
+pub mod store;
 #[cfg(any(test, feature = "mocks"))]
 pub mod testing;
 pub mod text;
