@@ -17,6 +17,7 @@ pub mod store;
 #[cfg(any(test, feature = "mocks"))]
 pub mod testing;
 pub mod text;
+pub mod validate;
 pub mod webhook;
 
 pub use app::App;

@@ -17,11 +17,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::rules::{Decision, EscalationPolicy, PolicyError, Reason, Signals, decide};
-use crate::actions::{contact_key, message_body};
 use crate::helpdesk::Helpdesk;
 use crate::http::ActionError;
 use crate::intercom::models::{Attributes, Contact, Tag, Team};
 use crate::intercom::{Assignee, IntercomError, MessageKind};
+use crate::validate::{contact_key, message_body};
 
 /// Tag put on every conversation this flow opens (the webhook's loop guard recognises it too).
 pub const ESCALATION_TAG: &str = "ai-escalation";

@@ -1,0 +1,155 @@
+//! `get-conversation`: the whole conversation as an AI reads it, in one answer.
+
+use serde::{Deserialize, Serialize};
+
+use crate::helpdesk::Helpdesk;
+use crate::http::ActionError;
+use crate::intercom::models::{Conversation, Part};
+use crate::text::html_to_text;
+use crate::validate::conversation_id;
+
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GetConversationRequest {
+    pub conversation_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationHistory {
+    pub conversation_id: String,
+    pub state: Option<String>,
+    pub title: Option<String>,
+    pub created_at: Option<i64>,
+    pub updated_at: Option<i64>,
+    pub snoozed_until: Option<i64>,
+    pub contacts: Vec<ContactSummary>,
+    pub assignee: AssigneeSummary,
+    pub tags: Vec<String>,
+    /// Every message and event, oldest first; the first is the message that opened the conversation.
+    pub messages: Vec<HistoryMessage>,
+    /// How many parts the conversation has in Intercom (the opening message not counted).
+    pub total_parts: u64,
+    /// Intercom returns at most the 500 most recent parts: when true, older ones are missing here.
+    pub truncated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ContactSummary {
+    pub id: String,
+    pub external_id: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AssigneeSummary {
+    pub admin_id: Option<String>,
+    pub team_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryMessage {
+    pub id: String,
+    /// `message` for the opening message, else Intercom's part type: comment, note, assignment, close, open,
+    /// snoozed, …
+    pub kind: String,
+    pub author: Author,
+    pub text: String,
+    pub created_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Author {
+    /// `user`, `lead`, `admin`, `bot` or `team`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// The cap Intercom applies to `conversation_parts` in one conversation read.
+pub const INTERCOM_PART_CAP: usize = 500;
+
+pub async fn get_conversation<H: Helpdesk + ?Sized>(
+    helpdesk: &H,
+    request: GetConversationRequest,
+) -> Result<ConversationHistory, ActionError> {
+    let id = conversation_id(&request.conversation_id)?;
+    let conversation = helpdesk.get_conversation(&id).await?;
+    Ok(history(conversation))
+}
+
+fn history(conversation: Conversation) -> ConversationHistory {
+    let parts = &conversation.conversation_parts.conversation_parts;
+    let returned = parts.len() as u64;
+    let total_parts = conversation.conversation_parts.total_count.unwrap_or(returned).max(returned);
+    let truncated = total_parts > returned;
+    let source_author = conversation.source.as_ref().and_then(|s| s.author.clone()).unwrap_or_default();
+    let mut messages = Vec::with_capacity(parts.len() + 1);
+    if let Some(source) = &conversation.source {
+        messages.push(HistoryMessage {
+            id: source.id.clone().unwrap_or_default(),
+            kind: "message".into(),
+            author: author(source.author.as_ref()),
+            text: source.body.as_deref().map(html_to_text).unwrap_or_default(),
+            created_at: conversation.created_at,
+        });
+    }
+    messages.extend(parts.iter().map(history_message));
+    let contacts = conversation
+        .contacts
+        .contacts
+        .iter()
+        .map(|c| {
+            // The contact list carries ids only; the opening message's author fills in who they are.
+            let is_author = source_author.id.as_deref() == Some(c.id.as_str());
+            ContactSummary {
+                id: c.id.clone(),
+                external_id: c.external_id.clone(),
+                email: is_author.then(|| source_author.email.clone()).flatten(),
+                name: is_author.then(|| source_author.name.clone()).flatten(),
+            }
+        })
+        .collect();
+    ConversationHistory {
+        conversation_id: conversation.id,
+        state: conversation.state,
+        title: conversation.title,
+        created_at: conversation.created_at,
+        updated_at: conversation.updated_at,
+        snoozed_until: conversation.snoozed_until,
+        contacts,
+        assignee: AssigneeSummary { admin_id: conversation.admin_assignee_id, team_id: conversation.team_assignee_id },
+        tags: conversation.tags.tags.into_iter().map(|t| t.name).collect(),
+        messages,
+        total_parts,
+        truncated,
+    }
+}
+
+fn history_message(part: &Part) -> HistoryMessage {
+    HistoryMessage {
+        id: part.id.clone(),
+        kind: part.part_type.clone().unwrap_or_else(|| "unknown".into()),
+        author: author(part.author.as_ref()),
+        text: part.body.as_deref().map(html_to_text).unwrap_or_default(),
+        created_at: part.created_at,
+    }
+}
+
+fn author(a: Option<&crate::intercom::models::Author>) -> Author {
+    let a = a.cloned().unwrap_or_default();
+    Author { kind: a.kind, id: a.id, name: a.name, email: a.email }
+}

@@ -1,0 +1,100 @@
+//! `update-user-attributes`: sets custom attributes on the customer, creating a customer not yet known.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::helpdesk::Helpdesk;
+use crate::http::ActionError;
+use crate::intercom::models::Attributes;
+use crate::validate::contact_key;
+
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateAttributesRequest {
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub user_email: Option<String>,
+    #[serde(default)]
+    pub contact_id: Option<String>,
+    /// Custom attributes to set (strings, numbers, booleans; null clears one).
+    pub attributes: Attributes,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateAttributesResponse {
+    pub contact_id: String,
+    pub contact_created: bool,
+    pub custom_attributes: Attributes,
+}
+
+/// Sets custom attributes on the contact; a customer known only by email or user id is created with them.
+pub async fn update_user_attributes<H: Helpdesk + ?Sized>(
+    helpdesk: &H,
+    request: UpdateAttributesRequest,
+) -> Result<UpdateAttributesResponse, ActionError> {
+    let key = contact_key(request.contact_id, request.user_id, request.user_email)?;
+    validate_attributes(&request.attributes)?;
+    let resolved = helpdesk.find_or_create_contact(&key, None, Some(request.attributes.clone())).await?;
+    let contact = if resolved.created {
+        resolved.contact
+    } else {
+        helpdesk.update_contact_attributes(&resolved.contact.id, &request.attributes).await?
+    };
+    Ok(UpdateAttributesResponse {
+        contact_id: contact.id,
+        contact_created: resolved.created,
+        custom_attributes: contact.custom_attributes,
+    })
+}
+
+fn validate_attributes(attributes: &Attributes) -> Result<(), ActionError> {
+    if attributes.is_empty() {
+        return Err(ActionError::bad_request("attributes", "attributes must name at least one custom attribute"));
+    }
+    for (name, value) in attributes {
+        let field = format!("attributes.{name}");
+        if name.trim().is_empty() || name.len() > 190 {
+            return Err(ActionError::bad_request(&field, "attribute names must be 1 to 190 characters"));
+        }
+        match value {
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+            Value::String(s) if s.chars().count() <= 255 => {}
+            Value::String(_) => {
+                return Err(ActionError::bad_request(
+                    &field,
+                    format!("{field} is longer than Intercom's 255 characters"),
+                ));
+            }
+            Value::Array(_) | Value::Object(_) => {
+                return Err(ActionError::bad_request(
+                    &field,
+                    format!("{field} must be a string, number, boolean or null (Intercom custom attributes are flat)"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attributes_must_be_flat_and_short() {
+        let ok: Attributes =
+            serde_json::from_str(r#"{"support_tier":"premium","escalation_count":2,"vip":true,"old":null}"#).unwrap();
+        assert!(validate_attributes(&ok).is_ok());
+        let nested: Attributes = serde_json::from_str(r#"{"plan":{"name":"x"}}"#).unwrap();
+        assert!(
+            matches!(validate_attributes(&nested), Err(ActionError::BadRequest { field: Some(f), .. }) if f == "attributes.plan")
+        );
+        assert!(validate_attributes(&Attributes::new()).is_err());
+        let long: Attributes = serde_json::from_value(serde_json::json!({"x": "a".repeat(256)})).unwrap();
+        assert!(validate_attributes(&long).is_err());
+    }
+}

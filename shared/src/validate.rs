@@ -1,0 +1,123 @@
+//! The validators every agent action and the escalation share: each turns raw input into a checked value or a
+//! 400 that names the field and says what to fix.
+
+use crate::http::ActionError;
+use crate::intercom::ContactKey;
+
+/// Longest message body accepted (Intercom has no documented limit; this bounds what an agent can send).
+pub const MAX_MESSAGE_CHARS: usize = 20_000;
+
+/// Picks how to find the customer: contactId, else userId, else userEmail.
+pub fn contact_key(
+    contact_id: Option<String>,
+    user_id: Option<String>,
+    user_email: Option<String>,
+) -> Result<ContactKey, ActionError> {
+    if let Some(id) = contact_id {
+        let id = required_text("contactId", &id, 64)?;
+        if !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(ActionError::bad_request(
+                "contactId",
+                "contactId must be an Intercom contact id (letters and digits)",
+            ));
+        }
+        return Ok(ContactKey::Id(id));
+    }
+    if let Some(id) = user_id {
+        return Ok(ContactKey::ExternalId(required_text("userId", &id, 255)?));
+    }
+    if let Some(email) = user_email {
+        return Ok(ContactKey::Email(email_address("userEmail", &email)?));
+    }
+    Err(ActionError::bad_request("userEmail", "give the customer as userEmail, userId or contactId"))
+}
+
+pub fn email_address(field: &str, raw: &str) -> Result<String, ActionError> {
+    let email = raw.trim();
+    let valid = email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        });
+    if !valid {
+        return Err(ActionError::bad_request(field, format!("{field} is not a valid email address")));
+    }
+    Ok(email.to_owned())
+}
+
+/// Intercom conversation ids are numeric; the contract declares the path parameter an integer.
+pub fn conversation_id(raw: &str) -> Result<String, ActionError> {
+    numeric_id("conversationId", raw)
+}
+
+pub fn numeric_id(field: &str, raw: &str) -> Result<String, ActionError> {
+    let id = raw.trim();
+    if id.is_empty() || id.len() > 20 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ActionError::bad_request(
+            field,
+            format!("{field} must be an Intercom id made of digits (for example \"123456789\")"),
+        ));
+    }
+    Ok(id.to_owned())
+}
+
+pub fn required_text(field: &str, raw: &str, max_chars: usize) -> Result<String, ActionError> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(ActionError::bad_request(field, format!("{field} must not be empty")));
+    }
+    if text.chars().count() > max_chars {
+        return Err(ActionError::bad_request(field, format!("{field} is longer than {max_chars} characters")));
+    }
+    Ok(text.to_owned())
+}
+
+pub fn optional_text(field: &str, raw: Option<String>, max_chars: usize) -> Result<Option<String>, ActionError> {
+    raw.filter(|s| !s.trim().is_empty()).map(|s| required_text(field, &s, max_chars)).transpose()
+}
+
+pub fn message_body(field: &str, raw: &str) -> Result<String, ActionError> {
+    required_text(field, raw, MAX_MESSAGE_CHARS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contact_key_prefers_the_most_precise_identifier() {
+        assert_eq!(
+            contact_key(Some("abc123".into()), Some("u1".into()), None).unwrap(),
+            ContactKey::Id("abc123".into())
+        );
+        assert_eq!(
+            contact_key(None, Some(" u1 ".into()), Some("a@b.co".into())).unwrap(),
+            ContactKey::ExternalId("u1".into())
+        );
+        assert_eq!(contact_key(None, None, Some("a@b.co".into())).unwrap(), ContactKey::Email("a@b.co".into()));
+        assert!(contact_key(None, None, None).is_err());
+        assert!(contact_key(Some("../x".into()), None, None).is_err());
+    }
+
+    #[test]
+    fn emails_are_checked() {
+        for ok in ["jane@example.com", "a.b+c@sub.example.co.uk"] {
+            assert!(email_address("userEmail", ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "jane", "jane@", "@x.com", "jane@localhost", "a b@x.com", "a@b@c.com", "jane@x.com."] {
+            assert!(email_address("userEmail", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn conversation_ids_are_numeric() {
+        assert_eq!(conversation_id(" 123 ").unwrap(), "123");
+        for bad in ["", "abc", "12a", "1/2", "123456789012345678901"] {
+            assert!(conversation_id(bad).is_err(), "{bad}");
+        }
+    }
+}
