@@ -16,6 +16,7 @@
 //! Every record carries an expiry. DynamoDB deletes expired items lazily (up to days later) and moto never does,
 //! so every read and every condition compares the expiry itself: an expired record is absent.
 
+pub mod dynamodb;
 pub mod memory;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

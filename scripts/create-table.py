@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Creates the idempotency table in a local moto from template.yaml's own definition (one source for both).
+
+    scripts/create-table.py --endpoint-url http://127.0.0.1:5123 --table idempotency
+    scripts/create-table.py --print            # the CreateTable and UpdateTimeToLive requests, as JSON
+
+Reads the `IdempotencyTable` resource of template.yaml (CloudFormation tags such as !Ref are tolerated), turns
+its properties into DynamoDB's CreateTable request and, for its TTL, UpdateTimeToLive, and sends them with boto3
+(installed with moto). Local only: it signs with dummy credentials and refuses endpoints that are not loopback.
+An existing table of that name is left as it is. Exit status 0 when the table is ready.
+"""
+
+import argparse
+import ipaddress
+import json
+import sys
+import urllib.parse
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+RESOURCE = "IdempotencyTable"
+
+
+class CloudFormationLoader(yaml.SafeLoader):
+    """A safe loader that reads `!Ref x` as {"Ref": x} and `!If [...]` as {"Fn::If": [...]}."""
+
+
+def _intrinsic(loader, tag_suffix, node):
+    name = tag_suffix if tag_suffix in ("Ref", "Condition") else f"Fn::{tag_suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+CloudFormationLoader.add_multi_constructor("!", _intrinsic)
+
+
+def fail(message):
+    print(f"[create-table.py] error: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def literal(value, where):
+    """The value itself; an intrinsic function (a one-key dict such as {"Ref": ...}) cannot be run locally."""
+    if isinstance(value, dict) and len(value) == 1 and (next(iter(value)) in ("Ref", "Condition") or next(iter(value)).startswith("Fn::")):
+        fail(f"{where} in template.yaml is {next(iter(value))}, which only CloudFormation can evaluate; keep it literal")
+    return value
+
+
+def requests_from_template(template_path, table_name):
+    """(CreateTable request, UpdateTimeToLive request or None) for `table_name`, from the template."""
+    try:
+        template = yaml.load(template_path.read_text(), Loader=CloudFormationLoader)
+    except (OSError, yaml.YAMLError) as e:
+        fail(f"cannot read {template_path}: {e}")
+    resource = (template.get("Resources") or {}).get(RESOURCE)
+    if not resource or resource.get("Type") != "AWS::DynamoDB::Table":
+        fail(f"{template_path} has no AWS::DynamoDB::Table resource named {RESOURCE}")
+    props = dict(resource.get("Properties") or {})
+    create = {"TableName": table_name}
+    for key in ("AttributeDefinitions", "KeySchema", "BillingMode"):
+        if key in props:
+            create[key] = literal(props.pop(key), f"{RESOURCE}.{key}")
+    if "SSESpecification" in props:
+        sse = literal(props.pop("SSESpecification"), f"{RESOURCE}.SSESpecification")
+        # CloudFormation says SSEEnabled where the API says Enabled.
+        create["SSESpecification"] = {("Enabled" if k == "SSEEnabled" else k): v for k, v in sse.items()}
+    ttl = None
+    if "TimeToLiveSpecification" in props:
+        ttl = {"TableName": table_name, "TimeToLiveSpecification": literal(props.pop("TimeToLiveSpecification"), f"{RESOURCE}.TimeToLiveSpecification")}
+    props.pop("TableName", None)  # the caller names the local table
+    if props:
+        fail(f"{RESOURCE} has properties this script does not map to CreateTable yet: {', '.join(sorted(props))}; teach scripts/create-table.py")
+    return create, ttl
+
+
+def require_loopback(url):
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        fail(f"--endpoint-url must be a local moto (127.0.0.1 or localhost), not {host or url!r}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--endpoint-url", help="moto's URL, e.g. http://127.0.0.1:5123")
+    parser.add_argument("--table", default="idempotency", help="table name (default: idempotency)")
+    parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
+    parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--print", action="store_true", help="print the requests as JSON and send nothing")
+    args = parser.parse_args()
+
+    create, ttl = requests_from_template(args.template, args.table)
+    if args.print:
+        print(json.dumps({"CreateTable": create, "UpdateTimeToLive": ttl}, indent=2))
+        return
+    if not args.endpoint_url:
+        fail("--endpoint-url is required (or --print)")
+    require_loopback(args.endpoint_url)
+
+    import boto3  # installed with moto; imported late so --print works without it
+
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=args.endpoint_url,
+        region_name=args.region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    try:
+        client.create_table(**create)
+    except client.exceptions.ResourceInUseException:
+        print(f"[create-table.py] table {args.table} already exists", file=sys.stderr)
+    client.get_waiter("table_exists").wait(TableName=args.table, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    if ttl:
+        client.update_time_to_live(**ttl)
+    print(f"[create-table.py] table {args.table} is ready at {args.endpoint_url}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
