@@ -17,7 +17,14 @@ pub struct Operation {
     pub description: &'static str,
     pub request: Schema,
     pub response: Schema,
+    /// Writes something a customer or teammate sees: takes an idempotency key.
+    pub writes: bool,
 }
+
+/// What every write action's description says about idempotency keys (the README says it at length).
+const IDEMPOTENCY_NOTE: &str = " Safe to retry with an idempotency key (`Idempotency-Key` header or `idempotencyKey`): \
+     the same key and request replay the first answer without writing again; the same key with another request is \
+     422 idempotency_key_reused; while the first is still running, 409 idempotency_key_in_use with retryAfterSeconds.";
 
 fn schema<T: JsonSchema>() -> Schema {
     // Inlined subschemas keep each tool's parameters self-contained, as function-calling APIs expect.
@@ -29,7 +36,43 @@ fn op<Req: JsonSchema, Resp: JsonSchema>(
     summary: &'static str,
     description: &'static str,
 ) -> Operation {
-    Operation { name, summary, description, request: schema::<Req>(), response: schema::<Resp>() }
+    Operation { name, summary, description, request: schema::<Req>(), response: schema::<Resp>(), writes: true }
+}
+
+fn read<Req: JsonSchema, Resp: JsonSchema>(
+    name: &'static str,
+    summary: &'static str,
+    description: &'static str,
+) -> Operation {
+    Operation { writes: false, ..op::<Req, Resp>(name, summary, description) }
+}
+
+impl Operation {
+    /// What the model reads: the description, plus the idempotency contract on writes.
+    pub fn full_description(&self) -> String {
+        if self.writes { format!("{}{IDEMPOTENCY_NOTE}", self.description) } else { self.description.to_owned() }
+    }
+
+    /// The request's JSON Schema as the agent sends it: write actions also take `idempotencyKey`.
+    pub fn request_schema(&self) -> Value {
+        let mut schema = without_meta(self.request.clone());
+        if self.writes
+            && let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut)
+        {
+            properties.insert(
+                "idempotencyKey".into(),
+                json!({
+                    "type": ["string", "null"],
+                    "minLength": 1,
+                    "maxLength": 255,
+                    "pattern": "^[!-~]+$",
+                    "description": "Makes retries safe: the same key and request run once (a UUID per intended write). \
+                                    Same as the Idempotency-Key header."
+                }),
+            );
+        }
+        schema
+    }
 }
 
 pub fn operations() -> Vec<Operation> {
@@ -52,7 +95,7 @@ pub fn operations() -> Vec<Operation> {
             "Merges flat custom attributes (string, number, boolean; null clears) into the contact; a customer known \
              only by userId or userEmail is created with them.",
         ),
-        op::<GetConversationRequest, ConversationHistory>(
+        read::<GetConversationRequest, ConversationHistory>(
             "get-conversation",
             "Read a conversation's full history",
             "State, contacts, assignee, tags and every message in order as plain text. `truncated` is true when \
@@ -91,11 +134,12 @@ fn error_schema() -> Value {
             "type": "object",
             "required": ["code", "message"],
             "properties": {
-                "code": {"type": "string", "description": "invalid_request, not_found, conflict, rate_limited, intercom_unauthorized, intercom_unavailable, intercom_outcome_unknown, token_unavailable, …"},
+                "code": {"type": "string", "description": "invalid_request, not_found, conflict, rate_limited, intercom_unauthorized, intercom_unavailable, intercom_outcome_unknown, token_unavailable, idempotency_key_reused, idempotency_key_in_use, idempotency_unavailable, …"},
                 "message": {"type": "string", "description": "What went wrong and what to do about it."},
                 "field": {"type": "string", "description": "The request field to fix (400 only)."},
                 "intercomRequestId": {"type": "string"},
-                "retryAfterSeconds": {"type": "integer"}
+                "retryAfterSeconds": {"type": "integer"},
+                "idempotencyKey": {"type": "string", "description": "With intercom_outcome_unknown: retry with this key."}
             }
         }}
     })
@@ -106,27 +150,35 @@ pub fn openapi_document() -> Value {
     let mut paths = Map::new();
     for op in operations() {
         let responses = json!({
-            "200": {"description": "Done", "content": {"application/json": {"schema": without_meta(op.response)}}},
+            "200": {"description": "Done", "content": {"application/json": {"schema": without_meta(op.response.clone())}}},
             "400": {"$ref": "#/components/responses/Error"},
             "401": {"$ref": "#/components/responses/Error"},
             "404": {"$ref": "#/components/responses/Error"},
             "409": {"$ref": "#/components/responses/Error"},
             "413": {"$ref": "#/components/responses/Error"},
+            "422": {"$ref": "#/components/responses/Error"},
             "429": {"$ref": "#/components/responses/Error"},
             "502": {"$ref": "#/components/responses/Error"},
             "503": {"$ref": "#/components/responses/Error"},
             "504": {"$ref": "#/components/responses/Error"}
         });
-        paths.insert(
-            format!("/{}/", op.name),
-            json!({"post": {
-                "operationId": op.name.replace('-', "_"),
-                "summary": op.summary,
-                "description": op.description,
-                "requestBody": {"required": true, "content": {"application/json": {"schema": without_meta(op.request)}}},
-                "responses": responses
-            }}),
-        );
+        let mut post = json!({
+            "operationId": op.name.replace('-', "_"),
+            "summary": op.summary,
+            "description": op.full_description(),
+            "requestBody": {"required": true, "content": {"application/json": {"schema": op.request_schema()}}},
+            "responses": responses
+        });
+        if op.writes {
+            post["parameters"] = json!([{
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": false,
+                "description": "Makes retries safe (see the operation's description); or send idempotencyKey in the body.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}
+            }]);
+        }
+        paths.insert(format!("/{}/", op.name), json!({ "post": post }));
     }
     json!({
         "openapi": "3.1.0",
@@ -152,8 +204,8 @@ pub fn tool_definitions() -> Value {
         .map(|op| {
             json!({"type": "function", "function": {
                 "name": op.name.replace('-', "_"),
-                "description": format!("{}. {}", op.summary, op.description),
-                "parameters": without_meta(op.request)
+                "description": format!("{}. {}", op.summary, op.full_description()),
+                "parameters": op.request_schema()
             }})
         })
         .collect();

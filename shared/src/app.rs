@@ -6,22 +6,35 @@ use crate::config::{Config, ConfigError};
 use crate::http::AgentGuard;
 use crate::intercom::IntercomClient;
 use crate::secrets::SecretStore;
+use crate::store::{Store, StoreError};
+
+/// Why a cold start failed; `Display` says what to set.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 pub struct App {
     pub config: Config,
     pub intercom: IntercomClient,
     pub guard: AgentGuard,
+    /// Idempotency records (DynamoDB; its client is built on first use).
+    pub store: Arc<dyn Store>,
 }
 
 impl App {
     /// Reads the configuration; nothing is fetched yet (the secret is loaded on the first request).
-    pub fn from_env() -> Result<Self, ConfigError> {
+    pub fn from_env() -> Result<Self, AppError> {
         let config = Config::from_env()?;
+        let store = crate::store::from_env()?;
         let secrets = Arc::new(SecretStore::new(&config.token_source));
         let intercom = IntercomClient::new(&config, secrets.clone());
         let guard = AgentGuard::new(config.agent_auth, secrets);
         tracing::info!(api_base = %config.api_base, api_version = %config.api_version, token_source = ?config.token_source, agent_auth = ?config.agent_auth, "configured");
-        Ok(App { config, intercom, guard })
+        Ok(App { config, intercom, guard, store })
     }
 }
 

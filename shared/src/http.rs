@@ -17,8 +17,10 @@ use subtle::ConstantTimeEq;
 
 use crate::config::AgentAuth;
 use crate::deadline;
+use crate::idempotency;
 use crate::intercom::IntercomError;
 use crate::secrets::{SecretStore, SecretsError};
+use crate::store::Store;
 
 /// Larger agent requests are refused with 413 (Intercom messages are far smaller; this bounds memory).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -44,6 +46,15 @@ pub enum ActionError {
     Upstream { code: &'static str, message: String, intercom_request_id: Option<String> },
     #[error("{message}")]
     Unavailable { message: String },
+    /// The idempotency store could not be used; nothing was sent to Intercom.
+    #[error("{message}")]
+    StoreUnavailable { message: String },
+    #[error(
+        "this idempotency key was already used for a different request to this action; use a new key for a new request"
+    )]
+    IdempotencyKeyReused,
+    #[error("a request with this idempotency key is still running; retry in {retry_after_seconds} s to get its answer")]
+    IdempotencyKeyInUse { retry_after_seconds: u64 },
 }
 
 impl ActionError {
@@ -61,8 +72,12 @@ impl ActionError {
             ActionError::Conflict { .. } => StatusCode::CONFLICT,
             ActionError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ActionError::Upstream { code: "intercom_timeout", .. } => StatusCode::GATEWAY_TIMEOUT,
+            // Not a 5xx: clients retry those blindly, and this one must be retried only with its idempotency key.
+            ActionError::Upstream { code: "intercom_outcome_unknown", .. } => StatusCode::CONFLICT,
             ActionError::Upstream { .. } => StatusCode::BAD_GATEWAY,
-            ActionError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ActionError::Unavailable { .. } | ActionError::StoreUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ActionError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            ActionError::IdempotencyKeyInUse { .. } => StatusCode::CONFLICT,
         }
     }
 
@@ -77,7 +92,16 @@ impl ActionError {
             ActionError::RateLimited { .. } => "rate_limited",
             ActionError::Upstream { code, .. } => code,
             ActionError::Unavailable { .. } => "token_unavailable",
+            ActionError::StoreUnavailable { .. } => "idempotency_unavailable",
+            ActionError::IdempotencyKeyReused => "idempotency_key_reused",
+            ActionError::IdempotencyKeyInUse { .. } => "idempotency_key_in_use",
         }
+    }
+
+    /// Whether Intercom may have applied the write although this request failed (so it must not simply be
+    /// repeated): the answer was lost, or time ran out while a request was in flight.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, ActionError::Upstream { code: "intercom_outcome_unknown" | "intercom_timeout", .. })
     }
 
     pub fn to_response(&self) -> Response<Body> {
@@ -94,13 +118,15 @@ impl ActionError {
                     error["intercomRequestId"] = id.as_str().into();
                 }
             }
-            ActionError::Conflict { retry_after_seconds: Some(s), .. } => error["retryAfterSeconds"] = (*s).into(),
+            ActionError::Conflict { retry_after_seconds: Some(s), .. }
+            | ActionError::IdempotencyKeyInUse { retry_after_seconds: s } => error["retryAfterSeconds"] = (*s).into(),
             _ => {}
         }
         let mut response = json_response(self.status(), &serde_json::json!({ "error": error }));
         let retry_after = match self {
             ActionError::RateLimited { retry_after_seconds, .. } => Some(*retry_after_seconds),
             ActionError::Conflict { retry_after_seconds, .. } => *retry_after_seconds,
+            ActionError::IdempotencyKeyInUse { retry_after_seconds } => Some(*retry_after_seconds),
             _ => None,
         };
         if let Some(seconds) = retry_after {
@@ -156,7 +182,7 @@ impl From<IntercomError> for ActionError {
                 code: "intercom_outcome_unknown",
                 message: format!(
                     "Intercom did not confirm {operation}; it may have been applied. Read the conversation \
-                     (get-conversation) before trying again, so nothing is sent twice"
+                     (get-conversation) before trying again, so nothing is sent twice."
                 ),
                 intercom_request_id: request_id,
             },
@@ -242,14 +268,121 @@ where
     F: FnOnce(I) -> Fut,
     Fut: Future<Output = Result<O, ActionError>>,
 {
+    run(request, guard, |request| async move {
+        let input = decode::<I>(&request, accepts)?;
+        action(input).await
+    })
+    .await
+}
+
+/// Runs one agent action with an optional idempotency key, which the action receives beside its request (the
+/// key is taken out of the body, so request types need not know it).
+pub async fn serve_keyed<I, O, F, Fut>(request: Request, guard: &AgentGuard, action: F) -> Response<Body>
+where
+    I: DeserializeOwned,
+    O: Serialize,
+    F: FnOnce(I, Option<String>) -> Fut,
+    Fut: Future<Output = Result<O, ActionError>>,
+{
+    run(request, guard, |request| async move {
+        let mut value = decode_value(&request, Accepts::PostJson)?;
+        let key = idempotency::take_key(request.headers(), &mut value)?;
+        let input = from_value::<I>(value)?;
+        action(input, key).await
+    })
+    .await
+}
+
+/// Where a write action keeps its idempotency records.
+#[derive(Clone, Copy)]
+pub struct Idempotency<'a> {
+    pub store: &'a dyn Store,
+    /// The action's name: keys are scoped per action.
+    pub scope: &'static str,
+}
+
+/// Runs a write action: like [`serve`], and with an `Idempotency-Key` (header or `idempotencyKey`) at most once
+/// per key (see [`crate::idempotency`]).
+pub async fn serve_write<I, O, F, Fut>(
+    request: Request,
+    guard: &AgentGuard,
+    idempotency: Idempotency<'_>,
+    action: F,
+) -> Response<Body>
+where
+    I: DeserializeOwned,
+    O: Serialize,
+    F: FnOnce(I) -> Fut,
+    Fut: Future<Output = Result<O, ActionError>>,
+{
+    let given_key = std::sync::Mutex::new(None);
+    let given = &given_key;
+    let mut response = run(request, guard, move |request| async move {
+        let mut value = decode_value(&request, Accepts::PostJson)?;
+        let key = idempotency::take_key(request.headers(), &mut value)?;
+        let fingerprint = crate::store::fingerprint(&value);
+        let input = from_value::<I>(value)?;
+        let Some(key) = key else { return to_json(action(input).await?) };
+        *given.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(key.clone());
+        let record = idempotency::record_key(idempotency.scope, &key);
+        let lease = idempotency::lease_for(deadline::remaining());
+        let outcome = idempotency::run_once(idempotency.store, &record, &fingerprint, lease, || async {
+            to_json(action(input).await?)
+        })
+        .await?;
+        if outcome.replayed {
+            tracing::info!(scope = idempotency.scope, "idempotent replay: the first answer, nothing sent to Intercom");
+        }
+        Ok(outcome.response)
+    })
+    .await;
+    if let Some(key) = given_key.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
+        attach_key_to_unknown_outcome(&mut response, &key);
+    }
+    response
+}
+
+/// An answer whose outcome is unknown tells the agent which key makes its retry safe.
+fn attach_key_to_unknown_outcome(response: &mut Response<Body>, key: &str) {
+    if response.status() != StatusCode::CONFLICT {
+        return;
+    }
+    let Body::Text(text) = response.body() else { return };
+    let Ok(mut json) = serde_json::from_str::<serde_json::Value>(text) else { return };
+    if json["error"]["code"] != "intercom_outcome_unknown" {
+        return;
+    }
+    json["error"]["idempotencyKey"] = key.into();
+    json["error"]["message"] = format!(
+        "{} Retry with the same Idempotency-Key ({key}): the retry looks for the lost write before writing again.",
+        json["error"]["message"].as_str().unwrap_or_default()
+    )
+    .into();
+    *response.body_mut() = Body::Text(json.to_string());
+}
+
+fn to_json<O: Serialize>(output: O) -> Result<serde_json::Value, ActionError> {
+    serde_json::to_value(output).map_err(|_| ActionError::Upstream {
+        code: "internal",
+        message: "the answer could not be built".into(),
+        intercom_request_id: None,
+    })
+}
+
+/// Auth, the deadline scope, logging and the error mapping around one invocation.
+async fn run<O, F, Fut>(request: Request, guard: &AgentGuard, body: F) -> Response<Body>
+where
+    O: Serialize,
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Result<O, ActionError>>,
+{
     let started = Instant::now();
     let deadline_ms = request.lambda_context_ref().map(|ctx| ctx.deadline);
     tracing::debug!(?deadline_ms, "invocation");
     let deadline = deadline_ms.map(deadline::from_epoch_millis).unwrap_or_else(deadline::current);
     let outcome = async {
         guard.check(request.headers()).await?;
-        let input = decode::<I>(&request, accepts)?;
-        deadline::scope(deadline, action(input)).await
+        deadline::scope(deadline, body(request)).await
     }
     .await;
     match outcome {
@@ -271,6 +404,11 @@ where
 
 /// Decodes the JSON body (or the query string of a GET) into `I`, naming the offending field on failure.
 pub fn decode<I: DeserializeOwned>(request: &Request, accepts: Accepts) -> Result<I, ActionError> {
+    from_value(decode_value(request, accepts)?)
+}
+
+/// The request's JSON object (body, or query string of a GET), size- and method-checked.
+pub fn decode_value(request: &Request, accepts: Accepts) -> Result<serde_json::Value, ActionError> {
     let method = request.method();
     let allowed = match accepts {
         Accepts::PostJson => "POST",
@@ -302,6 +440,11 @@ pub fn decode<I: DeserializeOwned>(request: &Request, accepts: Accepts) -> Resul
     if !value.is_object() {
         return Err(ActionError::BadRequest { field: None, message: "the request body must be a JSON object".into() });
     }
+    Ok(value)
+}
+
+/// Decodes a request object into `I`, naming the offending field on failure.
+pub fn from_value<I: DeserializeOwned>(value: serde_json::Value) -> Result<I, ActionError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();

@@ -11,6 +11,7 @@ pub mod deadline;
 pub mod escalation;
 pub mod helpdesk;
 pub mod http;
+pub mod idempotency;
 pub mod intercom;
 pub mod secrets;
 pub mod store;

@@ -1,10 +1,17 @@
 use lambda_http::{Body, Error, Request, Response};
 use shared::actions;
 use shared::helpdesk::Helpdesk;
-use shared::http::{Accepts, AgentGuard, serve};
+use shared::http::{AgentGuard, Idempotency, serve_write};
+use shared::store::Store;
 
-pub async fn handle<H: Helpdesk>(helpdesk: &H, guard: &AgentGuard, request: Request) -> Result<Response<Body>, Error> {
-    Ok(serve(request, guard, Accepts::PostJson, |input| actions::assign_conversation(helpdesk, input)).await)
+pub async fn handle<H: Helpdesk>(
+    helpdesk: &H,
+    store: &dyn Store,
+    guard: &AgentGuard,
+    request: Request,
+) -> Result<Response<Body>, Error> {
+    let idempotency = Idempotency { store, scope: "assign-conversation" };
+    Ok(serve_write(request, guard, idempotency, |input| actions::assign_conversation(helpdesk, input)).await)
 }
 
 #[cfg(test)]
@@ -12,6 +19,7 @@ mod tests {
     use shared::helpdesk::MockHelpdesk;
     use shared::intercom::Assignee;
     use shared::intercom::models::Team;
+    use shared::store::memory::MemoryStore;
     use shared::testing::{conversation, error_of, json_body, post_json};
 
     use super::*;
@@ -37,10 +45,14 @@ mod tests {
             .withf(|n| n == "Billing")
             .returning(|_| Ok(Some(Team { id: "300".into(), name: "Billing".into() })));
         expect_assignment(&mut helpdesk, Assignee::Team("300".into()), None, Some(300));
-        let response =
-            handle(&helpdesk, &AgentGuard::iam(), post_json(r#"{"conversationId":"7","teamName":"Billing"}"#))
-                .await
-                .unwrap();
+        let response = handle(
+            &helpdesk,
+            &MemoryStore::new(),
+            &AgentGuard::iam(),
+            post_json(r#"{"conversationId":"7","teamName":"Billing"}"#),
+        )
+        .await
+        .unwrap();
         assert_eq!(json_body(&response)["assignee"], serde_json::json!({"adminId":null,"teamId":"300"}));
     }
 
@@ -54,7 +66,7 @@ mod tests {
         ] {
             let mut helpdesk = MockHelpdesk::new();
             expect_assignment(&mut helpdesk, expected, None, None);
-            let response = handle(&helpdesk, &AgentGuard::iam(), post_json(body)).await.unwrap();
+            let response = handle(&helpdesk, &MemoryStore::new(), &AgentGuard::iam(), post_json(body)).await.unwrap();
             assert_eq!(response.status(), 200, "{body}");
         }
     }
@@ -69,7 +81,7 @@ mod tests {
             (r#"{"conversationId":"7","adminId":"ada"}"#, "adminId"),
             (r#"{"conversationId":"7","teamName":"Nobody Here"}"#, "teamName"),
         ] {
-            let response = handle(&helpdesk, &AgentGuard::iam(), post_json(body)).await.unwrap();
+            let response = handle(&helpdesk, &MemoryStore::new(), &AgentGuard::iam(), post_json(body)).await.unwrap();
             assert_eq!(error_of(&response), (400, "invalid_request".into(), Some(field.into())), "{body}");
         }
     }

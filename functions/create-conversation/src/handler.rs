@@ -1,22 +1,30 @@
 use lambda_http::{Body, Error, Request, Response};
 use shared::actions;
 use shared::helpdesk::Helpdesk;
-use shared::http::{Accepts, AgentGuard, serve};
+use shared::http::{AgentGuard, Idempotency, serve_write};
+use shared::store::Store;
 
-pub async fn handle<H: Helpdesk>(helpdesk: &H, guard: &AgentGuard, request: Request) -> Result<Response<Body>, Error> {
-    Ok(serve(request, guard, Accepts::PostJson, |input| actions::create_conversation(helpdesk, input)).await)
+pub async fn handle<H: Helpdesk>(
+    helpdesk: &H,
+    store: &dyn Store,
+    guard: &AgentGuard,
+    request: Request,
+) -> Result<Response<Body>, Error> {
+    let idempotency = Idempotency { store, scope: "create-conversation" };
+    Ok(serve_write(request, guard, idempotency, |input| actions::create_conversation(helpdesk, input)).await)
 }
 
 #[cfg(test)]
 mod tests {
     use shared::helpdesk::MockHelpdesk;
     use shared::intercom::{ContactKey, IntercomError, ResolvedContact};
+    use shared::store::memory::MemoryStore;
     use shared::testing::{contact, error_of, json_body, post_json};
 
     use super::*;
 
     async fn call(helpdesk: &MockHelpdesk, body: &str) -> Response<Body> {
-        handle(helpdesk, &AgentGuard::iam(), post_json(body)).await.unwrap()
+        handle(helpdesk, &MemoryStore::new(), &AgentGuard::iam(), post_json(body)).await.unwrap()
     }
 
     #[tokio::test]
@@ -102,7 +110,7 @@ mod tests {
     #[tokio::test]
     async fn only_post_is_accepted() {
         let request = shared::testing::get_with_query(&[("userEmail", "a@b.co")]);
-        let response = handle(&MockHelpdesk::new(), &AgentGuard::iam(), request).await.unwrap();
+        let response = handle(&MockHelpdesk::new(), &MemoryStore::new(), &AgentGuard::iam(), request).await.unwrap();
         assert_eq!(response.status(), 405);
     }
 }

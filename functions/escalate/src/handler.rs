@@ -1,15 +1,17 @@
 use lambda_http::{Body, Error, Request, Response};
 use shared::escalation::flow::{EscalationSettings, escalate};
 use shared::helpdesk::Helpdesk;
-use shared::http::{Accepts, AgentGuard, serve};
+use shared::http::{AgentGuard, serve_keyed};
+use shared::store::Store;
 
 pub async fn handle<H: Helpdesk>(
     helpdesk: &H,
+    store: &dyn Store,
     settings: &EscalationSettings,
     guard: &AgentGuard,
     request: Request,
 ) -> Result<Response<Body>, Error> {
-    Ok(serve(request, guard, Accepts::PostJson, |input| escalate(helpdesk, settings, input)).await)
+    Ok(serve_keyed(request, guard, |input, key| escalate(helpdesk, store, settings, input, key)).await)
 }
 
 #[cfg(test)]
@@ -18,6 +20,7 @@ mod tests {
     use shared::helpdesk::MockHelpdesk;
     use shared::intercom::models::{Tag, Team};
     use shared::intercom::{Assignee, ContactKey, IntercomError, MessageKind, ResolvedContact};
+    use shared::store::memory::MemoryStore;
     use shared::testing::{contact, conversation, error_of, json_body, post_json};
 
     use super::*;
@@ -27,7 +30,11 @@ mod tests {
     }
 
     async fn call(helpdesk: &MockHelpdesk, body: &str) -> Response<Body> {
-        handle(helpdesk, &settings(), &AgentGuard::iam(), post_json(body)).await.unwrap()
+        call_on(helpdesk, &MemoryStore::new(), body).await
+    }
+
+    async fn call_on(helpdesk: &MockHelpdesk, store: &MemoryStore, body: &str) -> Response<Body> {
+        handle(helpdesk, store, &settings(), &AgentGuard::iam(), post_json(body)).await.unwrap()
     }
 
     /// Round 1 expectations: the contact (with `marker` as its ai_escalation attribute), tags, team, admin.
@@ -67,13 +74,8 @@ mod tests {
             .returning(|_, _| Ok("77".into()));
         helpdesk
             .expect_update_contact_attributes()
-            .withf(|_, a| a[MARKER_ATTRIBUTE].as_str().is_some_and(|m| m.starts_with("s-1|pending|")))
-            .times(1)
-            .returning(|_, _| Ok(contact("c1", "jane@example.com")));
-        helpdesk
-            .expect_update_contact_attributes()
             .withf(|_, a| {
-                a[MARKER_ATTRIBUTE] == "s-1|77" && a["escalation_count"] == 3 && a["last_ai_session"].is_string()
+                a.get(MARKER_ATTRIBUTE).is_none() && a["escalation_count"] == 3 && a["last_ai_session"].is_string()
             })
             .times(1)
             .returning(|_, _| Ok(contact("c1", "jane@example.com")));
@@ -103,8 +105,39 @@ mod tests {
         );
     }
 
+    /// Everything one successful escalation of session s-1 calls, each at most once.
+    fn one_escalation(helpdesk: &mut MockHelpdesk) {
+        round_one(helpdesk, None);
+        helpdesk.expect_create_conversation().times(1).returning(|_, _| Ok("77".into()));
+        helpdesk.expect_update_contact_attributes().times(1).returning(|_, _| Ok(contact("c1", "jane@example.com")));
+        helpdesk.expect_reply().times(1).returning(|_, _, _, _| Ok(conversation(serde_json::json!({"id":"77"}))));
+        helpdesk.expect_tag_conversation().times(2).returning(|_, _, _| Ok(()));
+        helpdesk
+            .expect_assign_conversation()
+            .times(1)
+            .returning(|_, _, _| Ok(conversation(serde_json::json!({"id":"77"}))));
+    }
+
     #[tokio::test]
-    async fn a_retry_of_the_same_session_returns_the_first_conversation() {
+    async fn a_retry_of_the_same_session_replays_the_first_answer_and_writes_nothing() {
+        let mut helpdesk = MockHelpdesk::new();
+        one_escalation(&mut helpdesk);
+        let store = MemoryStore::new();
+        let first = json_body(&call_on(&helpdesk, &store, BILLING).await);
+        assert_eq!(first["alreadyEscalated"], false);
+        // A longer transcript is still the same session; `.times(1)` above fails on a second write.
+        let longer = BILLING.replace(
+            r#"{"role":"ai","text":"Hello"}"#,
+            r#"{"role":"ai","text":"Hello"},{"role":"customer","text":"??"}"#,
+        );
+        let again = json_body(&call_on(&helpdesk, &store, &longer).await);
+        assert_eq!(again["conversationId"], "77");
+        assert_eq!(again["alreadyEscalated"], true);
+        assert_eq!(again["assignee"], first["assignee"]);
+    }
+
+    #[tokio::test]
+    async fn a_session_escalated_by_the_previous_release_is_honoured() {
         let mut helpdesk = MockHelpdesk::new();
         round_one(&mut helpdesk, Some("s-1|77"));
         // No create, no note, no tags: the mock panics on any unexpected call.
@@ -114,13 +147,35 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_retry_while_the_first_is_opening_waits() {
-        let mut helpdesk = MockHelpdesk::new();
-        let pending: &'static str = Box::leak(format!("s-1|pending|{}", time_now()).into_boxed_str());
-        round_one(&mut helpdesk, Some(pending));
-        let response = call(&helpdesk, BILLING).await;
+    async fn a_retry_while_the_first_is_running_gets_409() {
+        let helpdesk = MockHelpdesk::new();
+        let store = MemoryStore::new();
+        shared::store::Store::claim(&store, "escalate#s-1", "s-1", std::time::Duration::from_secs(30)).await.unwrap();
+        let response = call_on(&helpdesk, &store, BILLING).await;
         assert_eq!(error_of(&response).0, 409);
+        assert_eq!(error_of(&response).1, "idempotency_key_in_use");
         assert!(json_body(&response)["error"]["retryAfterSeconds"].as_u64().unwrap() >= 1);
+    }
+
+    #[tokio::test]
+    async fn an_idempotency_key_names_one_session() {
+        let mut helpdesk = MockHelpdesk::new();
+        one_escalation(&mut helpdesk);
+        let store = MemoryStore::new();
+        let keyed = BILLING.replacen('{', r#"{"idempotencyKey":"k-1","#, 1);
+        assert_eq!(call_on(&helpdesk, &store, &keyed).await.status(), 200);
+        let other_session = keyed.replace(r#""sessionId":"s-1""#, r#""sessionId":"s-9""#);
+        assert_eq!(error_of(&call_on(&helpdesk, &store, &other_session).await).1, "idempotency_key_reused");
+    }
+
+    #[tokio::test]
+    async fn a_store_outage_is_503_and_nothing_reaches_intercom() {
+        let helpdesk = MockHelpdesk::new();
+        let store = MemoryStore::new();
+        store.set_down(true);
+        let response = call_on(&helpdesk, &store, BILLING).await;
+        assert_eq!(error_of(&response).0, 503);
+        assert_eq!(error_of(&response).1, "idempotency_unavailable");
     }
 
     #[tokio::test]
@@ -172,17 +227,11 @@ mod tests {
                 request_id: None,
             })
         });
-        helpdesk
-            .expect_update_contact_attributes()
-            .withf(|_, a| a[MARKER_ATTRIBUTE].is_string())
-            .times(1)
-            .returning(|_, _| Ok(contact("c1", "j@x.co")));
-        helpdesk
-            .expect_update_contact_attributes()
-            .withf(|_, a| a[MARKER_ATTRIBUTE].is_null())
-            .times(1)
-            .returning(|_, _| Ok(contact("c1", "j@x.co")));
-        assert_eq!(error_of(&call(&helpdesk, BILLING).await).0, 404);
+        let store = MemoryStore::new();
+        assert_eq!(error_of(&call_on(&helpdesk, &store, BILLING).await).0, 404);
+        // The session was given back: the next attempt may run.
+        let claim = shared::store::Store::claim(&store, "escalate#s-1", "s-1", std::time::Duration::from_secs(30));
+        assert_eq!(claim.await.unwrap(), shared::store::Claim::Acquired);
     }
 
     #[tokio::test]
@@ -203,9 +252,5 @@ mod tests {
             let response = call(&helpdesk, body).await;
             assert_eq!(error_of(&response), (400, "invalid_request".into(), Some(field.into())), "{body}");
         }
-    }
-
-    fn time_now() -> i64 {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
     }
 }

@@ -11,5 +11,5 @@ async fn main() -> Result<(), Error> {
     shared::app::init_tracing();
     let app = shared::App::from_env().inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
     let settings = EscalationSettings::from_env().inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
-    run(service_fn(|request| handler::handle(&app.intercom, &settings, &app.guard, request))).await
+    run(service_fn(|request| handler::handle(&app.intercom, app.store.as_ref(), &settings, &app.guard, request))).await
 }

@@ -1,16 +1,24 @@
 use lambda_http::{Body, Error, Request, Response};
 use shared::actions;
 use shared::helpdesk::Helpdesk;
-use shared::http::{Accepts, AgentGuard, serve};
+use shared::http::{AgentGuard, Idempotency, serve_write};
+use shared::store::Store;
 
-pub async fn handle<H: Helpdesk>(helpdesk: &H, guard: &AgentGuard, request: Request) -> Result<Response<Body>, Error> {
-    Ok(serve(request, guard, Accepts::PostJson, |input| actions::manage_conversation(helpdesk, input)).await)
+pub async fn handle<H: Helpdesk>(
+    helpdesk: &H,
+    store: &dyn Store,
+    guard: &AgentGuard,
+    request: Request,
+) -> Result<Response<Body>, Error> {
+    let idempotency = Idempotency { store, scope: "manage-conversation" };
+    Ok(serve_write(request, guard, idempotency, |input| actions::manage_conversation(helpdesk, input)).await)
 }
 
 #[cfg(test)]
 mod tests {
     use shared::helpdesk::MockHelpdesk;
     use shared::intercom::StateChange;
+    use shared::store::memory::MemoryStore;
     use shared::testing::{conversation, error_of, json_body, post_json};
 
     use super::*;
@@ -34,7 +42,7 @@ mod tests {
                 .withf(move |c, a, change| c == "7" && a == "1" && *change == expected)
                 .times(1)
                 .returning(move |_, _, _| Ok(conversation(serde_json::json!({"id":"7","state":state}))));
-            let response = handle(&helpdesk, &AgentGuard::iam(), post_json(&body)).await.unwrap();
+            let response = handle(&helpdesk, &MemoryStore::new(), &AgentGuard::iam(), post_json(&body)).await.unwrap();
             assert_eq!(json_body(&response)["state"], state, "{body}");
         }
     }
@@ -49,7 +57,7 @@ mod tests {
             (r#"{"conversationId":"7","action":"close","snoozedUntil":9999999999}"#, "snoozedUntil"),
             (r#"{"conversationId":"7","action":"delete"}"#, "action"),
         ] {
-            let response = handle(&helpdesk, &AgentGuard::iam(), post_json(body)).await.unwrap();
+            let response = handle(&helpdesk, &MemoryStore::new(), &AgentGuard::iam(), post_json(body)).await.unwrap();
             assert_eq!(error_of(&response), (400, "invalid_request".into(), Some(field.into())), "{body}");
         }
     }

@@ -1,16 +1,24 @@
 use lambda_http::{Body, Error, Request, Response};
 use shared::actions;
 use shared::helpdesk::Helpdesk;
-use shared::http::{Accepts, AgentGuard, serve};
+use shared::http::{AgentGuard, Idempotency, serve_write};
+use shared::store::Store;
 
-pub async fn handle<H: Helpdesk>(helpdesk: &H, guard: &AgentGuard, request: Request) -> Result<Response<Body>, Error> {
-    Ok(serve(request, guard, Accepts::PostJson, |input| actions::reply_to_conversation(helpdesk, input)).await)
+pub async fn handle<H: Helpdesk>(
+    helpdesk: &H,
+    store: &dyn Store,
+    guard: &AgentGuard,
+    request: Request,
+) -> Result<Response<Body>, Error> {
+    let idempotency = Idempotency { store, scope: "reply-to-conversation" };
+    Ok(serve_write(request, guard, idempotency, |input| actions::reply_to_conversation(helpdesk, input)).await)
 }
 
 #[cfg(test)]
 mod tests {
     use shared::helpdesk::MockHelpdesk;
     use shared::intercom::{IntercomError, MessageKind};
+    use shared::store::memory::MemoryStore;
     use shared::testing::{conversation, error_of, json_body, post_json};
 
     use super::*;
@@ -31,9 +39,14 @@ mod tests {
             })
             .times(1)
             .returning(|_, _, _, _| Ok(replied("comment")));
-        let response = handle(&helpdesk, &AgentGuard::iam(), post_json(r#"{"conversationId":"7","body":"Hello!"}"#))
-            .await
-            .unwrap();
+        let response = handle(
+            &helpdesk,
+            &MemoryStore::new(),
+            &AgentGuard::iam(),
+            post_json(r#"{"conversationId":"7","body":"Hello!"}"#),
+        )
+        .await
+        .unwrap();
         assert_eq!(response.status(), 200);
         assert_eq!(
             json_body(&response),
@@ -50,6 +63,7 @@ mod tests {
             .returning(|_, _, _, _| Ok(replied("note")));
         let response = handle(
             &helpdesk,
+            &MemoryStore::new(),
             &AgentGuard::iam(),
             post_json(r#"{"conversationId":"7","body":"VIP customer","messageType":"note","adminId":"42"}"#),
         )
@@ -68,7 +82,7 @@ mod tests {
             (r#"{"conversationId":"7","body":"x","adminId":"ada"}"#, "adminId"),
             (r#"{"body":"x"}"#, "conversationId"),
         ] {
-            let response = handle(&helpdesk, &AgentGuard::iam(), post_json(body)).await.unwrap();
+            let response = handle(&helpdesk, &MemoryStore::new(), &AgentGuard::iam(), post_json(body)).await.unwrap();
             assert_eq!(error_of(&response), (400, "invalid_request".into(), Some(field.into())), "{body}");
         }
     }
@@ -81,9 +95,15 @@ mod tests {
             .expect_reply()
             .times(1)
             .returning(|_, _, _, _| Err(IntercomError::OutcomeUnknown { operation: "the reply", request_id: None }));
-        let response =
-            handle(&helpdesk, &AgentGuard::iam(), post_json(r#"{"conversationId":"7","body":"x"}"#)).await.unwrap();
+        let response = handle(
+            &helpdesk,
+            &MemoryStore::new(),
+            &AgentGuard::iam(),
+            post_json(r#"{"conversationId":"7","body":"x"}"#),
+        )
+        .await
+        .unwrap();
         let (status, code, _) = error_of(&response);
-        assert_eq!((status, code.as_str()), (502, "intercom_outcome_unknown"));
+        assert_eq!((status, code.as_str()), (409, "intercom_outcome_unknown"));
     }
 }

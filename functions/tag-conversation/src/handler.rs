@@ -1,16 +1,24 @@
 use lambda_http::{Body, Error, Request, Response};
 use shared::actions;
 use shared::helpdesk::Helpdesk;
-use shared::http::{Accepts, AgentGuard, serve};
+use shared::http::{AgentGuard, Idempotency, serve_write};
+use shared::store::Store;
 
-pub async fn handle<H: Helpdesk>(helpdesk: &H, guard: &AgentGuard, request: Request) -> Result<Response<Body>, Error> {
-    Ok(serve(request, guard, Accepts::PostJson, |input| actions::tag_conversation(helpdesk, input)).await)
+pub async fn handle<H: Helpdesk>(
+    helpdesk: &H,
+    store: &dyn Store,
+    guard: &AgentGuard,
+    request: Request,
+) -> Result<Response<Body>, Error> {
+    let idempotency = Idempotency { store, scope: "tag-conversation" };
+    Ok(serve_write(request, guard, idempotency, |input| actions::tag_conversation(helpdesk, input)).await)
 }
 
 #[cfg(test)]
 mod tests {
     use shared::helpdesk::MockHelpdesk;
     use shared::intercom::models::Tag;
+    use shared::store::memory::MemoryStore;
     use shared::testing::{error_of, json_body, post_json};
 
     use super::*;
@@ -33,6 +41,7 @@ mod tests {
         helpdesk.expect_untag_conversation().withf(|_, _, t| t.id == "12").times(1).returning(|_, _, _| Ok(()));
         let response = handle(
             &helpdesk,
+            &MemoryStore::new(),
             &AgentGuard::iam(),
             post_json(r#"{"conversationId":"7","tags":["billing","vip","Billing"],"removeTags":["triage","ghost"]}"#),
         )
@@ -53,7 +62,7 @@ mod tests {
             (r#"{"conversationId":"7","tags":"billing"}"#, "tags"),
             (r#"{"conversationId":"7","tags":["a"],"removeTags":["A"]}"#, "removeTags"),
         ] {
-            let response = handle(&helpdesk, &AgentGuard::iam(), post_json(body)).await.unwrap();
+            let response = handle(&helpdesk, &MemoryStore::new(), &AgentGuard::iam(), post_json(body)).await.unwrap();
             assert_eq!(error_of(&response), (400, "invalid_request".into(), Some(field.into())), "{body}");
         }
     }

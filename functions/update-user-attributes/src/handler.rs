@@ -1,16 +1,24 @@
 use lambda_http::{Body, Error, Request, Response};
 use shared::actions;
 use shared::helpdesk::Helpdesk;
-use shared::http::{Accepts, AgentGuard, serve};
+use shared::http::{AgentGuard, Idempotency, serve_write};
+use shared::store::Store;
 
-pub async fn handle<H: Helpdesk>(helpdesk: &H, guard: &AgentGuard, request: Request) -> Result<Response<Body>, Error> {
-    Ok(serve(request, guard, Accepts::PostJson, |input| actions::update_user_attributes(helpdesk, input)).await)
+pub async fn handle<H: Helpdesk>(
+    helpdesk: &H,
+    store: &dyn Store,
+    guard: &AgentGuard,
+    request: Request,
+) -> Result<Response<Body>, Error> {
+    let idempotency = Idempotency { store, scope: "update-user-attributes" };
+    Ok(serve_write(request, guard, idempotency, |input| actions::update_user_attributes(helpdesk, input)).await)
 }
 
 #[cfg(test)]
 mod tests {
     use shared::helpdesk::MockHelpdesk;
     use shared::intercom::{ContactKey, ResolvedContact};
+    use shared::store::memory::MemoryStore;
     use shared::testing::{contact, error_of, json_body, post_json};
 
     use super::*;
@@ -33,7 +41,8 @@ mod tests {
                 updated.custom_attributes = attrs.clone();
                 Ok(updated)
             });
-        let response = handle(&helpdesk, &AgentGuard::iam(), post_json(SEED_PAYLOAD)).await.unwrap();
+        let response =
+            handle(&helpdesk, &MemoryStore::new(), &AgentGuard::iam(), post_json(SEED_PAYLOAD)).await.unwrap();
         assert_eq!(response.status(), 200);
         let body = json_body(&response);
         assert_eq!(body["contactId"], "c1");
@@ -49,7 +58,8 @@ mod tests {
             created.custom_attributes = attrs.clone().unwrap_or_default();
             Ok(ResolvedContact { contact: created, created: true })
         });
-        let response = handle(&helpdesk, &AgentGuard::iam(), post_json(SEED_PAYLOAD)).await.unwrap();
+        let response =
+            handle(&helpdesk, &MemoryStore::new(), &AgentGuard::iam(), post_json(SEED_PAYLOAD)).await.unwrap();
         let body = json_body(&response);
         assert_eq!(body["contactCreated"], true);
         assert_eq!(body["customAttributes"]["support_tier"], "premium");
@@ -65,7 +75,7 @@ mod tests {
             (r#"{"userId":"u1"}"#, "attributes"),
             (r#"{"userEmail":"nope","attributes":{"a":1}}"#, "userEmail"),
         ] {
-            let response = handle(&helpdesk, &AgentGuard::iam(), post_json(body)).await.unwrap();
+            let response = handle(&helpdesk, &MemoryStore::new(), &AgentGuard::iam(), post_json(body)).await.unwrap();
             assert_eq!(error_of(&response), (400, "invalid_request".into(), Some(field.into())), "{body}");
         }
     }

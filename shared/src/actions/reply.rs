@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use crate::helpdesk::Helpdesk;
 use crate::http::ActionError;
 use crate::intercom::MessageKind;
+use crate::intercom::conversations::contains_reply;
+use crate::intercom::models::Conversation;
 use crate::validate::{conversation_id, message_body, numeric_id};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -61,7 +63,10 @@ pub async fn reply_to_conversation<H: Helpdesk + ?Sized>(
         None => helpdesk.admin_id().await?,
     };
     let kind = MessageKind::from(request.message_type);
-    let conversation = helpdesk.reply(&conversation_id, kind, &admin_id, &body).await?;
+    let conversation = match already_posted(helpdesk, &conversation_id, kind, &admin_id, &body).await? {
+        Some(conversation) => conversation,
+        None => helpdesk.reply(&conversation_id, kind, &admin_id, &body).await?,
+    };
     let part_id = conversation
         .conversation_parts
         .conversation_parts
@@ -70,4 +75,22 @@ pub async fn reply_to_conversation<H: Helpdesk + ?Sized>(
         .find(|p| p.part_type.as_deref() == Some(kind.as_str()))
         .map(|p| p.id.clone());
     Ok(ReplyResponse { conversation_id, message_type: request.message_type, part_id, state: conversation.state })
+}
+
+/// On the retry of an idempotency key whose first attempt's outcome was unknown: the conversation, when that
+/// attempt's reply is in it (so it is not posted again).
+async fn already_posted<H: Helpdesk + ?Sized>(
+    helpdesk: &H,
+    conversation_id: &str,
+    kind: MessageKind,
+    admin_id: &str,
+    body: &str,
+) -> Result<Option<Conversation>, ActionError> {
+    let Some(since) = crate::idempotency::previous_attempt_since() else { return Ok(None) };
+    let conversation = helpdesk.get_conversation(conversation_id).await?;
+    if contains_reply(&conversation, kind, admin_id, body, since) {
+        tracing::info!(conversation_id, "the lost attempt's reply is there; not posting it again");
+        return Ok(Some(conversation));
+    }
+    Ok(None)
 }

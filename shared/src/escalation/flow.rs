@@ -1,14 +1,14 @@
 //! The hand-off: decide, then open one Intercom conversation as the customer with everything a human needs.
 //!
 //! Round trips on the happy path (a known customer): (1) find the contact ‖ ensure the tags ‖ resolve the team
-//! and the acting admin (both cached per container); (2) open the conversation ‖ mark the session as pending on
-//! the contact; (3) the internal note ‖ the tags ‖ the assignment ‖ the contact's attributes. A customer who is
-//! not yet a contact costs one more (search, then create).
+//! and the acting admin (both cached per container); (2) open the conversation; (3) the internal note ‖ the tags ‖
+//! the assignment ‖ the contact's attributes. A customer who is not yet a contact costs one more (search, then
+//! create).
 //!
-//! Idempotency per `sessionId` lives in Intercom itself, so it holds across containers: the contact's custom
-//! attribute `ai_escalation` records `<sessionId>|<conversationId>` (or `<sessionId>|pending|<unix time>` while
-//! the conversation is being opened). A retry of the same session returns the recorded conversation; a retry
-//! while the first attempt is still opening it gets 409 with `retryAfterSeconds`.
+//! Exactly once per `sessionId`, across containers and retries: the session is claimed in the [`Store`] (a
+//! conditional write) before anything is sent to Intercom, and the first answer is kept for replay (see
+//! [`crate::idempotency`]). Intercom itself holds no idempotency record any more; the contact attribute
+//! `ai_escalation` written by the previous release is still honoured for one release.
 
 use std::collections::HashMap;
 
@@ -20,8 +20,10 @@ use super::rules::{Decision, EscalationPolicy, PolicyError, Reason, Signals, dec
 use crate::helpdesk::Helpdesk;
 use crate::http::ActionError;
 use crate::intercom::models::{Attributes, Contact, Tag, Team};
-use crate::intercom::{Assignee, IntercomError, MessageKind};
+use crate::intercom::{Assignee, MessageKind};
+use crate::store::{Expect, KEEP_RECORDS, Store, StoreError};
 use crate::validate::{contact_key, message_body};
+use crate::{deadline, idempotency};
 
 /// Tag put on every conversation this flow opens (the webhook's loop guard recognises it too).
 pub const ESCALATION_TAG: &str = "ai-escalation";
@@ -157,7 +159,7 @@ pub struct EscalateRequest {
     pub dry_run: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct EscalateResponse {
@@ -175,36 +177,42 @@ pub struct EscalateResponse {
     pub failures: Vec<StepFailure>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TeamAssignee {
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: String,
     pub id: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StepFailure {
-    /// `note`, `tags`, `assign`, `attributes`, `routing` or `idempotency`.
-    pub step: &'static str,
+    /// `note`, `tags`, `assign`, `attributes` or `routing`.
+    pub step: String,
     pub message: String,
 }
 
 impl StepFailure {
     fn new(step: &'static str, message: impl std::fmt::Display) -> Self {
-        StepFailure { step, message: message.to_string() }
+        StepFailure { step: step.to_owned(), message: message.to_string() }
     }
 }
 
-/// Decides and, when the rules say so (and it is not a dry run), hands the customer over.
+/// Decides and, when the rules say so (and it is not a dry run), hands the customer over — once per session.
+///
+/// The session is claimed in the store first (one conditional write, before anything is sent to Intercom): a
+/// concurrent duplicate gets 409 `idempotency_key_in_use` with `retryAfterSeconds`, a later one the first answer
+/// with `alreadyEscalated: true`. `idempotency_key`, when the agent gave one, may name only this session.
 pub async fn escalate<H: Helpdesk + ?Sized>(
     helpdesk: &H,
+    store: &dyn Store,
     settings: &EscalationSettings,
     request: EscalateRequest,
+    idempotency_key: Option<String>,
 ) -> Result<EscalateResponse, ActionError> {
     let session_id = session_id(&request.session_id)?;
     let last_message = message_body("lastMessage", &request.last_message)?;
@@ -219,28 +227,81 @@ pub async fn escalate<H: Helpdesk + ?Sized>(
     )
     .map_err(|e| ActionError::bad_request("confidence", e.to_string()))?;
     let key = contact_key(request.contact_id.clone(), request.user_id.clone(), request.user_email.clone());
-    let not_escalated = |decision: Decision, dry_run| EscalateResponse {
-        escalated: false,
+    if request.dry_run || !decision.escalate {
+        // Say what would happen; a missing customer is only an error when it matters.
+        if !request.dry_run {
+            tracing::info!(session_id, "no escalation needed");
+        }
+        return Ok(not_escalated(decision.escalate && request.dry_run, request.dry_run, decision.reasons));
+    }
+    let key = key?;
+    let transcript = transcript(&request.transcript)?;
+    if let Some(given) = idempotency_key {
+        bind_key_to_session(store, &given, &session_id).await?;
+    }
+
+    let record = format!("escalate#{session_id}");
+    let lease = idempotency::lease_for(deadline::remaining());
+    // The session is the fingerprint: a retry with a longer transcript is the same escalation.
+    let outcome = idempotency::run_once(store, &record, &session_id, lease, || async {
+        let response =
+            hand_off(helpdesk, settings, &request, &session_id, &last_message, key, &transcript, decision).await?;
+        serde_json::to_value(response).map_err(|_| ActionError::Upstream {
+            code: "internal",
+            message: "the answer could not be built".into(),
+            intercom_request_id: None,
+        })
+    })
+    .await?;
+    let mut response: EscalateResponse = serde_json::from_value(outcome.response)
+        .map_err(|_| StoreError::Corrupt { reason: "a stored escalation answer is unreadable".into() })?;
+    if outcome.replayed {
+        tracing::info!(session_id, conversation_id = ?response.conversation_id, "session already escalated");
+        response.already_escalated = true;
+        response.failures.clear();
+    }
+    Ok(response)
+}
+
+fn not_escalated(escalated: bool, dry_run: bool, reasons: Vec<Reason>) -> EscalateResponse {
+    EscalateResponse {
+        escalated,
         dry_run,
-        reasons: decision.reasons,
+        reasons,
         conversation_id: None,
         contact_id: None,
         assignee: None,
         already_escalated: false,
         failures: Vec::new(),
-    };
-    if request.dry_run {
-        // Say what would happen; a missing customer is only an error when it matters.
-        let mut response = not_escalated(decision.clone(), true);
-        response.escalated = decision.escalate;
-        return Ok(response);
     }
-    if !decision.escalate {
-        tracing::info!(session_id, "no escalation needed");
-        return Ok(not_escalated(decision, false));
+}
+
+/// An agent's idempotency key names one session: the same key for another session is a mistake (422).
+async fn bind_key_to_session(store: &dyn Store, key: &str, session_id: &str) -> Result<(), ActionError> {
+    let record = idempotency::record_key("escalate-key", key);
+    if store.put_value(&record, session_id, Expect::Absent, KEEP_RECORDS).await?.is_some() {
+        return Ok(());
     }
-    let key = key?;
-    let transcript = transcript(&request.transcript)?;
+    match store.get_value(&record).await? {
+        Some(bound) if bound.value != session_id => Err(ActionError::IdempotencyKeyReused),
+        _ => Ok(()),
+    }
+}
+
+/// The hand-off itself, run once per session. Round trips for a known customer: (1) find the contact ‖ ensure
+/// the tags ‖ resolve the team and the acting admin (both cached per container); (2) open the conversation;
+/// (3) the internal note ‖ the tags ‖ the assignment ‖ the contact's attributes.
+#[allow(clippy::too_many_arguments)]
+async fn hand_off<H: Helpdesk + ?Sized>(
+    helpdesk: &H,
+    settings: &EscalationSettings,
+    request: &EscalateRequest,
+    session_id: &str,
+    last_message: &str,
+    key: crate::intercom::ContactKey,
+    transcript: &[TranscriptLine],
+    decision: Decision,
+) -> Result<EscalateResponse, ActionError> {
     let user_name = request.user_name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
     let team_name = settings.routing.team_for(request.category.as_deref()).map(str::to_owned);
     let mut tag_names = vec![ESCALATION_TAG.to_owned()];
@@ -281,59 +342,33 @@ pub async fn escalate<H: Helpdesk + ?Sized>(
         }
     };
 
-    let previous_marker = contact.custom_attributes.get(MARKER_ATTRIBUTE).cloned();
-    match Marker::parse(previous_marker.as_ref()) {
-        Some(Marker::Done { session, conversation_id }) if session == session_id => {
-            tracing::info!(session_id, %conversation_id, "session already escalated; returning its conversation");
-            return Ok(EscalateResponse {
-                escalated: true,
-                dry_run: false,
-                reasons: decision.reasons,
-                conversation_id: Some(conversation_id),
-                contact_id: Some(contact.id),
-                assignee: None,
-                already_escalated: true,
-                failures: Vec::new(),
-            });
-        }
-        Some(Marker::Pending { session, since }) if session == session_id && now() - since < PENDING_TTL_SECS => {
-            return Err(ActionError::Conflict {
-                message: format!(
-                    "session {session_id} is being escalated by another request; retry to get its conversation"
-                ),
-                retry_after_seconds: Some(((since + PENDING_TTL_SECS - now()).clamp(1, 5)) as u64),
-            });
-        }
-        _ => {}
+    // The previous release kept its record on the contact: honour it, so a retry across the upgrade opens nothing.
+    if let Some(Marker::Done { session, conversation_id }) =
+        Marker::parse(contact.custom_attributes.get(MARKER_ATTRIBUTE))
+        && session == session_id
+    {
+        tracing::info!(session_id, %conversation_id, "escalated by the previous release; returning its conversation");
+        return Ok(EscalateResponse {
+            escalated: true,
+            dry_run: false,
+            reasons: decision.reasons,
+            conversation_id: Some(conversation_id),
+            contact_id: Some(contact.id),
+            assignee: None,
+            already_escalated: true,
+            failures: Vec::new(),
+        });
     }
 
-    // Round 2: open the conversation as the customer, and claim the session.
-    let pending = attributes([(MARKER_ATTRIBUTE, Marker::pending(&session_id).into())]);
-    let (conversation_id, claimed) = tokio::join!(
-        helpdesk.create_conversation(&contact, &last_message),
-        helpdesk.update_contact_attributes(&contact.id, &pending),
-    );
-    if let Err(e) = &claimed {
-        failures.push(StepFailure::new(
-            "idempotency",
-            format!("the session marker could not be saved ({e}); a retry may open a second conversation"),
-        ));
-    }
-    let conversation_id = match conversation_id {
-        Ok(id) => id,
-        Err(e) => {
-            release_claim(helpdesk, &contact, &e, previous_marker).await;
-            return Err(e.into());
-        }
-    };
+    // Round 2: open the conversation as the customer.
+    let conversation_id = helpdesk.create_conversation(&contact, last_message).await?;
     tracing::info!(session_id, %conversation_id, reasons = ?decision.reasons, "escalation conversation opened");
 
     // Round 3: everything the human needs, at once.
-    let note = note_html(&session_id, &decision, request.confidence, request.category.as_deref(), &transcript);
+    let note = note_html(session_id, &decision, request.confidence, request.category.as_deref(), transcript);
     let done = attributes([
         (COUNT_ATTRIBUTE, (escalation_count(&contact) + 1).into()),
         (LAST_SESSION_ATTRIBUTE, today().into()),
-        (MARKER_ATTRIBUTE, Marker::done(&session_id, &conversation_id).into()),
     ]);
     let (noted, tagged, assigned, updated) = tokio::join!(
         helpdesk.reply(&conversation_id, MessageKind::Note, &admin_id, &note),
@@ -358,7 +393,7 @@ pub async fn escalate<H: Helpdesk + ?Sized>(
         }
     }
     let assignee = match (assigned, team) {
-        (Ok(Some(_)), Some(team)) => Some(TeamAssignee { kind: "team", id: team.id, name: team.name }),
+        (Ok(Some(_)), Some(team)) => Some(TeamAssignee { kind: "team".into(), id: team.id, name: team.name }),
         (Err(e), _) => {
             failures.push(StepFailure::new("assign", e));
             None
@@ -369,7 +404,7 @@ pub async fn escalate<H: Helpdesk + ?Sized>(
         failures.push(StepFailure::new("attributes", e));
     }
     if !failures.is_empty() {
-        tracing::warn!(session_id, %conversation_id, failed_steps = ?failures.iter().map(|f| f.step).collect::<Vec<_>>(), "escalation partly failed");
+        tracing::warn!(session_id, %conversation_id, failed_steps = ?failures.iter().map(|f| f.step.as_str()).collect::<Vec<_>>(), "escalation partly failed");
     }
     Ok(EscalateResponse {
         escalated: true,
@@ -383,25 +418,8 @@ pub async fn escalate<H: Helpdesk + ?Sized>(
     })
 }
 
-/// After a definite failure to open the conversation, gives the session back so a retry can proceed.
-/// When the outcome is unknown the claim stays: a retry waits rather than risk a second conversation.
-async fn release_claim<H: Helpdesk + ?Sized>(
-    helpdesk: &H,
-    contact: &Contact,
-    error: &IntercomError,
-    previous: Option<Value>,
-) {
-    if matches!(error, IntercomError::OutcomeUnknown { .. }) {
-        return;
-    }
-    let restore = attributes([(MARKER_ATTRIBUTE, previous.unwrap_or(Value::Null))]);
-    if let Err(e) = helpdesk.update_contact_attributes(&contact.id, &restore).await {
-        tracing::warn!(error = %e, "could not release the session marker");
-    }
-}
-
-/// The idempotency record kept in the contact's `ai_escalation` attribute (the webhook's loop guard reads it
-/// too, to recognise the conversation an escalation is opening).
+/// The idempotency record the previous release kept in the contact's `ai_escalation` attribute. Only read now
+/// (for one release), so a retry across the upgrade opens nothing new.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Marker {
     /// `<session>|pending|<unix time>`: the conversation is being opened.
@@ -427,10 +445,12 @@ impl Marker {
         matches!(self, Marker::Pending { since, .. } if now() - since < PENDING_TTL_SECS)
     }
 
+    #[cfg(test)]
     fn pending(session: &str) -> String {
         format!("{session}|pending|{}", now())
     }
 
+    #[cfg(test)]
     fn done(session: &str, conversation_id: &str) -> String {
         format!("{session}|{conversation_id}")
     }

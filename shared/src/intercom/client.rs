@@ -34,6 +34,9 @@ pub struct RetryPolicy {
     pub attempt_timeout: Duration,
     /// Kept free at the end of the invocation to build and send the answer.
     pub deadline_margin: Duration,
+    /// A write that cannot be repeated is not started with less time than this left: cut short, its outcome
+    /// would be unknown.
+    pub min_write_budget: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -44,6 +47,7 @@ impl Default for RetryPolicy {
             max_backoff: Duration::from_secs(2),
             attempt_timeout: Duration::from_secs(10),
             deadline_margin: Duration::from_millis(300),
+            min_write_budget: Duration::from_secs(2),
         }
     }
 }
@@ -143,7 +147,8 @@ impl IntercomClient {
         loop {
             attempt += 1;
             let left = deadline::remaining().saturating_sub(policy.deadline_margin);
-            if left.is_zero() {
+            if left.is_zero() || (retry == Retry::Once && left < policy.min_write_budget) {
+                // Nothing was sent: a definite failure the caller may retry.
                 return Err(IntercomError::DeadlineExceeded);
             }
             let mut request = self

@@ -75,7 +75,11 @@ impl IntercomClient {
         match self.send(Method::POST, &path, &[], Some(&request), Retry::Once, "the reply").await {
             Err(IntercomError::OutcomeUnknown { operation, request_id }) => {
                 tracing::warn!(conversation_id, "the reply's answer was lost; checking whether it was posted");
-                let conversation = self.get_conversation(conversation_id).await?;
+                let conversation = match self.get_conversation(conversation_id).await {
+                    Ok(conversation) => conversation,
+                    // Still unknown: the caller must not treat this as a failure it can simply repeat.
+                    Err(_) => return Err(IntercomError::OutcomeUnknown { operation, request_id }),
+                };
                 if contains_reply(&conversation, kind, admin_id, body, sent_at) {
                     tracing::info!(conversation_id, "the reply was posted; not sending it again");
                     return Ok(conversation);
@@ -91,9 +95,12 @@ impl IntercomClient {
         }
     }
 
-    /// The conversation with its parts as plain text (Intercom keeps the 500 most recent parts).
+    /// The conversation with its parts' bodies as Intercom's HTML (Intercom keeps the 500 most recent parts).
+    ///
+    /// HTML, not `display_as=plaintext`: the plain rendering cannot be told apart from markup (`x<y and y>z`),
+    /// so readers decode the HTML exactly once ([`crate::text::html_to_text`]).
     pub async fn get_conversation(&self, id: &str) -> Result<Conversation, IntercomError> {
-        self.get(&format!("conversations/{}", segment(id)), &[("display_as", "plaintext")]).await
+        self.get(&format!("conversations/{}", segment(id)), &[]).await
     }
 
     pub async fn assign_conversation(
@@ -183,14 +190,20 @@ impl IntercomClient {
 }
 
 /// Whether the conversation already holds this admin's message, posted no earlier than `since` (clock skew allowed).
-fn contains_reply(conversation: &Conversation, kind: MessageKind, admin_id: &str, body: &str, since: i64) -> bool {
-    let wanted = crate::text::html_to_text(body);
+/// Both sides are HTML and go through the same normalisation ([`comparable`]), so a multi-paragraph body matches.
+pub fn contains_reply(conversation: &Conversation, kind: MessageKind, admin_id: &str, body: &str, since: i64) -> bool {
+    let wanted = comparable(body);
     conversation.conversation_parts.conversation_parts.iter().rev().any(|part| {
         part.part_type.as_deref() == Some(kind.as_str())
             && part.author.as_ref().and_then(|a| a.id.as_deref()) == Some(admin_id)
-            && part.created_at.is_none_or(|t| t >= since - 60)
-            && part.body.as_deref().map(crate::text::html_to_text).as_deref() == Some(wanted.as_str())
+            && part.created_at.is_none_or(|t| t >= since.saturating_sub(60))
+            && part.body.as_deref().map(comparable).as_deref() == Some(wanted.as_str())
     })
+}
+
+/// Text of an HTML body with every run of white space (paragraphs, line breaks, indentation) as one space.
+pub fn comparable(html: &str) -> String {
+    crate::text::html_to_text(html).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn unix_now() -> i64 {

@@ -14,6 +14,7 @@ use shared::config::Config;
 use shared::http::{Accepts, ActionError, AgentGuard, serve};
 use shared::intercom::{IntercomClient, RetryPolicy};
 use shared::secrets::{SecretStore, Secrets};
+use shared::store::memory::MemoryStore;
 
 pub mod moto;
 
@@ -25,6 +26,8 @@ pub struct Stack {
     pub prism: Option<Prism>,
     pub client: IntercomClient,
     pub guard: AgentGuard,
+    /// The idempotency store (in memory: one per stack, as one table is per deployment).
+    pub store: Arc<MemoryStore>,
 }
 
 impl Stack {
@@ -32,7 +35,13 @@ impl Stack {
     pub async fn direct() -> Stack {
         let fake = FakeIntercom::builder().seed_demo().valid_tokens([TOKEN]).start().await.expect("the fake starts");
         let base = fake.base_url();
-        Stack { client: client_for(&base, RetryPolicy::default()), fake, prism: None, guard: AgentGuard::iam() }
+        Stack {
+            client: client_for(&base, RetryPolicy::default()),
+            fake,
+            prism: None,
+            guard: AgentGuard::iam(),
+            store: Arc::default(),
+        }
     }
 
     /// Client → `prism proxy --errors` (Intercom's official contract) → fake. `None` (skipped) when Prism or
@@ -44,7 +53,7 @@ impl Stack {
         // Prism's own errors (422 request violation, 500 response violation) must fail the test, not be retried.
         let policy = RetryPolicy { max_attempts: 1, ..RetryPolicy::default() };
         let client = client_for(prism.base_url(), policy);
-        Some(Stack { fake, prism: Some(prism), client, guard: AgentGuard::iam() })
+        Some(Stack { fake, prism: Some(prism), client, guard: AgentGuard::iam(), store: Arc::default() })
     }
 
     pub fn handle(&self) -> FakeIntercom {

@@ -107,9 +107,11 @@ async fn every_action_sends_contract_valid_requests_and_reads_contract_valid_ans
         let mut body = json!({"sessionId": session, "confidence": 0.3, "category": "billing", "lastMessage": "I was charged twice",
             "transcript": [{"role":"customer","text":"charged twice"},{"role":"ai","text":"Let me check"}]});
         body.as_object_mut().unwrap().extend(who.as_object().unwrap().clone());
-        let first = ok("escalate", stack.call(body.clone(), |i| escalate(c, &settings, i)).await);
+        let first =
+            ok("escalate", stack.call(body.clone(), |i| escalate(c, stack.store.as_ref(), &settings, i, None)).await);
         assert_eq!(first["failures"], json!([]), "{first}");
-        let again = ok("escalate (retry)", stack.call(body, |i| escalate(c, &settings, i)).await);
+        let again =
+            ok("escalate (retry)", stack.call(body, |i| escalate(c, stack.store.as_ref(), &settings, i, None)).await);
         assert_eq!(again["conversationId"], first["conversationId"]);
     }
 

@@ -144,7 +144,7 @@ async fn unknown_conversations_and_contacts_are_404s() {
 async fn escalate_call(stack: &Stack, body: Value) -> (u16, Value) {
     let settings = settings();
     let c = &stack.client;
-    stack.call(body, |i| escalate(c, &settings, i)).await
+    stack.call(body, |i| escalate(c, stack.store.as_ref(), &settings, i, None)).await
 }
 
 #[tokio::test]
@@ -215,7 +215,7 @@ async fn a_retried_session_returns_the_first_conversation() {
     // Another container (a fresh client: cold caches) sees the same record in Intercom.
     let other = integration_tests::client_for(&stack.fake.base_url(), Default::default());
     let settings = settings();
-    let (_, third) = stack.call(request, |i| escalate(&other, &settings, i)).await;
+    let (_, third) = stack.call(request, |i| escalate(&other, stack.store.as_ref(), &settings, i, None)).await;
     assert_eq!(third["conversationId"], first["conversationId"]);
     assert_eq!(stack.handle().conversations().len(), 1);
     let jane = stack.handle().with_state(|s| s.contact_by_email("jane@example.com").cloned()).unwrap();

@@ -131,7 +131,7 @@ async fn a_lost_conversation_creation_is_reported_not_repeated() {
     let (status, body): (u16, Value) = stack
         .call(json!({"userEmail":"jane@example.com","body":"hello"}), |i| actions::create_conversation(c, i))
         .await;
-    assert_eq!((status, body["error"]["code"].as_str()), (502, Some("intercom_outcome_unknown")), "{body}");
+    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("intercom_outcome_unknown")), "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("before trying again"));
     assert_eq!(fake.conversations().len(), 1, "created once by Intercom, never repeated");
     assert_eq!(fake.requests_to("POST", "/conversations").len(), 1);

@@ -53,7 +53,7 @@ async fn logs_never_show_the_token_or_message_bodies() {
         .call(
             json!({"sessionId":"log-1","userEmail":"leak@example.com","confidence":0.1,"lastMessage":"escalation body text",
                    "transcript":[{"role":"ai","text":"transcript line text"}]}),
-            |i| escalate(c, &settings, i),
+            |i| escalate(c, stack.store.as_ref(), &settings, i, None),
         )
         .await;
 

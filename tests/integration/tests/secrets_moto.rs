@@ -37,7 +37,7 @@ async fn the_token_comes_from_secrets_manager_once_and_rotation_is_picked_up() {
     let store = Arc::new(SecretStore::new(&config.token_source));
     assert_eq!(store.fetch_count(), 0, "nothing is fetched during init");
     let client = IntercomClient::new(&config, store.clone());
-    let stack = Stack { fake, prism: None, client, guard: shared::http::AgentGuard::iam() };
+    let stack = Stack { fake, prism: None, client, guard: shared::http::AgentGuard::iam(), store: Default::default() };
     let c = &stack.client;
 
     for n in 0..3 {

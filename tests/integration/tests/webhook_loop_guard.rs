@@ -92,7 +92,7 @@ async fn the_first_event_of_an_escalation_is_ours_and_a_customers_new_conversati
         .call(
             json!({"sessionId":"sess-loop","userEmail":"jane@example.com","confidence":0.2,
                 "lastMessage":"I was charged twice"}),
-            |i| escalate(c, &settings, i),
+            |i| escalate(c, stack.store.as_ref(), &settings, i, None),
         )
         .await;
     assert_eq!(status, 200, "{escalated}");
