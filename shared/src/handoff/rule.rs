@@ -104,6 +104,16 @@ struct Scan<'c> {
     resumed: bool,
 }
 
+/// The conversation with what the steps of the rule read from it.
+struct View<'c> {
+    conversation: &'c Conversation,
+    admin: Option<&'c str>,
+    team: Option<&'c str>,
+    /// Every part is given (so the opening message and the absence of a part mean something).
+    complete: bool,
+    scan: Scan<'c>,
+}
+
 impl OwnershipRule {
     pub fn new(ai_admin_id: impl Into<String>, ai_team_ids: Vec<String>, commands: Commands) -> Self {
         OwnershipRule { ai_admin_id: ai_admin_id.into().trim().to_owned(), ai_team_ids, commands }
@@ -117,113 +127,107 @@ impl OwnershipRule {
         &self.commands
     }
 
-    /// Decides who handles `conversation` now; see the module documentation for the rule.
+    /// Decides who handles `conversation` now; see the module documentation for the rule. Each step below is
+    /// one numbered line of it, tried in order.
     pub fn decide(&self, conversation: &Conversation, context: &Context<'_>) -> Decision {
-        if conversation.state.as_deref() == Some("closed") {
-            if let Some(previous) = context.previous {
-                return decided(
-                    previous.handling,
-                    previous.owner.clone(),
-                    ReasonCode::Closed,
-                    "closed: it keeps its last owner until it is reopened".into(),
-                );
-            }
-        }
         let parts = &conversation.conversation_parts;
         let complete = context.history == History::Full
             && parts.total_count.is_none_or(|total| total <= parts.conversation_parts.len() as u64);
         let scan = self.scan(conversation, complete);
-        let admin = conversation.admin_assignee_id.as_deref().map(str::trim);
-        let team = conversation.team_assignee_id.as_deref().map(str::trim);
+        let view = View {
+            conversation,
+            admin: conversation.admin_assignee_id.as_deref().map(str::trim),
+            team: conversation.team_assignee_id.as_deref().map(str::trim),
+            complete,
+            scan,
+        };
+        closed(&view, context)
+            .or_else(|| self.assigned_to_a_human(&view))
+            .or_else(|| self.paused(&view, context))
+            .or_else(|| teammate_replied(&view))
+            .or_else(|| self.handed_off(&view, context))
+            .unwrap_or_else(|| self.ai_handles(&view))
+    }
 
-        if let Some(admin) = admin.filter(|a| *a != self.ai_admin_id) {
-            let owner = Owner::admin(admin, admin_name(conversation, admin));
-            let message = format!("assigned to {}, not to the AI's admin", describe(&owner));
-            return decided(Handling::Human, owner, ReasonCode::AssignedToTeammate, message);
-        }
-        if let (None, Some(team)) = (admin, team) {
-            if !self.is_ai_team(team) {
-                let message = format!("assigned to team {team}, which is not in AI_TEAM_IDS, and to no admin");
-                return decided(Handling::Human, Owner::team(team), ReasonCode::AssignedToTeam, message);
+    /// 2–3: another admin is the assignee, or no admin and a team the AI does not serve.
+    fn assigned_to_a_human(&self, view: &View<'_>) -> Option<Decision> {
+        match (view.admin, view.team) {
+            (Some(admin), _) if admin != self.ai_admin_id => {
+                let owner = Owner::admin(admin, admin_name(view.conversation, admin));
+                let message = format!("assigned to {}, not to the AI's admin", describe(&owner));
+                Some(decided(Handling::Human, owner, ReasonCode::AssignedToTeammate, message))
             }
+            (None, Some(team)) if !self.is_ai_team(team) => {
+                let message = format!("assigned to team {team}, which is not in AI_TEAM_IDS, and to no admin");
+                Some(decided(Handling::Human, Owner::team(team), ReasonCode::AssignedToTeam, message))
+            }
+            _ => None,
         }
+    }
 
-        let paused = match scan.last_command {
+    /// 4: the latest command in the parts, else the caller's flag.
+    fn paused(&self, view: &View<'_>, context: &Context<'_>) -> Option<Decision> {
+        let paused = match view.scan.last_command {
             Some((command, _)) => command == Command::Stop,
             None => context.paused,
         };
-        if paused {
-            let stop = self.commands.text(Command::Stop);
-            let resume = self.commands.text(Command::Resume);
-            let (owner, message) = match scan.last_command {
-                Some((_, author)) => {
-                    let owner = author_owner(author);
-                    let message =
-                        format!("{} paused the AI with '{stop}' until a teammate writes '{resume}'", describe(&owner));
-                    (owner, message)
-                }
-                None => (
-                    team_or_nobody(team),
-                    format!("the AI is paused here ('{stop}') until a teammate writes '{resume}'"),
-                ),
-            };
-            return decided(Handling::Human, owner, ReasonCode::Paused, message);
+        if !paused {
+            return None;
         }
-
-        match scan.teammate_after_reset(complete) {
-            Some(Some(author)) => {
+        let (stop, resume) = (self.commands.text(Command::Stop), self.commands.text(Command::Resume));
+        let (owner, message) = match view.scan.last_command {
+            Some((_, author)) => {
                 let owner = author_owner(author);
-                let message = format!("{} replied to the customer after the AI's last message", describe(&owner));
-                return decided(Handling::Human, owner, ReasonCode::TeammateReplied, message);
+                let message =
+                    format!("{} paused the AI with '{stop}' until a teammate writes '{resume}'", describe(&owner));
+                (owner, message)
             }
-            Some(None) => {}
-            None => {
-                return Decision::NeedsFullConversation {
-                    why: "the parts given do not show whether a teammate replied after the AI's last message",
-                };
-            }
-        }
+            None => (
+                team_or_nobody(view.team),
+                format!("the AI is paused here ('{stop}') until a teammate writes '{resume}'"),
+            ),
+        };
+        Some(decided(Handling::Human, owner, ReasonCode::Paused, message))
+    }
 
-        if let Some(admin) = admin {
-            let owner = Owner::admin(admin, admin_name(conversation, admin));
+    /// 7: tagged `ai-escalation` or flagged by the caller, unless assigned to the AI or resumed since.
+    fn handed_off(&self, view: &View<'_>, context: &Context<'_>) -> Option<Decision> {
+        let tagged = view.conversation.tags.tags.iter().any(|t| t.name.trim().eq_ignore_ascii_case(ESCALATION_TAG));
+        if view.admin.is_some() || !(tagged || context.handed_off) || view.scan.resumed {
+            return None;
+        }
+        if !view.complete {
+            return Some(Decision::NeedsFullConversation {
+                why: "the conversation was handed off and the parts given do not show whether it was resumed since",
+            });
+        }
+        let how = if tagged { format!("tagged {ESCALATION_TAG}") } else { "recorded by the caller".to_owned() };
+        let resume = self.commands.text(Command::Resume);
+        let message = format!("handed to a human ({how}) and not resumed since with '{resume}'");
+        Some(decided(Handling::Human, team_or_nobody(view.team), ReasonCode::HandedOff, message))
+    }
+
+    /// 6 and 8: what is left is the AI's.
+    fn ai_handles(&self, view: &View<'_>) -> Decision {
+        if let Some(admin) = view.admin {
+            let owner = Owner::admin(admin, admin_name(view.conversation, admin));
             let message = format!("assigned to the AI's admin ({admin})");
             return decided(Handling::Ai, owner, ReasonCode::AssignedToAi, message);
         }
-
-        let tagged = conversation.tags.tags.iter().any(|t| t.name.trim().eq_ignore_ascii_case(ESCALATION_TAG));
-        if (tagged || context.handed_off) && !scan.resumed {
-            if !complete {
-                return Decision::NeedsFullConversation {
-                    why: "the conversation was handed off and the parts given do not show whether it was resumed since",
-                };
-            }
-            let how = if tagged { format!("tagged {ESCALATION_TAG}") } else { "recorded by the caller".to_owned() };
-            let message = format!(
-                "handed to a human ({how}) and not resumed since with '{}'",
-                self.commands.text(Command::Resume)
-            );
-            return decided(Handling::Human, team_or_nobody(team), ReasonCode::HandedOff, message);
+        if let Some((Command::Resume, author)) = view.scan.last_command {
+            let resume = self.commands.text(Command::Resume);
+            let message = format!("{} handed it back to the AI with '{resume}'", describe(&author_owner(author)));
+            return decided(Handling::Ai, team_or_nobody(view.team), ReasonCode::Resumed, message);
         }
-
-        if let Some((Command::Resume, author)) = scan.last_command {
-            let message = format!(
-                "{} handed it back to the AI with '{}'",
-                describe(&author_owner(author)),
-                self.commands.text(Command::Resume)
-            );
-            return decided(Handling::Ai, team_or_nobody(team), ReasonCode::Resumed, message);
-        }
-        match team {
+        match view.team {
             Some(team) => {
                 let message = format!("assigned to team {team}, which the AI serves (AI_TEAM_IDS), and to no admin");
                 decided(Handling::Ai, Owner::team(team), ReasonCode::AssignedToAiTeam, message)
             }
-            None => decided(
-                Handling::Ai,
-                Owner::nobody(),
-                ReasonCode::Unassigned,
-                "unassigned and never handed to a human".into(),
-            ),
+            None => {
+                let message = "unassigned and never handed to a human".to_owned();
+                decided(Handling::Ai, Owner::nobody(), ReasonCode::Unassigned, message)
+            }
         }
     }
 
@@ -302,6 +306,28 @@ impl<'c> Scan<'c> {
             _ if complete => Some(None),
             _ => None,
         }
+    }
+}
+
+/// 1: a closed conversation keeps the owner the caller saw before.
+fn closed(view: &View<'_>, context: &Context<'_>) -> Option<Decision> {
+    let previous = context.previous.filter(|_| view.conversation.state.as_deref() == Some("closed"))?;
+    let message = "closed: it keeps its last owner until it is reopened".to_owned();
+    Some(decided(previous.handling, previous.owner.clone(), ReasonCode::Closed, message))
+}
+
+/// 5: a teammate's message newer than the AI's last message and the last resume.
+fn teammate_replied(view: &View<'_>) -> Option<Decision> {
+    match view.scan.teammate_after_reset(view.complete) {
+        Some(Some(author)) => {
+            let owner = author_owner(author);
+            let message = format!("{} replied to the customer after the AI's last message", describe(&owner));
+            Some(decided(Handling::Human, owner, ReasonCode::TeammateReplied, message))
+        }
+        Some(None) => None,
+        None => Some(Decision::NeedsFullConversation {
+            why: "the parts given do not show whether a teammate replied after the AI's last message",
+        }),
     }
 }
 
