@@ -40,6 +40,8 @@
 //! **Partial deliveries.** A webhook delivery carries only the newest parts. When those do not settle the rule
 //! (nothing in them shows whether a teammate replied after the AI, or whether a hand-off was resumed) the answer
 //! is [`Decision::NeedsFullConversation`]: read the conversation and decide again with [`History::Full`].
+//! [`History::for_topic`] says which deliveries are whole (`conversation.user.created`). Decisive facts need no
+//! read: an assignment to a person or team, a teammate's reply or `/ai stop` among the parts, the caller's flags.
 //!
 //! **Transitions** ([`transition`]): compare with the handling the caller stored last, to fire once per change.
 
