@@ -9,6 +9,7 @@ pub mod app;
 pub mod config;
 pub mod deadline;
 pub mod escalation;
+pub mod handoff;
 pub mod helpdesk;
 pub mod http;
 pub mod idempotency;

@@ -150,6 +150,9 @@ pub struct Author {
     pub name: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
+    /// True on parts sent by Intercom's own AI agent (Fin), which may appear as an admin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_ai_agent: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
