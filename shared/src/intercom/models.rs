@@ -1,9 +1,13 @@
 //! Intercom's objects as this product reads them, and the request bodies it sends.
 //!
-//! Answers are decoded leniently (unknown fields ignored, optional fields defaulted) so an Intercom addition
-//! never breaks a function; request bodies follow the v2.14 contract exactly and are checked against it by
+//! Answers are decoded leniently (unknown fields ignored, optional fields defaulted, `null` read as absent, ids
+//! read from strings or numbers — Intercom's own examples write both) so an Intercom addition never breaks a
+//! function; request bodies follow the v2.14 contract exactly and are checked against it by
 //! the Prism contract tests.
 
+use std::fmt;
+
+use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
@@ -11,6 +15,7 @@ pub type Attributes = Map<String, Value>;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Admin {
+    #[serde(deserialize_with = "string_id")]
     pub id: String,
     #[serde(default)]
     pub name: Option<String>,
@@ -18,6 +23,7 @@ pub struct Admin {
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct Contact {
+    #[serde(deserialize_with = "string_id")]
     pub id: String,
     #[serde(default)]
     pub role: Option<String>,
@@ -43,43 +49,47 @@ impl Contact {
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct ContactList {
+pub struct ContactList {
     #[serde(default)]
     pub data: Vec<Contact>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize, Serialize)]
 pub struct Tag {
+    #[serde(deserialize_with = "string_id")]
     pub id: String,
     pub name: String,
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct TagList {
+pub struct TagList {
     #[serde(default)]
     pub data: Vec<Tag>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Team {
+    #[serde(deserialize_with = "string_id")]
     pub id: String,
     pub name: String,
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct TeamList {
+pub struct TeamList {
     #[serde(default)]
     pub teams: Vec<Team>,
 }
 
 /// The answer to `POST /conversations`.
 #[derive(Debug, Deserialize)]
-pub(crate) struct CreatedMessage {
+pub struct CreatedMessage {
+    #[serde(default, deserialize_with = "opt_string_id")]
     pub conversation_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Conversation {
+    #[serde(deserialize_with = "string_id")]
     pub id: String,
     #[serde(default)]
     pub created_at: Option<i64>,
@@ -121,6 +131,7 @@ pub struct ContactRefs {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ContactRef {
+    #[serde(deserialize_with = "string_id")]
     pub id: String,
     #[serde(default)]
     pub external_id: Option<String>,
@@ -128,7 +139,7 @@ pub struct ContactRef {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Source {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "opt_string_id")]
     pub id: Option<String>,
     #[serde(default)]
     pub subject: Option<String>,
@@ -144,7 +155,7 @@ pub struct Source {
 pub struct Author {
     #[serde(rename = "type", default)]
     pub kind: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "opt_string_id")]
     pub id: Option<String>,
     #[serde(default)]
     pub name: Option<String>,
@@ -165,6 +176,7 @@ pub struct Parts {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Part {
+    #[serde(deserialize_with = "string_id")]
     pub id: String,
     #[serde(default)]
     pub part_type: Option<String>,
@@ -276,6 +288,54 @@ fn null_as_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: 
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
+/// An id Intercom may write as a string or as an integer (conversation part ids are integers in its examples).
+fn string_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    opt_string_id(d)?.ok_or_else(|| de::Error::custom("invalid type: null, expected an id (a string or an integer)"))
+}
+
+/// An optional id, as a string or an integer; `null` is `None`.
+fn opt_string_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    d.deserialize_option(IdVisitor)
+}
+
+struct IdVisitor;
+
+impl<'de> Visitor<'de> for IdVisitor {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an id (a string or an integer)")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(IdVisitor)
+    }
+}
+
 /// Intercom sends assignee ids as integers in conversations and as strings elsewhere; read either.
 fn id_like<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(match Option::<Value>::deserialize(d)? {
@@ -299,6 +359,34 @@ mod tests {
             assign,
             serde_json::json!({"message_type":"assignment","type":"team","admin_id":"1","assignee_id":"7"})
         );
+    }
+
+    #[test]
+    fn ids_are_read_from_strings_or_numbers() {
+        let c: Conversation = serde_json::from_value(serde_json::json!({
+            "id": 503, "source": {"id": 403918334, "author": {"type": "admin", "id": null}},
+            "conversation_parts": {"conversation_parts": [{"id": 1}, {"id": "2", "author": {"id": 274}}]}
+        }))
+        .unwrap();
+        assert_eq!(c.id, "503");
+        let source = c.source.unwrap();
+        assert_eq!(source.id.as_deref(), Some("403918334"));
+        assert_eq!(source.author.unwrap().id, None);
+        let parts = &c.conversation_parts.conversation_parts;
+        assert_eq!((parts[0].id.as_str(), parts[1].id.as_str()), ("1", "2"));
+        assert_eq!(parts[1].author.as_ref().and_then(|a| a.id.as_deref()), Some("274"));
+        let tag: Tag = serde_json::from_value(serde_json::json!({"id": 102, "name": "VIP"})).unwrap();
+        assert_eq!(tag.id, "102");
+    }
+
+    #[test]
+    fn an_id_that_is_not_an_id_is_refused_with_a_clear_error() {
+        let null = serde_json::from_value::<Tag>(serde_json::json!({"id": null, "name": "x"})).unwrap_err();
+        assert!(null.to_string().contains("expected an id"), "{null}");
+        let object = serde_json::from_str::<Tag>(r#"{"id": {"a": 1}, "name": "x"}"#).unwrap_err();
+        assert!(object.to_string().contains("expected an id (a string or an integer)"), "{object}");
+        let missing = serde_json::from_value::<Tag>(serde_json::json!({"name": "x"})).unwrap_err();
+        assert!(missing.to_string().contains("missing field `id`"), "{missing}");
     }
 
     #[test]

@@ -11,14 +11,16 @@
 //! this operation") pass the upstream response through with only an `sl-violations`
 //! header of severity "Warning". [`contract_problems`] reads all of that.
 //!
-//! Tools are found like this: the spec from env `INTERCOM_OPENAPI_SPEC`, else
-//! `<workspace root>/../shared/intercom-openapi/api.intercom.io-2.14.prism.json`; Prism from
-//! env `PRISM_BIN`, else the first `node_modules/.bin/prism` in the ancestors of the test's
-//! `CARGO_MANIFEST_DIR`. Use [`contract_tools_or_skip`] at the top of a contract test.
+//! Tools are found like this: the spec from env `INTERCOM_OPENAPI_SPEC`, else the part of
+//! Intercom's contract committed in `<workspace root>/tests/contract/` (derived by
+//! `scripts/derive-contract.py`, so a fresh clone needs nothing beside the repository);
+//! Prism from env `PRISM_BIN`, else the first `node_modules/.bin/prism` in the ancestors of
+//! the test's `CARGO_MANIFEST_DIR`. Use [`contract_tools_or_skip`] at the top of a contract test.
 //!
 //! Prism is handed a repaired temporary copy of the spec when [`repair_spec_for_prism`]
-//! finds something to repair: without it Prism silently skips validating every response
-//! that contains a conversation and rejects valid AND/OR contact searches.
+//! finds something to repair (never for the committed subset, which is derived repaired):
+//! without it Prism silently skips validating every response that contains a conversation
+//! and rejects valid AND/OR contact searches.
 
 use std::fs::File;
 use std::io::Read;
@@ -31,8 +33,10 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use serde_json::Value;
 
-/// File name of the Prism-ready copy of Intercom's spec.
-pub const SPEC_FILE: &str = "api.intercom.io-2.14.prism.json";
+/// Where the committed part of Intercom's contract lives, relative to the workspace root.
+pub const CONTRACT_DIR: &str = "tests/contract";
+/// File name of the Prism-ready part of Intercom's spec in [`CONTRACT_DIR`].
+pub const SPEC_FILE: &str = "intercom-2.14.prism.json";
 
 #[derive(Debug, thiserror::Error)]
 pub enum PrismError {
@@ -280,9 +284,9 @@ pub fn workspace_root() -> Option<PathBuf> {
     })
 }
 
-/// Where the spec is looked for when `INTERCOM_OPENAPI_SPEC` is not set.
+/// Where the spec is looked for when `INTERCOM_OPENAPI_SPEC` is not set: the committed subset.
 pub fn default_spec_path() -> Option<PathBuf> {
-    workspace_root().map(|root| root.join("../shared/intercom-openapi").join(SPEC_FILE))
+    workspace_root().map(|root| root.join(CONTRACT_DIR).join(SPEC_FILE))
 }
 
 /// The Prism-ready Intercom spec, if it exists: env `INTERCOM_OPENAPI_SPEC`, else
@@ -317,12 +321,15 @@ pub fn contract_tools_or_skip() -> Option<(PathBuf, PathBuf)> {
     let spec = spec_path();
     let bin = prism_bin();
     if let (Some(spec), Some(bin)) = (&spec, &bin) {
+        let from =
+            if std::env::var_os("INTERCOM_OPENAPI_SPEC").is_some() { "env INTERCOM_OPENAPI_SPEC" } else { "default" };
+        eprintln!("contract test: Intercom spec {} ({from}), Prism {}", spec.display(), bin.display());
         return Some((spec.clone(), bin.clone()));
     }
     let mut missing = Vec::new();
     if spec.is_none() {
         let default = default_spec_path()
-            .map_or_else(|| "<workspace>/../shared/intercom-openapi".to_owned(), |p| p.display().to_string());
+            .map_or_else(|| format!("<workspace>/{CONTRACT_DIR}/{SPEC_FILE}"), |p| p.display().to_string());
         missing.push(format!("the Intercom OpenAPI spec (env INTERCOM_OPENAPI_SPEC, or {default})"));
     }
     if bin.is_none() {
@@ -414,6 +421,18 @@ mod tests {
         let _ = workspace_root();
         let _ = spec_path();
         let _ = prism_bin();
+    }
+
+    #[test]
+    fn the_committed_contract_is_found_and_needs_no_repair() {
+        if std::env::var_os("INTERCOM_OPENAPI_SPEC").is_some() {
+            return; // another spec was chosen on purpose
+        }
+        let spec = spec_path().expect("tests/contract/intercom-2.14.prism.json is committed");
+        assert!(spec.ends_with(Path::new(CONTRACT_DIR).join(SPEC_FILE)), "{}", spec.display());
+        let text = std::fs::read_to_string(&spec).expect("readable");
+        let mut value: Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(repair_spec_for_prism(&mut value), Vec::<String>::new(), "re-run scripts/derive-contract.py");
     }
 
     #[test]
