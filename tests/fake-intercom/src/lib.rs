@@ -24,6 +24,7 @@ pub mod error;
 pub mod faults;
 mod html;
 mod ids;
+pub mod index;
 pub mod prism;
 mod record;
 mod routes;
@@ -43,6 +44,7 @@ use tokio::task::JoinHandle;
 
 pub use error::ApiError;
 pub use faults::{Fault, FaultKind, FaultSpec, PathMatch};
+pub use index::SearchLag;
 pub use record::{RecordedRequest, sequential_round_trips};
 pub use state::{
     Admin, Contact, ContactUpdate, Conversation, ConversationState, NewContact, Part, Role, State, Tag, Team,
@@ -86,7 +88,7 @@ impl std::fmt::Debug for FakeIntercom {
 pub struct FakeIntercomBuilder {
     tokens: Option<Vec<String>>,
     seed_demo: bool,
-    search_index_delay: bool,
+    search_lag: SearchLag,
     latency: Duration,
 }
 
@@ -109,11 +111,18 @@ impl FakeIntercomBuilder {
         self
     }
 
-    /// When `true`, contacts created through the API are invisible to
-    /// `POST /contacts/search` until [`FakeIntercom::index_search`] is called, like real
-    /// Intercom's delayed search index. Default `false` (visible at once).
+    /// When `true`, `POST /contacts/search` trails the data until [`FakeIntercom::index_search`]
+    /// is called, like real Intercom's delayed search index: new contacts are not found, changed ones
+    /// are found as they were. Default `false` (search sees every change at once).
     pub fn search_index_delay(mut self, delayed: bool) -> Self {
-        self.search_index_delay = delayed;
+        self.search_lag = if delayed { SearchLag::Manual } else { SearchLag::Off };
+        self
+    }
+
+    /// `POST /contacts/search` sees a change only once it is `lag` old (real Intercom: seconds to
+    /// minutes). Until then a new contact is not found and a changed one is found as it was.
+    pub fn search_lag(mut self, lag: Duration) -> Self {
+        self.search_lag = if lag.is_zero() { SearchLag::Off } else { SearchLag::Time(lag) };
         self
     }
 
@@ -130,7 +139,7 @@ impl FakeIntercomBuilder {
         if self.seed_demo {
             state.seed_demo();
         }
-        state.search_index_delay = self.search_index_delay;
+        state.search_index.set_lag(self.search_lag);
         FakeIntercom {
             inner: Arc::new(Inner {
                 state: Mutex::new(state),
@@ -171,8 +180,8 @@ impl FakeIntercom {
     /// | `POST /__fake/faults` | inject one [`FaultSpec`] or an array of them |
     /// | `GET` / `DELETE /__fake/faults` | pending faults / remove them all |
     /// | `PUT /__fake/tokens` | `{"tokens": ["…"]}` (or `null`: any token) |
-    /// | `POST /__fake/search/index` | make every contact searchable |
-    /// | `PUT /__fake/config` | `{"search_index_delay": bool, "latency_ms": n}` |
+    /// | `POST /__fake/search/index` | the search index catches up with every change |
+    /// | `PUT /__fake/config` | `{"search_index_delay": bool, "search_lag_ms": n, "latency_ms": n}` |
     /// | `GET /__fake/health` | `{"ok": true}` |
     pub fn router(&self) -> axum::Router {
         server::router(self.clone())
@@ -311,12 +320,22 @@ impl FakeIntercom {
         lock(&self.inner.state).find_or_create_tag(name)
     }
 
-    /// Turns the delayed search index on or off for contacts created from now on.
+    /// Turns the manual search lag on (changes from now on wait for [`FakeIntercom::index_search`])
+    /// or off (search catches up at once).
     pub fn set_search_index_delay(&self, delayed: bool) {
-        lock(&self.inner.state).search_index_delay = delayed;
+        self.set_search_lag(if delayed { SearchLag::Manual } else { SearchLag::Off });
     }
 
-    /// The delayed search index catches up: every contact becomes searchable.
+    /// Sets how far search trails the data (see [`SearchLag`]).
+    pub fn set_search_lag(&self, lag: SearchLag) {
+        lock(&self.inner.state).search_index.set_lag(lag);
+    }
+
+    pub fn search_lag(&self) -> SearchLag {
+        lock(&self.inner.state).search_index.lag()
+    }
+
+    /// The delayed search index catches up: every change so far becomes visible to search.
     pub fn index_search(&self) {
         lock(&self.inner.state).index_search();
     }

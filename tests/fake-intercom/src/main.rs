@@ -8,15 +8,16 @@ use fake_intercom::FakeIntercom;
 
 const USAGE: &str = "\
 usage: fake-intercom [--host ADDR] [--port N] [--seed demo|none] [--token TOKEN]...
-                     [--search-index-delay] [--latency-ms N]
+                     [--search-index-delay | --search-lag-ms N] [--latency-ms N]
 
   --host ADDR            address to listen on (default 127.0.0.1)
   --port N               port (default 4011; 0 picks a free one)
   --seed demo|none       demo: admins Ada AI (991267, /me) and Grace Hopper, teams Billing,
                          Legal, Support, contact jane@example.com / 6123abc (default none)
   --token TOKEN          accept only this bearer token (repeatable; default: any token)
-  --search-index-delay   new contacts stay invisible to /contacts/search until
-                         POST /__fake/search/index
+  --search-index-delay   /contacts/search trails the data (new contacts missing, changed ones
+                         as they were) until POST /__fake/search/index
+  --search-lag-ms N      /contacts/search sees a change only once it is N ms old
   --latency-ms N         add N ms to every API answer
 
 Control endpoints (no auth): GET /__fake/state, GET|DELETE /__fake/requests,
@@ -30,6 +31,7 @@ struct Args {
     seed_demo: bool,
     tokens: Vec<String>,
     search_index_delay: bool,
+    search_lag: Duration,
     latency: Duration,
 }
 
@@ -40,6 +42,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
         seed_demo: false,
         tokens: Vec::new(),
         search_index_delay: false,
+        search_lag: Duration::ZERO,
         latency: Duration::ZERO,
     };
     while let Some(arg) = args.next() {
@@ -65,6 +68,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
             },
             "--token" => parsed.tokens.push(value()?),
             "--search-index-delay" => parsed.search_index_delay = true,
+            "--search-lag-ms" => {
+                let v = value()?;
+                let ms: u64 = v.parse().map_err(|_| format!("bad --search-lag-ms {v:?}"))?;
+                parsed.search_lag = Duration::from_millis(ms);
+            }
             "--latency-ms" => {
                 let v = value()?;
                 let ms: u64 = v.parse().map_err(|_| format!("bad --latency-ms {v:?}"))?;
@@ -120,6 +128,9 @@ async fn main() -> ExitCode {
         .init();
 
     let mut builder = FakeIntercom::builder().search_index_delay(args.search_index_delay).latency(args.latency);
+    if !args.search_lag.is_zero() {
+        builder = builder.search_lag(args.search_lag);
+    }
     if args.seed_demo {
         builder = builder.seed_demo();
     }

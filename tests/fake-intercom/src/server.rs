@@ -283,6 +283,17 @@ async fn control_config(State(fake): State<FakeIntercom>, body: Bytes) -> Result
         let delayed = v.as_bool().ok_or_else(|| bad_control_request("search_index_delay must be a boolean"))?;
         fake.set_search_index_delay(delayed);
     }
+    if let Some(v) = value.get("search_lag_ms") {
+        let lag = match v {
+            Value::Null => crate::SearchLag::Off,
+            v => match v.as_u64() {
+                Some(0) => crate::SearchLag::Off,
+                Some(ms) => crate::SearchLag::Time(std::time::Duration::from_millis(ms)),
+                None => return Err(bad_control_request("search_lag_ms must be a non-negative integer or null")),
+            },
+        };
+        fake.set_search_lag(lag);
+    }
     if let Some(v) = value.get("latency_ms") {
         let ms = v.as_u64().ok_or_else(|| bad_control_request("latency_ms must be a non-negative integer"))?;
         fake.set_latency(std::time::Duration::from_millis(ms));

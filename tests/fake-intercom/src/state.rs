@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use crate::error::ApiError;
 use crate::html;
 use crate::ids::{contact_id, now_unix};
+use crate::index::{SearchIndex, SearchLag};
 
 /// Id of the admin every token belongs to (`GET /me`): the AI agent's bot admin.
 pub const ME_ADMIN_ID: &str = "991267";
@@ -89,9 +90,6 @@ pub struct Contact {
     pub last_replied_at: Option<i64>,
     pub last_contacted_at: Option<i64>,
     pub archived: bool,
-    /// Whether `POST /contacts/search` can see the contact yet (see
-    /// [`State::search_index_delay`]).
-    pub searchable: bool,
 }
 
 /// The fields of `POST /contacts` (and of [`crate::FakeIntercom::add_contact`]).
@@ -312,9 +310,8 @@ pub struct State {
     /// In creation order, archived ones included.
     pub contacts: Vec<Contact>,
     pub conversations: BTreeMap<u64, Conversation>,
-    /// When true, contacts created from now on stay invisible to `POST /contacts/search`
-    /// until [`State::index_search`] (real Intercom indexes with a delay).
-    pub search_index_delay: bool,
+    /// What `POST /contacts/search` sees: it trails the contacts by [`SearchLag`].
+    pub search_index: SearchIndex,
     #[serde(skip)]
     counters: Counters,
 }
@@ -347,7 +344,7 @@ impl State {
             tags: Vec::new(),
             contacts: Vec::new(),
             conversations: BTreeMap::new(),
-            search_index_delay: false,
+            search_index: SearchIndex::default(),
             counters: Counters {
                 conversation: 215_470_000_000_000,
                 part: 30_000_000_000,
@@ -381,8 +378,14 @@ impl State {
         let jane = NewContact::user("jane@example.com").external_id("6123abc").name("Jane Doe");
         if let Ok(contact) = self.create_contact(jane) {
             if let Some(c) = self.contact_mut(&contact.id) {
-                c.searchable = true;
                 c.custom_attributes.insert("plan".to_owned(), Value::String("pro".to_owned()));
+            }
+            // Seeded long ago: already in the search index, whatever the lag.
+            if let Some(c) = self.contact(&contact.id).cloned() {
+                let lag = self.search_index.lag();
+                self.search_index.set_lag(SearchLag::Off);
+                self.search_index.record(&c);
+                self.search_index.set_lag(lag);
             }
         }
     }
@@ -552,9 +555,9 @@ impl State {
             last_replied_at: None,
             last_contacted_at: None,
             archived: false,
-            searchable: !self.search_index_delay,
         };
         self.contacts.push(contact.clone());
+        self.search_index.record(&contact);
         Ok(contact)
     }
 
@@ -589,7 +592,9 @@ impl State {
             }
         }
         contact.updated_at = now_unix();
-        Ok(contact.clone())
+        let contact = contact.clone();
+        self.search_index.record(&contact);
+        Ok(contact)
     }
 
     /// `POST /contacts/{id}/archive` and `/unarchive`.
@@ -598,14 +603,34 @@ impl State {
         if contact.archived != archived {
             contact.archived = archived;
             contact.updated_at = now_unix();
+            let contact = contact.clone();
+            self.search_index.record(&contact);
+            return Ok(contact);
         }
         Ok(contact.clone())
     }
 
-    /// Makes every contact visible to search (the delayed index caught up).
+    /// The search index catches up with every change so far.
     pub fn index_search(&mut self) {
-        for c in &mut self.contacts {
-            c.searchable = true;
+        self.search_index.catch_up();
+    }
+
+    /// The contacts `POST /contacts/search` sees now, in creation order: each as the index holds it
+    /// (possibly an older version), archived ones and ones not indexed yet left out.
+    pub fn searchable_contacts(&mut self) -> Vec<Contact> {
+        self.search_index.advance(std::time::Instant::now());
+        self.contacts
+            .iter()
+            .filter_map(|c| self.search_index.indexed(&c.id))
+            .filter(|c| !c.archived)
+            .cloned()
+            .collect()
+    }
+
+    /// Records a change of a contact made outside the contact endpoints (e.g. `last_replied_at`).
+    fn contact_changed(&mut self, id: &str) {
+        if let Some(c) = self.contact(id).cloned() {
+            self.search_index.record(&c);
         }
     }
 
@@ -726,6 +751,7 @@ impl State {
                 if let Some(c) = self.contact_mut(&id) {
                     c.last_contacted_at = Some(now);
                 }
+                self.contact_changed(&id);
             }
         }
         Ok(())
@@ -765,6 +791,7 @@ impl State {
         if let Some(c) = self.contact_mut(contact_id) {
             c.last_replied_at = Some(now);
         }
+        self.contact_changed(contact_id);
         Ok(())
     }
 
@@ -988,7 +1015,8 @@ mod tests {
         assert_eq!(names, ["Billing", "Legal", "Support"]);
         let jane = s.contact_by_email("JANE@example.com").expect("jane");
         assert_eq!(jane.external_id.as_deref(), Some("6123abc"));
-        assert!(jane.searchable);
+        let jane_id = jane.id.clone();
+        assert!(s.searchable_contacts().iter().any(|c| c.id == jane_id));
     }
 
     #[test]

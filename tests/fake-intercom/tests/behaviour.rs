@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use fake_intercom::state::AdminReplyKind;
-use fake_intercom::{FakeIntercom, FakeServer, Fault, NewContact, sequential_round_trips};
+use fake_intercom::{FakeIntercom, FakeServer, Fault, NewContact, SearchLag, sequential_round_trips};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -223,6 +223,83 @@ async fn search_index_delay_hides_new_contacts_until_indexed() {
     api.post("/contacts", json!({"email": "now@example.com"})).await;
     let now = json!({"query": {"field": "email", "operator": "=", "value": "now@example.com"}});
     assert_eq!(api.post("/contacts/search", now).await.body["total_count"], 1);
+}
+
+#[tokio::test]
+async fn search_serves_the_old_version_of_a_contact_changed_after_indexing() {
+    let server = FakeIntercom::builder().seed_demo().search_index_delay(true).start().await.expect("start");
+    let api = Api::new(&server, "t");
+    let jane = jane_id(&server);
+    let by_plan = |plan: &str| json!({"query": {"field": "custom_attributes.plan", "operator": "=", "value": plan}});
+
+    let r = api.put(&format!("/contacts/{jane}"), json!({"name": "Jane Roe", "custom_attributes": {"plan": "team"}})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // GET sees the change; search still matches and renders the indexed (old) version.
+    assert_eq!(api.get(&format!("/contacts/{jane}")).await.body["name"], "Jane Roe");
+    assert_eq!(api.post("/contacts/search", by_plan("team")).await.body["total_count"], 0);
+    let old = api.post("/contacts/search", by_plan("pro")).await.body;
+    assert_eq!(old["total_count"], 1);
+    assert_eq!((old["data"][0]["name"].as_str(), old["data"][0]["custom_attributes"]["plan"].as_str()), (Some("Jane Doe"), Some("pro")));
+
+    server.index_search();
+    assert_eq!(api.post("/contacts/search", by_plan("pro")).await.body["total_count"], 0);
+    let new = api.post("/contacts/search", by_plan("team")).await.body;
+    assert_eq!(new["data"][0]["name"], "Jane Roe");
+}
+
+#[tokio::test]
+async fn search_lag_in_time_mode_trails_by_the_configured_age() {
+    let server =
+        FakeIntercom::builder().seed_demo().search_lag(Duration::from_millis(400)).start().await.expect("start");
+    let api = Api::new(&server, "t");
+    let by_email = json!({"query": {"field": "email", "operator": "=", "value": "lag@example.com"}});
+    let created = api.post("/contacts", json!({"email": "lag@example.com", "name": "First"})).await;
+    let id = created.body["id"].as_str().expect("id").to_owned();
+    assert_eq!(api.post("/contacts/search", by_email.clone()).await.body["total_count"], 0, "too young to be found");
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    assert_eq!(api.post("/contacts/search", by_email.clone()).await.body["data"][0]["name"], "First");
+
+    api.put(&format!("/contacts/{id}"), json!({"name": "Second"})).await;
+    assert_eq!(api.post("/contacts/search", by_email.clone()).await.body["data"][0]["name"], "First");
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    assert_eq!(api.post("/contacts/search", by_email.clone()).await.body["data"][0]["name"], "Second");
+
+    // Over HTTP: a longer lag, then off (search catches up at once).
+    let r = api.call_with(None, Method::PUT, "/__fake/config", Some(json!({"search_lag_ms": 60_000}))).await;
+    assert_eq!(r.status, 204);
+    assert_eq!(server.search_lag(), SearchLag::Time(Duration::from_secs(60)));
+    api.put(&format!("/contacts/{id}"), json!({"name": "Third"})).await;
+    assert_eq!(api.post("/contacts/search", by_email.clone()).await.body["data"][0]["name"], "Second");
+    let r = api.call_with(None, Method::PUT, "/__fake/config", Some(json!({"search_lag_ms": 0}))).await;
+    assert_eq!(r.status, 204);
+    assert_eq!(api.post("/contacts/search", by_email).await.body["data"][0]["name"], "Third");
+    let bad = api.call_with(None, Method::PUT, "/__fake/config", Some(json!({"search_lag_ms": "soon"}))).await;
+    assert_eq!(bad.status, 400);
+}
+
+#[tokio::test]
+async fn a_delay_fault_slows_every_search_while_it_lasts() {
+    let (server, api) = demo().await;
+    let q = json!({"query": {"field": "email", "operator": "=", "value": "jane@example.com"}});
+    let r = api
+        .call_with(
+            None,
+            Method::POST,
+            "/__fake/faults",
+            Some(json!({"kind": "delay", "method": "POST", "path": "/contacts/search", "delay_ms": 200, "times": 1000})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    for _ in 0..2 {
+        let t = Instant::now();
+        let r = api.post("/contacts/search", q.clone()).await;
+        assert_eq!(r.body["total_count"], 1);
+        assert!(t.elapsed() >= Duration::from_millis(200));
+    }
+    let t = Instant::now();
+    assert_eq!(api.get("/me").await.status, 200);
+    assert!(t.elapsed() < Duration::from_millis(200), "other routes are not delayed");
+    assert_eq!(server.pending_faults()[0].times, 998);
 }
 
 #[tokio::test]
