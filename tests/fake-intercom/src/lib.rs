@@ -20,6 +20,7 @@
 //!   [`FakeIntercom::router`].
 //! * [`prism`] starts Stoplight Prism (mock or validating proxy) for contract tests.
 
+pub mod attributes;
 pub mod error;
 pub mod faults;
 mod html;
@@ -42,6 +43,7 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use attributes::{AttributeModel, DataAttribute, DataType};
 pub use error::ApiError;
 pub use faults::{Fault, FaultKind, FaultSpec, PathMatch};
 pub use index::SearchLag;
@@ -90,6 +92,8 @@ pub struct FakeIntercomBuilder {
     seed_demo: bool,
     search_lag: SearchLag,
     latency: Duration,
+    data_attributes: Vec<(String, DataType)>,
+    accept_unknown_attributes: bool,
 }
 
 impl FakeIntercomBuilder {
@@ -126,6 +130,24 @@ impl FakeIntercomBuilder {
         self
     }
 
+    /// Defines custom contact attributes (besides the demo ones of [`state::DEMO_CONTACT_ATTRIBUTES`]):
+    /// `POST`/`PUT /contacts` refuse any other `custom_attributes` key, as Intercom does.
+    pub fn data_attributes<I, S>(mut self, attributes: I) -> Self
+    where
+        I: IntoIterator<Item = (S, DataType)>,
+        S: Into<String>,
+    {
+        self.data_attributes.extend(attributes.into_iter().map(|(n, t)| (n.into(), t)));
+        self
+    }
+
+    /// Contacts take any custom attribute, defined or not (not what Intercom does; for tests that
+    /// do not care about the workspace's attributes).
+    pub fn accept_unknown_attributes(mut self) -> Self {
+        self.accept_unknown_attributes = true;
+        self
+    }
+
     /// Extra latency added to every API answer (simulates the network round trip; makes
     /// concurrent requests overlap so [`sequential_round_trips`] can tell them apart).
     pub fn latency(mut self, latency: Duration) -> Self {
@@ -140,6 +162,12 @@ impl FakeIntercomBuilder {
             state.seed_demo();
         }
         state.search_index.set_lag(self.search_lag);
+        for (name, data_type) in &self.data_attributes {
+            if let Err(e) = state.define_attribute(name, AttributeModel::Contact, *data_type, "", Vec::new()) {
+                tracing::warn!(%name, error = %e, "data attribute not defined");
+            }
+        }
+        state.accept_unknown_attributes = self.accept_unknown_attributes;
         FakeIntercom {
             inner: Arc::new(Inner {
                 state: Mutex::new(state),
@@ -313,6 +341,16 @@ impl FakeIntercom {
 
     pub fn add_team(&self, name: &str, admin_ids: &[&str]) -> Team {
         lock(&self.inner.state).add_team(name, admin_ids)
+    }
+
+    /// Defines a custom contact attribute, as `POST /data_attributes` with `model: contact`.
+    pub fn define_attribute(&self, name: &str, data_type: DataType) -> Result<DataAttribute, ApiError> {
+        self.with_state(|s| s.define_attribute(name, AttributeModel::Contact, data_type, "", Vec::new()))
+    }
+
+    /// The workspace's data attributes, standard and custom.
+    pub fn data_attributes(&self) -> Vec<DataAttribute> {
+        lock(&self.inner.state).data_attributes.clone()
     }
 
     /// Finds (case-insensitively) or creates a tag, as `POST /tags`.

@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::faults::{Fault, FaultKind, FaultSpec};
 use crate::ids::{now_unix, request_id};
 use crate::record::{RecordedRequest, sequential_round_trips};
-use crate::routes::{admins, contacts, conversations, tags};
+use crate::routes::{admins, contacts, conversations, data_attributes, tags};
 use crate::{FakeIntercom, RATE_LIMIT};
 
 const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
@@ -32,6 +32,7 @@ pub(crate) fn router(fake: FakeIntercom) -> Router {
         .route("/teams/{team_id}", get(admins::team))
         .route("/tags", get(tags::list).post(tags::create))
         .route("/tags/{tag_id}", get(tags::show))
+        .route("/data_attributes", get(data_attributes::list).post(data_attributes::create))
         .route("/contacts", post(contacts::create))
         .route("/contacts/search", post(contacts::search))
         .route("/contacts/find_by_external_id/{external_id}", get(contacts::find_by_external_id))
@@ -51,7 +52,8 @@ pub(crate) fn router(fake: FakeIntercom) -> Router {
         .route("/__fake/faults", get(control_faults).post(control_inject).delete(control_clear_faults))
         .route("/__fake/tokens", put(control_tokens))
         .route("/__fake/search/index", post(control_index))
-        .route("/__fake/config", put(control_config));
+        .route("/__fake/config", put(control_config))
+        .route("/__fake/data_attributes", post(control_define_attribute));
     api.merge(control)
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
@@ -294,9 +296,25 @@ async fn control_config(State(fake): State<FakeIntercom>, body: Bytes) -> Result
         };
         fake.set_search_lag(lag);
     }
+    if let Some(v) = value.get("accept_unknown_attributes") {
+        let accept = v.as_bool().ok_or_else(|| bad_control_request("accept_unknown_attributes must be a boolean"))?;
+        fake.with_state(|s| s.accept_unknown_attributes = accept);
+    }
     if let Some(v) = value.get("latency_ms") {
         let ms = v.as_u64().ok_or_else(|| bad_control_request("latency_ms must be a non-negative integer"))?;
         fake.set_latency(std::time::Duration::from_millis(ms));
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `{"name", "data_type": "string"|"integer"|"float"|"boolean"|"date"}`: a custom contact attribute.
+async fn control_define_attribute(State(fake): State<FakeIntercom>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let value: Value = serde_json::from_slice(&body).map_err(|e| bad_control_request(format!("invalid JSON: {e}")))?;
+    let name = value.get("name").and_then(Value::as_str).ok_or_else(|| bad_control_request("name is required"))?;
+    let data_type = value
+        .get("data_type")
+        .and_then(Value::as_str)
+        .and_then(crate::DataType::parse)
+        .ok_or_else(|| bad_control_request("data_type must be string, integer, float, boolean or date"))?;
+    Ok(Json(fake.define_attribute(name, data_type)?.to_json()))
 }

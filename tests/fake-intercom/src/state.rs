@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::attributes::{self, AttributeModel, DataAttribute, DataType};
 use crate::error::ApiError;
 use crate::html;
 use crate::ids::{contact_id, now_unix};
@@ -22,6 +23,18 @@ pub const ME_ADMIN_ID: &str = "991267";
 pub const DEMO_HUMAN_ADMIN_ID: &str = "991268";
 /// Workspace (app) id code of the fake workspace.
 pub const WORKSPACE_ID: &str = "fk3demo1";
+
+/// The custom contact attributes of the demo workspace: what the AI agent's functions write
+/// (escalation bookkeeping, support tier) and what the tests set (plan, seats, vip).
+pub const DEMO_CONTACT_ATTRIBUTES: [(&str, DataType); 7] = [
+    ("escalation_count", DataType::Integer),
+    ("last_ai_session", DataType::String),
+    ("ai_escalation", DataType::String),
+    ("support_tier", DataType::String),
+    ("plan", DataType::String),
+    ("seats", DataType::Integer),
+    ("vip", DataType::Boolean),
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Admin {
@@ -312,6 +325,11 @@ pub struct State {
     pub conversations: BTreeMap<u64, Conversation>,
     /// What `POST /contacts/search` sees: it trails the contacts by [`SearchLag`].
     pub search_index: SearchIndex,
+    /// Standard and custom data attributes (`GET /data_attributes`); a contact's
+    /// `custom_attributes` may only use custom contact attributes listed here.
+    pub data_attributes: Vec<DataAttribute>,
+    /// When true, contacts take any custom attribute (the fake's old, un-Intercom-like behaviour).
+    pub accept_unknown_attributes: bool,
     #[serde(skip)]
     counters: Counters,
 }
@@ -324,6 +342,7 @@ struct Counters {
     tag: u64,
     team: u64,
     admin: u64,
+    attribute: u64,
 }
 
 impl Default for State {
@@ -345,6 +364,8 @@ impl State {
             contacts: Vec::new(),
             conversations: BTreeMap::new(),
             search_index: SearchIndex::default(),
+            data_attributes: attributes::standard_contact_attributes(1_700_000_000),
+            accept_unknown_attributes: false,
             counters: Counters {
                 conversation: 215_470_000_000_000,
                 part: 30_000_000_000,
@@ -352,6 +373,7 @@ impl State {
                 tag: 8_100_000,
                 team: 5_017_690,
                 admin: 991_267,
+                attribute: 12_870,
             },
         };
         state.admins.push(Admin {
@@ -368,8 +390,12 @@ impl State {
 
     /// Adds the demo data: human teammate "Grace Hopper" (id [`DEMO_HUMAN_ADMIN_ID`]),
     /// teams "Billing", "Legal" and "Support" (Ada and Grace in Support, Grace in Billing),
-    /// and the user "Jane Doe" <jane@example.com> with external_id "6123abc".
+    /// the custom contact attributes of [`DEMO_CONTACT_ATTRIBUTES`], and the user "Jane Doe"
+    /// <jane@example.com> with external_id "6123abc" and plan "pro".
     pub fn seed_demo(&mut self) {
+        for (name, data_type) in DEMO_CONTACT_ATTRIBUTES {
+            let _ = self.define_attribute(name, AttributeModel::Contact, data_type, "", Vec::new());
+        }
         let grace = self.add_admin("Grace Hopper", "grace@fake-intercom.example.com");
         debug_assert_eq!(grace.id, DEMO_HUMAN_ADMIN_ID);
         self.add_team("Billing", &[grace.id.as_str()]);
@@ -472,6 +498,44 @@ impl State {
         team
     }
 
+    /// `POST /data_attributes`: a new custom attribute. Refused (400 `parameter_invalid`) when the name
+    /// breaks Intercom's rule or is taken (by a standard or custom attribute of any model).
+    pub fn define_attribute(
+        &mut self,
+        name: &str,
+        model: AttributeModel,
+        data_type: DataType,
+        description: &str,
+        options: Vec<String>,
+    ) -> Result<DataAttribute, ApiError> {
+        attributes::check_name(name)?;
+        if let Some(existing) = self.data_attributes.iter().find(|a| a.name.eq_ignore_ascii_case(name)) {
+            return Err(attributes::already_exists(name, existing.model, model));
+        }
+        self.counters.attribute += 1;
+        let attribute = DataAttribute {
+            id: Some(self.counters.attribute),
+            name: name.to_owned(),
+            model,
+            data_type,
+            description: description.to_owned(),
+            options,
+            custom: true,
+            archived: false,
+            created_at: now_unix(),
+        };
+        self.data_attributes.push(attribute.clone());
+        Ok(attribute)
+    }
+
+    /// Refuses custom attributes the workspace does not define, or values of the wrong type.
+    fn check_custom_attributes(&self, attrs: &Map<String, Value>) -> Result<(), ApiError> {
+        if self.accept_unknown_attributes {
+            return Ok(());
+        }
+        attributes::check_contact_attributes(&self.data_attributes, attrs)
+    }
+
     /// Ids (as integers, like the API) of the teams an admin belongs to.
     pub fn team_ids_of(&self, admin_id: &str) -> Vec<i64> {
         self.teams
@@ -529,8 +593,10 @@ impl State {
         }
     }
 
-    /// `POST /contacts`: 409 `conflict` when the email or external_id is taken.
+    /// `POST /contacts`: 409 `conflict` when the email or external_id is taken; 400 when a custom
+    /// attribute is not defined or has the wrong type.
     pub fn create_contact(&mut self, new: NewContact) -> Result<Contact, ApiError> {
+        self.check_custom_attributes(&new.custom_attributes)?;
         if let Some(existing) = self.conflicting_contact(new.email.as_deref(), new.external_id.as_deref(), None) {
             return Err(Self::conflict_error(existing));
         }
@@ -561,9 +627,12 @@ impl State {
         Ok(contact)
     }
 
-    /// `PUT /contacts/{id}`.
+    /// `PUT /contacts/{id}`: all or nothing (an undefined custom attribute refuses the whole update).
     pub fn update_contact(&mut self, id: &str, update: ContactUpdate) -> Result<Contact, ApiError> {
         self.live_contact(id)?;
+        if let Some(attrs) = &update.custom_attributes {
+            self.check_custom_attributes(attrs)?;
+        }
         let email = update.email.as_ref().and_then(|e| e.as_deref());
         let external_id = update.external_id.as_ref().and_then(|e| e.as_deref());
         if let Some(existing) = self.conflicting_contact(email, external_id, Some(id)) {
@@ -619,12 +688,7 @@ impl State {
     /// (possibly an older version), archived ones and ones not indexed yet left out.
     pub fn searchable_contacts(&mut self) -> Vec<Contact> {
         self.search_index.advance(std::time::Instant::now());
-        self.contacts
-            .iter()
-            .filter_map(|c| self.search_index.indexed(&c.id))
-            .filter(|c| !c.archived)
-            .cloned()
-            .collect()
+        self.contacts.iter().filter_map(|c| self.search_index.indexed(&c.id)).filter(|c| !c.archived).cloned().collect()
     }
 
     /// Records a change of a contact made outside the contact endpoints (e.g. `last_replied_at`).

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use fake_intercom::state::AdminReplyKind;
-use fake_intercom::{FakeIntercom, FakeServer, Fault, NewContact, SearchLag, sequential_round_trips};
+use fake_intercom::{DataType, FakeIntercom, FakeServer, Fault, NewContact, SearchLag, sequential_round_trips};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -232,14 +232,18 @@ async fn search_serves_the_old_version_of_a_contact_changed_after_indexing() {
     let jane = jane_id(&server);
     let by_plan = |plan: &str| json!({"query": {"field": "custom_attributes.plan", "operator": "=", "value": plan}});
 
-    let r = api.put(&format!("/contacts/{jane}"), json!({"name": "Jane Roe", "custom_attributes": {"plan": "team"}})).await;
+    let r =
+        api.put(&format!("/contacts/{jane}"), json!({"name": "Jane Roe", "custom_attributes": {"plan": "team"}})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     // GET sees the change; search still matches and renders the indexed (old) version.
     assert_eq!(api.get(&format!("/contacts/{jane}")).await.body["name"], "Jane Roe");
     assert_eq!(api.post("/contacts/search", by_plan("team")).await.body["total_count"], 0);
     let old = api.post("/contacts/search", by_plan("pro")).await.body;
     assert_eq!(old["total_count"], 1);
-    assert_eq!((old["data"][0]["name"].as_str(), old["data"][0]["custom_attributes"]["plan"].as_str()), (Some("Jane Doe"), Some("pro")));
+    assert_eq!(
+        (old["data"][0]["name"].as_str(), old["data"][0]["custom_attributes"]["plan"].as_str()),
+        (Some("Jane Doe"), Some("pro"))
+    );
 
     server.index_search();
     assert_eq!(api.post("/contacts/search", by_plan("pro")).await.body["total_count"], 0);
@@ -286,7 +290,9 @@ async fn a_delay_fault_slows_every_search_while_it_lasts() {
             None,
             Method::POST,
             "/__fake/faults",
-            Some(json!({"kind": "delay", "method": "POST", "path": "/contacts/search", "delay_ms": 200, "times": 1000})),
+            Some(
+                json!({"kind": "delay", "method": "POST", "path": "/contacts/search", "delay_ms": 200, "times": 1000}),
+            ),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -469,6 +475,79 @@ async fn conversation_lifecycle() {
     assert_eq!((r.status, r.message()), (404, "User Not Found"));
     let r = api.post("/conversations", json!({"from": {"type": "user", "id": jane}})).await;
     assert_eq!((r.status, r.code()), (400, "parameter_not_found"));
+}
+
+#[tokio::test]
+async fn unknown_custom_attributes_refuse_the_whole_request() {
+    let (server, api) = demo().await;
+    let jane = jane_id(&server);
+    let r = api
+        .put(
+            &format!("/contacts/{jane}"),
+            json!({"name": "Changed", "custom_attributes": {"seats": 2, "shoe_size": 42}}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code(), r.message()),
+        (400, "parameter_invalid", "Custom attribute 'shoe_size' does not exist")
+    );
+    assert_eq!(r.body["type"], "error.list");
+    let stored = server.contact(&jane).expect("jane");
+    assert_eq!(stored.name.as_deref(), Some("Jane Doe"), "nothing applied");
+    assert!(!stored.custom_attributes.contains_key("seats"));
+
+    let r = api.put(&format!("/contacts/{jane}"), json!({"custom_attributes": {"escalation_count": "two"}})).await;
+    assert_eq!((r.status, r.message()), (400, "Custom attribute 'escalation_count' must be an integer, not a string"));
+    let r = api.post("/contacts", json!({"email": "new@example.com", "custom_attributes": {"favourite": "tea"}})).await;
+    assert_eq!((r.status, r.code()), (400, "parameter_invalid"));
+    assert!(server.with_state(|s| s.contact_by_email("new@example.com").is_none()), "no contact created");
+    let r = api
+        .put(
+            &format!("/contacts/{jane}"),
+            json!({"custom_attributes": {"escalation_count": 2, "last_ai_session": "2026-03-14", "ai_escalation": null, "support_tier": "premium"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // Defined at runtime, by method and over HTTP; then accepted.
+    server.define_attribute("favourite", DataType::String).expect("define");
+    let r = api
+        .call_with(None, Method::POST, "/__fake/data_attributes", Some(json!({"name": "score", "data_type": "float"})))
+        .await;
+    assert_eq!((r.status, r.body["full_name"].as_str()), (200, Some("custom_attributes.score")));
+    let r = api
+        .post("/contacts", json!({"email": "new@example.com", "custom_attributes": {"favourite": "tea", "score": 4.5}}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = api.post("/data_attributes", json!({"name": "tier", "model": "contact", "data_type": "options", "options": [{"value": "a"}, {"value": "b"}]})).await;
+    assert_eq!((r.status, r.body["data_type"].as_str(), r.body["custom"].as_bool()), (200, Some("string"), Some(true)));
+    let dup = api.post("/data_attributes", json!({"name": "Tier", "model": "contact", "data_type": "string"})).await;
+    assert_eq!((dup.status, dup.code()), (400, "parameter_invalid"));
+    let bad = api.post("/data_attributes", json!({"name": "!nv@l!d", "model": "contact", "data_type": "string"})).await;
+    assert_eq!(bad.status, 400);
+
+    let listed = api.get("/data_attributes?model=contact").await.body;
+    let names: Vec<&str> = listed["data"].as_array().expect("data").iter().filter_map(|a| a["name"].as_str()).collect();
+    for name in
+        ["email", "escalation_count", "last_ai_session", "ai_escalation", "support_tier", "favourite", "score", "tier"]
+    {
+        assert!(names.contains(&name), "{name} not listed in {names:?}");
+    }
+    assert_eq!(api.get("/data_attributes?model=conversation").await.body, json!({"type": "list", "data": []}));
+
+    // The old behaviour, on request.
+    let lax = FakeIntercom::builder().seed_demo().accept_unknown_attributes().start().await.expect("start");
+    let lax_api = Api::new(&lax, "t");
+    let r = lax_api.post("/contacts", json!({"email": "x@example.com", "custom_attributes": {"anything": [1]}})).await;
+    assert_eq!(r.status, 400, "arrays are never attribute values");
+    let r = lax_api.post("/contacts", json!({"email": "x@example.com", "custom_attributes": {"anything": 1}})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let custom =
+        FakeIntercom::builder().data_attributes([("team_size", DataType::Integer)]).start().await.expect("start");
+    let r = Api::new(&custom, "t")
+        .post("/contacts", json!({"email": "y@example.com", "custom_attributes": {"team_size": 9}}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
 }
 
 #[tokio::test]

@@ -288,6 +288,41 @@ async fn every_endpoint_conforms_through_prism_proxy() {
     assert_eq!(unarchived["archived"], false);
     c.expect(M::POST, "/contacts/0123456789abcdef01234567/archive", None, 404, No).await;
 
+    // --- data attributes: unknown custom attributes are refused whole ---
+    let attrs = c.ok(M::GET, "/data_attributes?model=contact", None).await;
+    assert!(attrs["data"].as_array().is_some_and(|d| d.iter().any(|a| a["name"] == "escalation_count")));
+    let defined = c
+        .ok(
+            M::POST,
+            "/data_attributes",
+            Some(json!({"name": "favourite_colour", "model": "contact", "data_type": "string"})),
+        )
+        .await;
+    assert_eq!(defined["full_name"], "custom_attributes.favourite_colour");
+    let dup = c
+        .expect(
+            M::POST,
+            "/data_attributes",
+            Some(json!({"name": "favourite_colour", "model": "contact", "data_type": "string"})),
+            400,
+            Yes,
+        )
+        .await;
+    assert_eq!(code(&dup), "parameter_invalid");
+    let unknown = c
+        .expect(M::PUT, &format!("/contacts/{sam}"), Some(json!({"custom_attributes": {"shoe_size": 42}})), 400, No)
+        .await;
+    assert_eq!(unknown["errors"][0]["message"], "Custom attribute 'shoe_size' does not exist");
+    c.expect(
+        M::POST,
+        "/contacts",
+        Some(json!({"email": "typed@example.com", "custom_attributes": {"seats": "many"}})),
+        400,
+        No,
+    )
+    .await;
+    c.ok(M::PUT, &format!("/contacts/{sam}"), Some(json!({"custom_attributes": {"favourite_colour": "teal"}}))).await;
+
     // --- conversations ---
     let message = c
         .ok(
