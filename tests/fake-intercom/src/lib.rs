@@ -49,7 +49,8 @@ pub use faults::{Fault, FaultKind, FaultSpec, PathMatch};
 pub use index::SearchLag;
 pub use record::{RecordedRequest, sequential_round_trips};
 pub use state::{
-    Admin, Contact, ContactUpdate, Conversation, ConversationState, NewContact, Part, Role, State, Tag, Team,
+    Admin, AdminReplyKind, Attachment, Contact, ContactUpdate, Conversation, ConversationState, NewContact, Part,
+    QuickReplyOption, ReplyExtras, Role, State, Tag, Team,
 };
 
 /// `X-RateLimit-Limit` the fake announces (Intercom: 10,000 per app, in 10-second windows).
@@ -337,6 +338,11 @@ impl FakeIntercom {
 
     pub fn add_admin(&self, name: &str, email: &str) -> Admin {
         lock(&self.inner.state).add_admin(name, email)
+    }
+
+    /// Puts an admin in or out of away mode (as `PUT /admins/{id}/away`).
+    pub fn set_admin_away(&self, admin_id: &str, away: bool, reassign: bool) -> Result<Admin, ApiError> {
+        self.with_state(|s| s.set_away(admin_id, away, reassign, None))
     }
 
     pub fn add_team(&self, name: &str, admin_ids: &[&str]) -> Team {

@@ -28,6 +28,7 @@ pub(crate) fn router(fake: FakeIntercom) -> Router {
         .route("/me", get(admins::me))
         .route("/admins", get(admins::list))
         .route("/admins/{admin_id}", get(admins::show))
+        .route("/admins/{admin_id}/away", put(admins::set_away))
         .route("/teams", get(admins::teams))
         .route("/teams/{team_id}", get(admins::team))
         .route("/tags", get(tags::list).post(tags::create))

@@ -44,6 +44,7 @@ pub struct Admin {
     pub job_title: Option<String>,
     pub away_mode_enabled: bool,
     pub away_mode_reassign: bool,
+    pub away_status_reason_id: Option<i64>,
     pub has_inbox_seat: bool,
 }
 
@@ -216,6 +217,53 @@ pub struct Source {
     pub created_at: i64,
 }
 
+/// A file attached to a part (`part_attachment`); the fake keeps the URL it was given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    pub name: String,
+    pub url: String,
+    pub content_type: String,
+}
+
+impl Attachment {
+    /// An attachment from one of a reply's `attachment_urls`: named after the URL's last path
+    /// segment, typed by its extension.
+    pub fn from_url(url: &str) -> Self {
+        let path = url.split(['?', '#']).next().unwrap_or_default();
+        let name = path.rsplit('/').next().filter(|n| !n.is_empty()).unwrap_or("attachment").to_owned();
+        let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+        let content_type = match ext.as_str() {
+            "png" => "image/png",
+            "jpg" | "jpeg" => "image/jpeg",
+            "gif" => "image/gif",
+            "webp" => "image/webp",
+            "pdf" => "application/pdf",
+            "txt" => "text/plain",
+            "csv" => "text/csv",
+            "json" => "application/json",
+            _ => "application/octet-stream",
+        };
+        Self { name, url: url.to_owned(), content_type: content_type.to_owned() }
+    }
+}
+
+/// One button of an admin's `quick_reply` (`quick_reply_option`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QuickReplyOption {
+    pub text: String,
+    pub uuid: String,
+}
+
+/// What a reply carries besides its body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReplyExtras {
+    pub attachments: Vec<Attachment>,
+    /// The options of an admin's `quick_reply`.
+    pub quick_reply_options: Vec<QuickReplyOption>,
+    /// The option a contact's reply picked.
+    pub quick_reply_uuid: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Part {
     pub id: String,
@@ -228,6 +276,9 @@ pub struct Part {
     pub assigned_to: Option<Reference>,
     /// The conversation's state right after this part.
     pub state: ConversationState,
+    pub attachments: Vec<Attachment>,
+    pub quick_reply_options: Vec<QuickReplyOption>,
+    pub quick_reply_uuid: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -383,6 +434,7 @@ impl State {
             job_title: Some("AI support agent".to_owned()),
             away_mode_enabled: false,
             away_mode_reassign: false,
+            away_status_reason_id: None,
             has_inbox_seat: true,
         });
         state
@@ -481,10 +533,29 @@ impl State {
             job_title: None,
             away_mode_enabled: false,
             away_mode_reassign: false,
+            away_status_reason_id: None,
             has_inbox_seat: true,
         };
         self.admins.push(admin.clone());
         admin
+    }
+
+    /// `PUT /admins/{id}/away`: away mode on or off, and whether new replies are reassigned.
+    pub fn set_away(
+        &mut self,
+        admin_id: &str,
+        enabled: bool,
+        reassign: bool,
+        reason_id: Option<i64>,
+    ) -> Result<Admin, ApiError> {
+        let admin =
+            self.admins.iter_mut().find(|a| a.id == admin_id).ok_or_else(|| {
+                ApiError::new(StatusCode::NOT_FOUND, "admin_not_found", "Admin for admin_id not found")
+            })?;
+        admin.away_mode_enabled = enabled;
+        admin.away_mode_reassign = reassign;
+        admin.away_status_reason_id = if enabled { reason_id } else { None };
+        Ok(admin.clone())
     }
 
     pub fn add_team(&mut self, name: &str, admin_ids: &[&str]) -> Team {
@@ -779,6 +850,18 @@ impl State {
         kind: AdminReplyKind,
         body: Option<&str>,
     ) -> Result<(), ApiError> {
+        self.reply_as_admin_with(conversation_id, admin_id, kind, body, ReplyExtras::default())
+    }
+
+    /// `POST /conversations/{id}/reply` as an admin, with attachments or quick-reply options.
+    pub fn reply_as_admin_with(
+        &mut self,
+        conversation_id: &str,
+        admin_id: &str,
+        kind: AdminReplyKind,
+        body: Option<&str>,
+        extras: ReplyExtras,
+    ) -> Result<(), ApiError> {
         let admin = self.require_admin(admin_id)?;
         self.conversation_mut(conversation_id)?;
         let part_id = self.next_part_id();
@@ -808,6 +891,9 @@ impl State {
                 author: Self::admin_author(&admin),
                 assigned_to: None,
                 state,
+                attachments: extras.attachments,
+                quick_reply_options: extras.quick_reply_options,
+                quick_reply_uuid: None,
             },
         );
         if kind != AdminReplyKind::Note {
@@ -824,6 +910,17 @@ impl State {
     /// `POST /conversations/{id}/reply` as the contact (`type: user`). A reply to a closed
     /// or snoozed conversation reopens it, as in Intercom.
     pub fn reply_as_contact(&mut self, conversation_id: &str, contact_id: &str, body: &str) -> Result<(), ApiError> {
+        self.reply_as_contact_with(conversation_id, contact_id, body, ReplyExtras::default())
+    }
+
+    /// A contact's reply with attachments or a picked quick-reply option.
+    pub fn reply_as_contact_with(
+        &mut self,
+        conversation_id: &str,
+        contact_id: &str,
+        body: &str,
+        extras: ReplyExtras,
+    ) -> Result<(), ApiError> {
         self.conversation_mut(conversation_id)?;
         let author = Self::contact_author(self.live_contact(contact_id)?);
         let part_id = self.next_part_id();
@@ -850,6 +947,9 @@ impl State {
                 author,
                 assigned_to: None,
                 state: ConversationState::Open,
+                attachments: extras.attachments,
+                quick_reply_options: Vec::new(),
+                quick_reply_uuid: extras.quick_reply_uuid,
             },
         );
         if let Some(c) = self.contact_mut(contact_id) {
@@ -886,6 +986,9 @@ impl State {
                 author: Self::admin_author(&admin),
                 assigned_to: None,
                 state,
+                attachments: Vec::new(),
+                quick_reply_options: Vec::new(),
+                quick_reply_uuid: None,
             },
         );
         Ok(())
@@ -988,6 +1091,9 @@ impl State {
                 author: Self::admin_author(&admin),
                 assigned_to: Some(assigned_to),
                 state,
+                attachments: Vec::new(),
+                quick_reply_options: Vec::new(),
+                quick_reply_uuid: None,
             },
         );
         Ok(())

@@ -111,6 +111,41 @@ async fn demo_seed_and_me() {
 }
 
 #[tokio::test]
+async fn admins_away_mode() {
+    let (server, api) = demo().await;
+    let admins = api.get("/admins").await.body;
+    for admin in admins["admins"].as_array().expect("admins") {
+        assert_eq!(
+            (admin["away_mode_enabled"].as_bool(), admin["away_mode_reassign"].as_bool()),
+            (Some(false), Some(false))
+        );
+        assert_eq!(admin["has_inbox_seat"], true);
+        assert!(admin["team_ids"].is_array());
+    }
+    let grace = api.get(&format!("/admins/{GRACE}")).await.body;
+    assert_eq!(grace["team_ids"].as_array().map(Vec::len), Some(2), "Billing and Support");
+
+    let r = api
+        .put(
+            &format!("/admins/{GRACE}/away"),
+            json!({"away_mode_enabled": true, "away_mode_reassign": true, "away_status_reason_id": 7}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["away_mode_enabled"].as_bool(), r.body["away_status_reason_id"].as_i64()),
+        (200, Some(true), Some(7))
+    );
+    assert!(server.admins().iter().any(|a| a.id == GRACE && a.away_mode_enabled && a.away_mode_reassign));
+    assert_eq!(api.get(&format!("/admins/{GRACE}")).await.body["away_mode_reassign"], true);
+    let r = api.put(&format!("/admins/{GRACE}/away"), json!({"away_mode_enabled": false})).await;
+    assert_eq!((r.status, r.code()), (400, "parameter_not_found"));
+    let r = api.put("/admins/1/away", json!({"away_mode_enabled": true, "away_mode_reassign": false})).await;
+    assert_eq!((r.status, r.code()), (404, "admin_not_found"));
+    let back = server.set_admin_away(GRACE, false, false).expect("grace");
+    assert_eq!((back.away_mode_enabled, back.away_status_reason_id), (false, None));
+}
+
+#[tokio::test]
 async fn conflict_archive_unarchive_flow() {
     let (server, api) = demo().await;
     let jane = jane_id(&server);
@@ -548,6 +583,76 @@ async fn unknown_custom_attributes_refuse_the_whole_request() {
         .post("/contacts", json!({"email": "y@example.com", "custom_attributes": {"team_size": 9}}))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[tokio::test]
+async fn customer_replies_quick_replies_and_attachments() {
+    let (server, api) = demo().await;
+    let jane = jane_id(&server);
+    let id = new_conversation(&api, &jane).await;
+    let path = format!("/conversations/{id}/reply");
+    let reply = |body: Value| api.post(&path, body);
+    let last_part = |conv: &Value| {
+        let parts = conv["conversation_parts"]["conversation_parts"].as_array().expect("parts");
+        parts[parts.len() - 1].clone()
+    };
+
+    // A customer reply (by external user_id) to a snoozed conversation reopens it.
+    let until = unix_now() + 3600;
+    api.post(
+        &format!("/conversations/{id}/parts"),
+        json!({"message_type": "snoozed", "admin_id": ADA, "snoozed_until": until}),
+    )
+    .await;
+    let r = reply(json!({"message_type": "comment", "type": "user", "user_id": "6123abc", "body": "Any news?",
+                         "attachment_urls": ["https://files.example.com/shots/screen.png?x=1"]}))
+    .await;
+    assert_eq!((r.status, r.body["state"].as_str()), (200, Some("open")), "{}", r.body);
+    let part = last_part(&r.body);
+    assert_eq!((part["author"]["type"].as_str(), part["author"]["id"].as_str()), (Some("user"), Some(jane.as_str())));
+    assert_eq!(
+        part["attachments"],
+        json!([{"type": "upload", "name": "screen.png", "url": "https://files.example.com/shots/screen.png?x=1", "content_type": "image/png"}])
+    );
+    assert_eq!(r.body["waiting_since"].is_i64(), true);
+
+    // A lead replies as a lead.
+    let lead = api.post("/contacts", json!({"role": "lead", "email": "lead@example.com"})).await.body;
+    let r = reply(json!({"message_type": "comment", "type": "user", "intercom_user_id": lead["id"], "body": "Me too"}))
+        .await;
+    assert_eq!(last_part(&r.body)["author"]["type"], "lead");
+    assert_eq!(r.body["contacts"]["contacts"].as_array().map(Vec::len), Some(2));
+
+    // Admin quick reply, then the customer picks an option.
+    let options = json!([{"text": "Yes", "uuid": "0b5d6a4e-1c2f-4a3b-9d8e-7f6a5b4c3d2e"}, {"text": "No", "uuid": "1c6e7b5f-2d3a-4b4c-8e9f-8a7b6c5d4e3f"}]);
+    let r = reply(json!({"message_type": "quick_reply", "type": "admin", "admin_id": ADA, "body": "Did that help?", "reply_options": options})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let part = last_part(&r.body);
+    assert_eq!(part["part_type"], "quick_reply");
+    assert_eq!(part["metadata"]["quick_reply_options"][1]["text"], "No");
+    let r = reply(json!({"message_type": "comment", "type": "user", "email": "jane@example.com", "body": "Yes",
+                         "reply_options": [{"text": "Yes", "uuid": "0b5d6a4e-1c2f-4a3b-9d8e-7f6a5b4c3d2e"}]}))
+    .await;
+    assert_eq!(last_part(&r.body)["metadata"]["quick_reply_uuid"], "0b5d6a4e-1c2f-4a3b-9d8e-7f6a5b4c3d2e");
+    let r = reply(json!({"message_type": "quick_reply", "type": "admin", "admin_id": ADA})).await;
+    assert_eq!((r.status, r.code()), (400, "parameter_not_found"));
+    let r = reply(json!({"message_type": "quick_reply", "type": "admin", "admin_id": ADA, "reply_options": [{"text": "x", "uuid": "nope"}]})).await;
+    assert_eq!((r.status, r.code()), (400, "parameter_invalid"));
+
+    // Attachments on an admin note; bad URLs are refused.
+    let r = reply(json!({"message_type": "note", "type": "admin", "admin_id": GRACE, "body": "See log",
+                         "attachment_urls": ["https://files.example.com/a.pdf", "https://files.example.com/b"]}))
+    .await;
+    let part = last_part(&r.body);
+    assert_eq!(
+        (part["part_type"].as_str(), part["attachments"][0]["content_type"].as_str()),
+        (Some("note"), Some("application/pdf"))
+    );
+    assert_eq!(part["attachments"][1]["name"], "b");
+    let r = reply(json!({"message_type": "comment", "type": "admin", "admin_id": ADA, "body": "x", "attachment_urls": ["not a url"]})).await;
+    assert_eq!((r.status, r.code()), (400, "parameter_invalid"));
+    let stored = server.conversation(&id).expect("stored");
+    assert_eq!(stored.parts.iter().filter(|p| !p.attachments.is_empty()).count(), 2);
 }
 
 #[tokio::test]
