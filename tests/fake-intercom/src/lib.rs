@@ -33,6 +33,7 @@ mod search;
 mod server;
 pub mod shapes;
 pub mod state;
+pub mod webhooks;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -52,13 +53,14 @@ pub use state::{
     Admin, AdminReplyKind, Attachment, Contact, ContactUpdate, Conversation, ConversationState, NewContact, Part,
     QuickReplyOption, ReplyExtras, Role, State, Tag, Team,
 };
+pub use webhooks::{DeliveryAttempt, DeliveryStatus, WebhookConfig, WebhookDelivery};
 
 /// `X-RateLimit-Limit` the fake announces (Intercom: 10,000 per app, in 10-second windows).
 pub const RATE_LIMIT: u32 = 10_000;
 /// Length of a rate-limit window in seconds.
 pub const RATE_LIMIT_WINDOW_SECS: i64 = 10;
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -71,6 +73,7 @@ pub(crate) struct Inner {
     latency: Mutex<Duration>,
     rate_window: Mutex<(i64, u32)>,
     origin: Instant,
+    webhooks: webhooks::Webhooks,
 }
 
 /// A handle on one fake Intercom workspace: state, recorded requests, faults, tokens.
@@ -95,6 +98,7 @@ pub struct FakeIntercomBuilder {
     latency: Duration,
     data_attributes: Vec<(String, DataType)>,
     accept_unknown_attributes: bool,
+    webhooks: Option<WebhookConfig>,
 }
 
 impl FakeIntercomBuilder {
@@ -149,6 +153,19 @@ impl FakeIntercomBuilder {
         self
     }
 
+    /// Sends Intercom's webhooks for conversation events to `url`, signed with `client_secret`
+    /// (see [`webhooks`]); retries and timeouts as in [`WebhookConfig::new`].
+    pub fn webhooks(mut self, url: impl Into<String>, client_secret: impl Into<String>) -> Self {
+        self.webhooks = Some(WebhookConfig::new(url, client_secret));
+        self
+    }
+
+    /// Full control over webhook delivery (topics, attempts, backoff, timeout).
+    pub fn webhook_config(mut self, config: WebhookConfig) -> Self {
+        self.webhooks = Some(config);
+        self
+    }
+
     /// Extra latency added to every API answer (simulates the network round trip; makes
     /// concurrent requests overlap so [`sequential_round_trips`] can tell them apart).
     pub fn latency(mut self, latency: Duration) -> Self {
@@ -169,6 +186,8 @@ impl FakeIntercomBuilder {
             }
         }
         state.accept_unknown_attributes = self.accept_unknown_attributes;
+        state.webhooks_on = self.webhooks.is_some();
+        let webhooks = webhooks::Webhooks::new(&state.workspace_id, self.webhooks);
         FakeIntercom {
             inner: Arc::new(Inner {
                 state: Mutex::new(state),
@@ -178,6 +197,7 @@ impl FakeIntercomBuilder {
                 latency: Mutex::new(self.latency),
                 rate_window: Mutex::new((0, 0)),
                 origin: Instant::now(),
+                webhooks,
             }),
         }
     }
@@ -261,8 +281,15 @@ impl FakeIntercom {
     // ----- state -----
 
     /// Runs `f` on the workspace under its lock (read or change anything; keep it short).
+    /// Webhook events the change caused are queued for delivery before the lock is released.
     pub fn with_state<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
-        f(&mut lock(&self.inner.state))
+        let mut state = lock(&self.inner.state);
+        let result = f(&mut state);
+        if !state.outbox.is_empty() {
+            let events = std::mem::take(&mut state.outbox);
+            self.inner.webhooks.enqueue(events);
+        }
+        result
     }
 
     /// A copy of the whole workspace.
@@ -323,17 +350,49 @@ impl FakeIntercom {
 
     /// Starts a conversation from a contact directly (as `POST /conversations`).
     pub fn add_conversation(&self, contact_id: &str, body: &str) -> Result<Conversation, ApiError> {
-        lock(&self.inner.state).create_conversation(contact_id, body, None)
+        self.with_state(|s| s.create_conversation(contact_id, body, None))
     }
 
-    /// Adds a reply from the conversation's (first) contact.
+    /// Adds a reply from the conversation's (first) contact, as the customer would in the
+    /// Messenger (reopens a closed or snoozed conversation; `conversation.user.replied`).
     pub fn add_contact_reply(&self, conversation_id: &str, body: &str) -> Result<(), ApiError> {
-        let mut state = lock(&self.inner.state);
-        let contact_id = state
-            .conversation(conversation_id)
-            .and_then(|c| c.contact_ids.first().cloned())
-            .ok_or_else(ApiError::conversation_not_found)?;
-        state.reply_as_contact(conversation_id, &contact_id, body)
+        self.with_state(|state| {
+            let contact_id = state
+                .conversation(conversation_id)
+                .and_then(|c| c.contact_ids.first().cloned())
+                .ok_or_else(ApiError::conversation_not_found)?;
+            state.reply_as_contact(conversation_id, &contact_id, body)
+        })
+    }
+
+    // ----- webhooks -----
+
+    /// Starts (`Some`) or stops (`None`) sending webhooks. Events from now on use the new config.
+    pub fn set_webhooks(&self, config: Option<WebhookConfig>) {
+        self.with_state(|s| {
+            s.webhooks_on = config.is_some();
+            self.inner.webhooks.set_config(config);
+        });
+    }
+
+    pub fn webhook_config(&self) -> Option<WebhookConfig> {
+        self.inner.webhooks.config()
+    }
+
+    /// Every notification queued so far with its attempts, oldest first.
+    pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
+        self.inner.webhooks.deliveries()
+    }
+
+    /// Forgets recorded deliveries; `false` (nothing forgotten) while some are still pending.
+    pub fn clear_webhook_deliveries(&self) -> bool {
+        self.inner.webhooks.clear()
+    }
+
+    /// Waits until every queued webhook is delivered or given up (bound it with a timeout if the
+    /// receiver may hang: each attempt takes up to the configured timeout).
+    pub async fn flush_webhooks(&self) {
+        self.inner.webhooks.flush().await;
     }
 
     pub fn add_admin(&self, name: &str, email: &str) -> Admin {

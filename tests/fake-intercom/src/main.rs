@@ -9,6 +9,7 @@ use fake_intercom::FakeIntercom;
 const USAGE: &str = "\
 usage: fake-intercom [--host ADDR] [--port N] [--seed demo|none] [--token TOKEN]...
                      [--search-index-delay | --search-lag-ms N] [--latency-ms N]
+                     [--webhook-url URL --webhook-secret SECRET]
 
   --host ADDR            address to listen on (default 127.0.0.1)
   --port N               port (default 4011; 0 picks a free one)
@@ -19,10 +20,14 @@ usage: fake-intercom [--host ADDR] [--port N] [--seed demo|none] [--token TOKEN]
                          as they were) until POST /__fake/search/index
   --search-lag-ms N      /contacts/search sees a change only once it is N ms old
   --latency-ms N         add N ms to every API answer
+  --webhook-url URL      POST Intercom's conversation webhooks to URL (signed X-Hub-Signature)
+  --webhook-secret S     the app's client secret that signs them (required with --webhook-url)
 
 Control endpoints (no auth): GET /__fake/state, GET|DELETE /__fake/requests,
 GET|POST|DELETE /__fake/faults, PUT /__fake/tokens, POST /__fake/search/index,
-PUT /__fake/config, GET /__fake/health.";
+PUT /__fake/config, POST /__fake/data_attributes, GET|PUT /__fake/webhooks,
+GET|DELETE /__fake/webhooks/deliveries, POST /__fake/webhooks/flush,
+POST /__fake/conversations/{id}/customer_reply, GET /__fake/health.";
 
 #[derive(Debug)]
 struct Args {
@@ -33,6 +38,8 @@ struct Args {
     search_index_delay: bool,
     search_lag: Duration,
     latency: Duration,
+    webhook_url: Option<String>,
+    webhook_secret: Option<String>,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
@@ -44,6 +51,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
         search_index_delay: false,
         search_lag: Duration::ZERO,
         latency: Duration::ZERO,
+        webhook_url: None,
+        webhook_secret: None,
     };
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -78,8 +87,15 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
                 let ms: u64 = v.parse().map_err(|_| format!("bad --latency-ms {v:?}"))?;
                 parsed.latency = Duration::from_millis(ms);
             }
+            "--webhook-url" => parsed.webhook_url = Some(value()?),
+            "--webhook-secret" => parsed.webhook_secret = Some(value()?),
             other => return Err(format!("unknown argument {other:?}")),
         }
+    }
+    match (&parsed.webhook_url, &parsed.webhook_secret) {
+        (Some(_), None) => return Err("--webhook-url needs --webhook-secret (the app's client secret)".to_owned()),
+        (None, Some(_)) => return Err("--webhook-secret needs --webhook-url".to_owned()),
+        _ => {}
     }
     Ok(Some(parsed))
 }
@@ -137,6 +153,9 @@ async fn main() -> ExitCode {
     if !args.tokens.is_empty() {
         builder = builder.valid_tokens(args.tokens);
     }
+    if let (Some(url), Some(secret)) = (args.webhook_url, args.webhook_secret) {
+        builder = builder.webhooks(url, secret);
+    }
     let server = match builder.serve_on(SocketAddr::new(args.host, args.port)).await {
         Ok(server) => server,
         Err(e) => {
@@ -169,5 +188,15 @@ mod tests {
         assert!(parse(&["--seed", "everything"]).is_err());
         assert!(parse(&["--port"]).is_err());
         assert!(parse(&["--help"]).expect("ok").is_none());
+        let args =
+            parse(&["--webhook-url", "http://127.0.0.1:9/hook", "--webhook-secret=s3", "--search-lag-ms", "1500"])
+                .expect("ok")
+                .expect("args");
+        assert_eq!(
+            (args.webhook_url.as_deref(), args.webhook_secret.as_deref()),
+            (Some("http://127.0.0.1:9/hook"), Some("s3"))
+        );
+        assert_eq!(args.search_lag, Duration::from_millis(1500));
+        assert!(parse(&["--webhook-url", "http://127.0.0.1:9/hook"]).is_err(), "a URL without a secret");
     }
 }

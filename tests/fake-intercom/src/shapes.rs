@@ -367,6 +367,23 @@ fn statistics(conv: &Conversation) -> Value {
 /// Bodies are HTML unless `plaintext`; only the last [`MAX_CONVERSATION_PARTS`] parts are
 /// listed, `total_count` is the real count.
 pub fn conversation(state: &State, conv: &Conversation, plaintext: bool) -> Value {
+    let skip = conv.parts.len().saturating_sub(MAX_CONVERSATION_PARTS);
+    conversation_with_parts(state, conv, &conv.parts[skip..], conv.parts.len(), plaintext)
+}
+
+/// `conversation` as a webhook's `data.item`: `conversation_parts` holds only the part(s) that
+/// triggered the notification (none for `conversation.user.created`, whose message is the source).
+pub fn webhook_conversation(state: &State, conv: &Conversation, parts: &[Part]) -> Value {
+    conversation_with_parts(state, conv, parts, parts.len(), false)
+}
+
+fn conversation_with_parts(
+    state: &State,
+    conv: &Conversation,
+    shown_parts: &[Part],
+    total_parts: usize,
+    plaintext: bool,
+) -> Value {
     let tags: Vec<Value> = conv.tags.iter().filter_map(|a| state.tag(&a.tag_id).map(|t| applied_tag(t, a))).collect();
     let contacts: Vec<Value> = conv
         .contact_ids
@@ -377,8 +394,7 @@ pub fn conversation(state: &State, conv: &Conversation, plaintext: bool) -> Valu
         })
         .collect();
     let teammates: Vec<Value> = conv.teammate_ids.iter().map(|id| json!({ "type": "admin", "id": id })).collect();
-    let skip = conv.parts.len().saturating_sub(MAX_CONVERSATION_PARTS);
-    let parts: Vec<Value> = conv.parts[skip..].iter().map(|p| part(p, plaintext)).collect();
+    let parts: Vec<Value> = shown_parts.iter().map(|p| part(p, plaintext)).collect();
     json!({
         "type": "conversation",
         "id": conv.id.to_string(),
@@ -419,7 +435,7 @@ pub fn conversation(state: &State, conv: &Conversation, plaintext: bool) -> Valu
         "conversation_parts": {
             "type": "conversation_part.list",
             "conversation_parts": parts,
-            "total_count": conv.parts.len(),
+            "total_count": total_parts,
         },
         "linked_objects": { "type": "list", "total_count": 0, "has_more": false, "data": [] },
         "ai_agent_participated": false,

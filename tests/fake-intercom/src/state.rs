@@ -16,6 +16,8 @@ use crate::error::ApiError;
 use crate::html;
 use crate::ids::{contact_id, now_unix};
 use crate::index::{SearchIndex, SearchLag};
+use crate::shapes;
+use crate::webhooks::Event;
 
 /// Id of the admin every token belongs to (`GET /me`): the AI agent's bot admin.
 pub const ME_ADMIN_ID: &str = "991267";
@@ -381,6 +383,12 @@ pub struct State {
     pub data_attributes: Vec<DataAttribute>,
     /// When true, contacts take any custom attribute (the fake's old, un-Intercom-like behaviour).
     pub accept_unknown_attributes: bool,
+    /// Whether changes queue webhook events (only while webhooks are configured: rendering costs).
+    #[serde(skip)]
+    pub(crate) webhooks_on: bool,
+    /// Webhook events not yet handed to the sender (drained after every change).
+    #[serde(skip)]
+    pub(crate) outbox: Vec<Event>,
     #[serde(skip)]
     counters: Counters,
 }
@@ -417,6 +425,8 @@ impl State {
             search_index: SearchIndex::default(),
             data_attributes: attributes::standard_contact_attributes(1_700_000_000),
             accept_unknown_attributes: false,
+            webhooks_on: false,
+            outbox: Vec::new(),
             counters: Counters {
                 conversation: 215_470_000_000_000,
                 part: 30_000_000_000,
@@ -771,6 +781,20 @@ impl State {
 
     // ----- conversations -----
 
+    /// Queues a webhook event for the conversation, carrying its last `parts` parts.
+    fn emit(&mut self, topic: &'static str, conversation_id: &str, parts: usize) {
+        if !self.webhooks_on {
+            return;
+        }
+        let Some(conv) = self.conversation(conversation_id) else {
+            return;
+        };
+        let shown = &conv.parts[conv.parts.len().saturating_sub(parts)..];
+        let item = shapes::webhook_conversation(self, conv, shown);
+        let event = Event { topic, conversation_id: conv.id.to_string(), item, created_at: now_unix() };
+        self.outbox.push(event);
+    }
+
     fn next_part_id(&mut self) -> String {
         self.counters.part += 1;
         self.counters.part.to_string()
@@ -839,6 +863,7 @@ impl State {
             },
         };
         self.conversations.insert(id, conversation.clone());
+        self.emit("conversation.user.created", &id.to_string(), 0);
         Ok(conversation)
     }
 
@@ -904,6 +929,11 @@ impl State {
                 self.contact_changed(&id);
             }
         }
+        let topic = match kind {
+            AdminReplyKind::Note => "conversation.admin.noted",
+            AdminReplyKind::Comment | AdminReplyKind::QuickReply => "conversation.admin.replied",
+        };
+        self.emit(topic, conversation_id, 1);
         Ok(())
     }
 
@@ -956,6 +986,7 @@ impl State {
             c.last_replied_at = Some(now);
         }
         self.contact_changed(contact_id);
+        self.emit("conversation.user.replied", conversation_id, 1);
         Ok(())
     }
 
@@ -966,6 +997,7 @@ impl State {
         conversation_id: &str,
         admin_id: &str,
         part_type: &str,
+        topic: &'static str,
         body: Option<&str>,
         change: impl FnOnce(&mut Conversation, i64, &Admin),
     ) -> Result<(), ApiError> {
@@ -991,11 +1023,12 @@ impl State {
                 quick_reply_uuid: None,
             },
         );
+        self.emit(topic, conversation_id, 1);
         Ok(())
     }
 
     pub fn close(&mut self, conversation_id: &str, admin_id: &str, body: Option<&str>) -> Result<(), ApiError> {
-        self.state_change(conversation_id, admin_id, "close", body, |c, now, admin| {
+        self.state_change(conversation_id, admin_id, "close", "conversation.admin.closed", body, |c, now, admin| {
             c.state = ConversationState::Closed;
             c.snoozed_until = None;
             c.waiting_since = None;
@@ -1010,14 +1043,14 @@ impl State {
             self.conversation_mut(conversation_id)?;
             return Err(ApiError::invalid("snoozed_until", "snoozed_until must be in the future"));
         }
-        self.state_change(conversation_id, admin_id, "snoozed", None, |c, _, _| {
+        self.state_change(conversation_id, admin_id, "snoozed", "conversation.admin.snoozed", None, |c, _, _| {
             c.state = ConversationState::Snoozed;
             c.snoozed_until = Some(snoozed_until);
         })
     }
 
     pub fn open(&mut self, conversation_id: &str, admin_id: &str) -> Result<(), ApiError> {
-        self.state_change(conversation_id, admin_id, "open", None, |c, _, _| {
+        self.state_change(conversation_id, admin_id, "open", "conversation.admin.opened", None, |c, _, _| {
             if c.state == ConversationState::Closed {
                 c.statistics.count_reopens += 1;
             }
@@ -1096,6 +1129,7 @@ impl State {
                 quick_reply_uuid: None,
             },
         );
+        self.emit("conversation.admin.assigned", conversation_id, 1);
         Ok(())
     }
 

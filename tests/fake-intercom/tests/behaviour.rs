@@ -614,7 +614,7 @@ async fn customer_replies_quick_replies_and_attachments() {
         part["attachments"],
         json!([{"type": "upload", "name": "screen.png", "url": "https://files.example.com/shots/screen.png?x=1", "content_type": "image/png"}])
     );
-    assert_eq!(r.body["waiting_since"].is_i64(), true);
+    assert!(r.body["waiting_since"].is_i64(), "the customer is waiting again");
 
     // A lead replies as a lead.
     let lead = api.post("/contacts", json!({"role": "lead", "email": "lead@example.com"})).await.body;
