@@ -230,7 +230,12 @@ impl FakeIntercom {
     /// | `GET` / `DELETE /__fake/faults` | pending faults / remove them all |
     /// | `PUT /__fake/tokens` | `{"tokens": ["…"]}` (or `null`: any token) |
     /// | `POST /__fake/search/index` | the search index catches up with every change |
-    /// | `PUT /__fake/config` | `{"search_index_delay": bool, "search_lag_ms": n, "latency_ms": n}` |
+    /// | `PUT /__fake/config` | `{"search_index_delay": bool, "search_lag_ms": n, "accept_unknown_attributes": bool, "latency_ms": n}` |
+    /// | `POST /__fake/data_attributes` | `{"name", "data_type"}`: define a custom contact attribute |
+    /// | `GET` / `PUT /__fake/webhooks` | webhook config / `{"url", "client_secret", "topics"?, "max_attempts"?, "backoff_ms"?, "timeout_ms"?}` (`{"url": null}` stops) |
+    /// | `GET` / `DELETE /__fake/webhooks/deliveries` | recorded [`WebhookDelivery`]s / forget them |
+    /// | `POST /__fake/webhooks/flush` | wait (≤ 30 s) for queued webhooks |
+    /// | `POST /__fake/conversations/{id}/customer_reply` | `{"body", "contact_id"?}`: the customer answers |
     /// | `GET /__fake/health` | `{"ok": true}` |
     pub fn router(&self) -> axum::Router {
         server::router(self.clone())
