@@ -20,10 +20,12 @@
 //!   [`FakeIntercom::router`].
 //! * [`prism`] starts Stoplight Prism (mock or validating proxy) for contract tests.
 
+pub mod attributes;
 pub mod error;
 pub mod faults;
 mod html;
 mod ids;
+pub mod index;
 pub mod prism;
 mod record;
 mod routes;
@@ -31,6 +33,7 @@ mod search;
 mod server;
 pub mod shapes;
 pub mod state;
+pub mod webhooks;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -41,19 +44,23 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use attributes::{AttributeModel, DataAttribute, DataType};
 pub use error::ApiError;
 pub use faults::{Fault, FaultKind, FaultSpec, PathMatch};
+pub use index::SearchLag;
 pub use record::{RecordedRequest, sequential_round_trips};
 pub use state::{
-    Admin, Contact, ContactUpdate, Conversation, ConversationState, NewContact, Part, Role, State, Tag, Team,
+    Admin, AdminReplyKind, Attachment, Contact, ContactUpdate, Conversation, ConversationState, NewContact, Part,
+    QuickReplyOption, ReplyExtras, Role, State, Tag, Team,
 };
+pub use webhooks::{DeliveryAttempt, DeliveryStatus, WebhookConfig, WebhookDelivery};
 
 /// `X-RateLimit-Limit` the fake announces (Intercom: 10,000 per app, in 10-second windows).
 pub const RATE_LIMIT: u32 = 10_000;
 /// Length of a rate-limit window in seconds.
 pub const RATE_LIMIT_WINDOW_SECS: i64 = 10;
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -66,6 +73,7 @@ pub(crate) struct Inner {
     latency: Mutex<Duration>,
     rate_window: Mutex<(i64, u32)>,
     origin: Instant,
+    webhooks: webhooks::Webhooks,
 }
 
 /// A handle on one fake Intercom workspace: state, recorded requests, faults, tokens.
@@ -86,8 +94,11 @@ impl std::fmt::Debug for FakeIntercom {
 pub struct FakeIntercomBuilder {
     tokens: Option<Vec<String>>,
     seed_demo: bool,
-    search_index_delay: bool,
+    search_lag: SearchLag,
     latency: Duration,
+    data_attributes: Vec<(String, DataType)>,
+    accept_unknown_attributes: bool,
+    webhooks: Option<WebhookConfig>,
 }
 
 impl FakeIntercomBuilder {
@@ -109,11 +120,49 @@ impl FakeIntercomBuilder {
         self
     }
 
-    /// When `true`, contacts created through the API are invisible to
-    /// `POST /contacts/search` until [`FakeIntercom::index_search`] is called, like real
-    /// Intercom's delayed search index. Default `false` (visible at once).
+    /// When `true`, `POST /contacts/search` trails the data until [`FakeIntercom::index_search`]
+    /// is called, like real Intercom's delayed search index: new contacts are not found, changed ones
+    /// are found as they were. Default `false` (search sees every change at once).
     pub fn search_index_delay(mut self, delayed: bool) -> Self {
-        self.search_index_delay = delayed;
+        self.search_lag = if delayed { SearchLag::Manual } else { SearchLag::Off };
+        self
+    }
+
+    /// `POST /contacts/search` sees a change only once it is `lag` old (real Intercom: seconds to
+    /// minutes). Until then a new contact is not found and a changed one is found as it was.
+    pub fn search_lag(mut self, lag: Duration) -> Self {
+        self.search_lag = if lag.is_zero() { SearchLag::Off } else { SearchLag::Time(lag) };
+        self
+    }
+
+    /// Defines custom contact attributes (besides the demo ones of [`state::DEMO_CONTACT_ATTRIBUTES`]):
+    /// `POST`/`PUT /contacts` refuse any other `custom_attributes` key, as Intercom does.
+    pub fn data_attributes<I, S>(mut self, attributes: I) -> Self
+    where
+        I: IntoIterator<Item = (S, DataType)>,
+        S: Into<String>,
+    {
+        self.data_attributes.extend(attributes.into_iter().map(|(n, t)| (n.into(), t)));
+        self
+    }
+
+    /// Contacts take any custom attribute, defined or not (not what Intercom does; for tests that
+    /// do not care about the workspace's attributes).
+    pub fn accept_unknown_attributes(mut self) -> Self {
+        self.accept_unknown_attributes = true;
+        self
+    }
+
+    /// Sends Intercom's webhooks for conversation events to `url`, signed with `client_secret`
+    /// (see [`webhooks`]); retries and timeouts as in [`WebhookConfig::new`].
+    pub fn webhooks(mut self, url: impl Into<String>, client_secret: impl Into<String>) -> Self {
+        self.webhooks = Some(WebhookConfig::new(url, client_secret));
+        self
+    }
+
+    /// Full control over webhook delivery (topics, attempts, backoff, timeout).
+    pub fn webhook_config(mut self, config: WebhookConfig) -> Self {
+        self.webhooks = Some(config);
         self
     }
 
@@ -130,7 +179,15 @@ impl FakeIntercomBuilder {
         if self.seed_demo {
             state.seed_demo();
         }
-        state.search_index_delay = self.search_index_delay;
+        state.search_index.set_lag(self.search_lag);
+        for (name, data_type) in &self.data_attributes {
+            if let Err(e) = state.define_attribute(name, AttributeModel::Contact, *data_type, "", Vec::new()) {
+                tracing::warn!(%name, error = %e, "data attribute not defined");
+            }
+        }
+        state.accept_unknown_attributes = self.accept_unknown_attributes;
+        state.webhooks_on = self.webhooks.is_some();
+        let webhooks = webhooks::Webhooks::new(&state.workspace_id, self.webhooks);
         FakeIntercom {
             inner: Arc::new(Inner {
                 state: Mutex::new(state),
@@ -140,6 +197,7 @@ impl FakeIntercomBuilder {
                 latency: Mutex::new(self.latency),
                 rate_window: Mutex::new((0, 0)),
                 origin: Instant::now(),
+                webhooks,
             }),
         }
     }
@@ -171,8 +229,13 @@ impl FakeIntercom {
     /// | `POST /__fake/faults` | inject one [`FaultSpec`] or an array of them |
     /// | `GET` / `DELETE /__fake/faults` | pending faults / remove them all |
     /// | `PUT /__fake/tokens` | `{"tokens": ["…"]}` (or `null`: any token) |
-    /// | `POST /__fake/search/index` | make every contact searchable |
-    /// | `PUT /__fake/config` | `{"search_index_delay": bool, "latency_ms": n}` |
+    /// | `POST /__fake/search/index` | the search index catches up with every change |
+    /// | `PUT /__fake/config` | `{"search_index_delay": bool, "search_lag_ms": n, "accept_unknown_attributes": bool, "latency_ms": n}` |
+    /// | `POST /__fake/data_attributes` | `{"name", "data_type"}`: define a custom contact attribute |
+    /// | `GET` / `PUT /__fake/webhooks` | webhook config / `{"url", "client_secret", "topics"?, "max_attempts"?, "backoff_ms"?, "timeout_ms"?}` (`{"url": null}` stops) |
+    /// | `GET` / `DELETE /__fake/webhooks/deliveries` | recorded [`WebhookDelivery`]s / forget them |
+    /// | `POST /__fake/webhooks/flush` | wait (≤ 30 s) for queued webhooks |
+    /// | `POST /__fake/conversations/{id}/customer_reply` | `{"body", "contact_id"?}`: the customer answers |
     /// | `GET /__fake/health` | `{"ok": true}` |
     pub fn router(&self) -> axum::Router {
         server::router(self.clone())
@@ -223,8 +286,15 @@ impl FakeIntercom {
     // ----- state -----
 
     /// Runs `f` on the workspace under its lock (read or change anything; keep it short).
+    /// Webhook events the change caused are queued for delivery before the lock is released.
     pub fn with_state<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
-        f(&mut lock(&self.inner.state))
+        let mut state = lock(&self.inner.state);
+        let result = f(&mut state);
+        if !state.outbox.is_empty() {
+            let events = std::mem::take(&mut state.outbox);
+            self.inner.webhooks.enqueue(events);
+        }
+        result
     }
 
     /// A copy of the whole workspace.
@@ -285,25 +355,72 @@ impl FakeIntercom {
 
     /// Starts a conversation from a contact directly (as `POST /conversations`).
     pub fn add_conversation(&self, contact_id: &str, body: &str) -> Result<Conversation, ApiError> {
-        lock(&self.inner.state).create_conversation(contact_id, body, None)
+        self.with_state(|s| s.create_conversation(contact_id, body, None))
     }
 
-    /// Adds a reply from the conversation's (first) contact.
+    /// Adds a reply from the conversation's (first) contact, as the customer would in the
+    /// Messenger (reopens a closed or snoozed conversation; `conversation.user.replied`).
     pub fn add_contact_reply(&self, conversation_id: &str, body: &str) -> Result<(), ApiError> {
-        let mut state = lock(&self.inner.state);
-        let contact_id = state
-            .conversation(conversation_id)
-            .and_then(|c| c.contact_ids.first().cloned())
-            .ok_or_else(ApiError::conversation_not_found)?;
-        state.reply_as_contact(conversation_id, &contact_id, body)
+        self.with_state(|state| {
+            let contact_id = state
+                .conversation(conversation_id)
+                .and_then(|c| c.contact_ids.first().cloned())
+                .ok_or_else(ApiError::conversation_not_found)?;
+            state.reply_as_contact(conversation_id, &contact_id, body)
+        })
+    }
+
+    // ----- webhooks -----
+
+    /// Starts (`Some`) or stops (`None`) sending webhooks. Events from now on use the new config.
+    pub fn set_webhooks(&self, config: Option<WebhookConfig>) {
+        self.with_state(|s| {
+            s.webhooks_on = config.is_some();
+            self.inner.webhooks.set_config(config);
+        });
+    }
+
+    pub fn webhook_config(&self) -> Option<WebhookConfig> {
+        self.inner.webhooks.config()
+    }
+
+    /// Every notification queued so far with its attempts, oldest first.
+    pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
+        self.inner.webhooks.deliveries()
+    }
+
+    /// Forgets recorded deliveries; `false` (nothing forgotten) while some are still pending.
+    pub fn clear_webhook_deliveries(&self) -> bool {
+        self.inner.webhooks.clear()
+    }
+
+    /// Waits until every queued webhook is delivered or given up (bound it with a timeout if the
+    /// receiver may hang: each attempt takes up to the configured timeout).
+    pub async fn flush_webhooks(&self) {
+        self.inner.webhooks.flush().await;
     }
 
     pub fn add_admin(&self, name: &str, email: &str) -> Admin {
         lock(&self.inner.state).add_admin(name, email)
     }
 
+    /// Puts an admin in or out of away mode (as `PUT /admins/{id}/away`).
+    pub fn set_admin_away(&self, admin_id: &str, away: bool, reassign: bool) -> Result<Admin, ApiError> {
+        self.with_state(|s| s.set_away(admin_id, away, reassign, None))
+    }
+
     pub fn add_team(&self, name: &str, admin_ids: &[&str]) -> Team {
         lock(&self.inner.state).add_team(name, admin_ids)
+    }
+
+    /// Defines a custom contact attribute, as `POST /data_attributes` with `model: contact`.
+    pub fn define_attribute(&self, name: &str, data_type: DataType) -> Result<DataAttribute, ApiError> {
+        self.with_state(|s| s.define_attribute(name, AttributeModel::Contact, data_type, "", Vec::new()))
+    }
+
+    /// The workspace's data attributes, standard and custom.
+    pub fn data_attributes(&self) -> Vec<DataAttribute> {
+        lock(&self.inner.state).data_attributes.clone()
     }
 
     /// Finds (case-insensitively) or creates a tag, as `POST /tags`.
@@ -311,12 +428,22 @@ impl FakeIntercom {
         lock(&self.inner.state).find_or_create_tag(name)
     }
 
-    /// Turns the delayed search index on or off for contacts created from now on.
+    /// Turns the manual search lag on (changes from now on wait for [`FakeIntercom::index_search`])
+    /// or off (search catches up at once).
     pub fn set_search_index_delay(&self, delayed: bool) {
-        lock(&self.inner.state).search_index_delay = delayed;
+        self.set_search_lag(if delayed { SearchLag::Manual } else { SearchLag::Off });
     }
 
-    /// The delayed search index catches up: every contact becomes searchable.
+    /// Sets how far search trails the data (see [`SearchLag`]).
+    pub fn set_search_lag(&self, lag: SearchLag) {
+        lock(&self.inner.state).search_index.set_lag(lag);
+    }
+
+    pub fn search_lag(&self) -> SearchLag {
+        lock(&self.inner.state).search_index.lag()
+    }
+
+    /// The delayed search index catches up: every change so far becomes visible to search.
     pub fn index_search(&self) {
         lock(&self.inner.state).index_search();
     }

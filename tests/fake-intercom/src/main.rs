@@ -8,20 +8,26 @@ use fake_intercom::FakeIntercom;
 
 const USAGE: &str = "\
 usage: fake-intercom [--host ADDR] [--port N] [--seed demo|none] [--token TOKEN]...
-                     [--search-index-delay] [--latency-ms N]
+                     [--search-index-delay | --search-lag-ms N] [--latency-ms N]
+                     [--webhook-url URL --webhook-secret SECRET]
 
   --host ADDR            address to listen on (default 127.0.0.1)
   --port N               port (default 4011; 0 picks a free one)
   --seed demo|none       demo: admins Ada AI (991267, /me) and Grace Hopper, teams Billing,
                          Legal, Support, contact jane@example.com / 6123abc (default none)
   --token TOKEN          accept only this bearer token (repeatable; default: any token)
-  --search-index-delay   new contacts stay invisible to /contacts/search until
-                         POST /__fake/search/index
+  --search-index-delay   /contacts/search trails the data (new contacts missing, changed ones
+                         as they were) until POST /__fake/search/index
+  --search-lag-ms N      /contacts/search sees a change only once it is N ms old
   --latency-ms N         add N ms to every API answer
+  --webhook-url URL      POST Intercom's conversation webhooks to URL (signed X-Hub-Signature)
+  --webhook-secret S     the app's client secret that signs them (required with --webhook-url)
 
 Control endpoints (no auth): GET /__fake/state, GET|DELETE /__fake/requests,
 GET|POST|DELETE /__fake/faults, PUT /__fake/tokens, POST /__fake/search/index,
-PUT /__fake/config, GET /__fake/health.";
+PUT /__fake/config, POST /__fake/data_attributes, GET|PUT /__fake/webhooks,
+GET|DELETE /__fake/webhooks/deliveries, POST /__fake/webhooks/flush,
+POST /__fake/conversations/{id}/customer_reply, GET /__fake/health.";
 
 #[derive(Debug)]
 struct Args {
@@ -30,7 +36,10 @@ struct Args {
     seed_demo: bool,
     tokens: Vec<String>,
     search_index_delay: bool,
+    search_lag: Duration,
     latency: Duration,
+    webhook_url: Option<String>,
+    webhook_secret: Option<String>,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
@@ -40,7 +49,10 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
         seed_demo: false,
         tokens: Vec::new(),
         search_index_delay: false,
+        search_lag: Duration::ZERO,
         latency: Duration::ZERO,
+        webhook_url: None,
+        webhook_secret: None,
     };
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -65,13 +77,25 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
             },
             "--token" => parsed.tokens.push(value()?),
             "--search-index-delay" => parsed.search_index_delay = true,
+            "--search-lag-ms" => {
+                let v = value()?;
+                let ms: u64 = v.parse().map_err(|_| format!("bad --search-lag-ms {v:?}"))?;
+                parsed.search_lag = Duration::from_millis(ms);
+            }
             "--latency-ms" => {
                 let v = value()?;
                 let ms: u64 = v.parse().map_err(|_| format!("bad --latency-ms {v:?}"))?;
                 parsed.latency = Duration::from_millis(ms);
             }
+            "--webhook-url" => parsed.webhook_url = Some(value()?),
+            "--webhook-secret" => parsed.webhook_secret = Some(value()?),
             other => return Err(format!("unknown argument {other:?}")),
         }
+    }
+    match (&parsed.webhook_url, &parsed.webhook_secret) {
+        (Some(_), None) => return Err("--webhook-url needs --webhook-secret (the app's client secret)".to_owned()),
+        (None, Some(_)) => return Err("--webhook-secret needs --webhook-url".to_owned()),
+        _ => {}
     }
     Ok(Some(parsed))
 }
@@ -120,11 +144,17 @@ async fn main() -> ExitCode {
         .init();
 
     let mut builder = FakeIntercom::builder().search_index_delay(args.search_index_delay).latency(args.latency);
+    if !args.search_lag.is_zero() {
+        builder = builder.search_lag(args.search_lag);
+    }
     if args.seed_demo {
         builder = builder.seed_demo();
     }
     if !args.tokens.is_empty() {
         builder = builder.valid_tokens(args.tokens);
+    }
+    if let (Some(url), Some(secret)) = (args.webhook_url, args.webhook_secret) {
+        builder = builder.webhooks(url, secret);
     }
     let server = match builder.serve_on(SocketAddr::new(args.host, args.port)).await {
         Ok(server) => server,
@@ -158,5 +188,15 @@ mod tests {
         assert!(parse(&["--seed", "everything"]).is_err());
         assert!(parse(&["--port"]).is_err());
         assert!(parse(&["--help"]).expect("ok").is_none());
+        let args =
+            parse(&["--webhook-url", "http://127.0.0.1:9/hook", "--webhook-secret=s3", "--search-lag-ms", "1500"])
+                .expect("ok")
+                .expect("args");
+        assert_eq!(
+            (args.webhook_url.as_deref(), args.webhook_secret.as_deref()),
+            (Some("http://127.0.0.1:9/hook"), Some("s3"))
+        );
+        assert_eq!(args.search_lag, Duration::from_millis(1500));
+        assert!(parse(&["--webhook-url", "http://127.0.0.1:9/hook"]).is_err(), "a URL without a secret");
     }
 }

@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::faults::{Fault, FaultKind, FaultSpec};
 use crate::ids::{now_unix, request_id};
 use crate::record::{RecordedRequest, sequential_round_trips};
-use crate::routes::{admins, contacts, conversations, tags};
+use crate::routes::{admins, contacts, conversations, data_attributes, tags};
 use crate::{FakeIntercom, RATE_LIMIT};
 
 const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
@@ -28,10 +28,12 @@ pub(crate) fn router(fake: FakeIntercom) -> Router {
         .route("/me", get(admins::me))
         .route("/admins", get(admins::list))
         .route("/admins/{admin_id}", get(admins::show))
+        .route("/admins/{admin_id}/away", put(admins::set_away))
         .route("/teams", get(admins::teams))
         .route("/teams/{team_id}", get(admins::team))
         .route("/tags", get(tags::list).post(tags::create))
         .route("/tags/{tag_id}", get(tags::show))
+        .route("/data_attributes", get(data_attributes::list).post(data_attributes::create))
         .route("/contacts", post(contacts::create))
         .route("/contacts/search", post(contacts::search))
         .route("/contacts/find_by_external_id/{external_id}", get(contacts::find_by_external_id))
@@ -51,7 +53,12 @@ pub(crate) fn router(fake: FakeIntercom) -> Router {
         .route("/__fake/faults", get(control_faults).post(control_inject).delete(control_clear_faults))
         .route("/__fake/tokens", put(control_tokens))
         .route("/__fake/search/index", post(control_index))
-        .route("/__fake/config", put(control_config));
+        .route("/__fake/config", put(control_config))
+        .route("/__fake/data_attributes", post(control_define_attribute))
+        .route("/__fake/webhooks", get(control_webhooks).put(control_set_webhooks))
+        .route("/__fake/webhooks/deliveries", get(control_deliveries).delete(control_clear_deliveries))
+        .route("/__fake/webhooks/flush", post(control_flush_webhooks))
+        .route("/__fake/conversations/{conversation_id}/customer_reply", post(control_customer_reply));
     api.merge(control)
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
@@ -283,9 +290,161 @@ async fn control_config(State(fake): State<FakeIntercom>, body: Bytes) -> Result
         let delayed = v.as_bool().ok_or_else(|| bad_control_request("search_index_delay must be a boolean"))?;
         fake.set_search_index_delay(delayed);
     }
+    if let Some(v) = value.get("search_lag_ms") {
+        let lag = match v {
+            Value::Null => crate::SearchLag::Off,
+            v => match v.as_u64() {
+                Some(0) => crate::SearchLag::Off,
+                Some(ms) => crate::SearchLag::Time(std::time::Duration::from_millis(ms)),
+                None => return Err(bad_control_request("search_lag_ms must be a non-negative integer or null")),
+            },
+        };
+        fake.set_search_lag(lag);
+    }
+    if let Some(v) = value.get("accept_unknown_attributes") {
+        let accept = v.as_bool().ok_or_else(|| bad_control_request("accept_unknown_attributes must be a boolean"))?;
+        fake.with_state(|s| s.accept_unknown_attributes = accept);
+    }
     if let Some(v) = value.get("latency_ms") {
         let ms = v.as_u64().ok_or_else(|| bad_control_request("latency_ms must be a non-negative integer"))?;
         fake.set_latency(std::time::Duration::from_millis(ms));
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `{"name", "data_type": "string"|"integer"|"float"|"boolean"|"date"}`: a custom contact attribute.
+async fn control_define_attribute(State(fake): State<FakeIntercom>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let value: Value = serde_json::from_slice(&body).map_err(|e| bad_control_request(format!("invalid JSON: {e}")))?;
+    let name = value.get("name").and_then(Value::as_str).ok_or_else(|| bad_control_request("name is required"))?;
+    let data_type = value
+        .get("data_type")
+        .and_then(Value::as_str)
+        .and_then(crate::DataType::parse)
+        .ok_or_else(|| bad_control_request("data_type must be string, integer, float, boolean or date"))?;
+    Ok(Json(fake.define_attribute(name, data_type)?.to_json()))
+}
+
+fn webhook_config_json(fake: &FakeIntercom) -> Json<Value> {
+    Json(match fake.webhook_config() {
+        None => json!({ "enabled": false }),
+        Some(c) => json!({
+            "enabled": true,
+            "url": c.url,
+            "topics": c.topics,
+            "max_attempts": c.max_attempts,
+            "backoff_ms": u64::try_from(c.backoff.as_millis()).unwrap_or(u64::MAX),
+            "timeout_ms": u64::try_from(c.timeout.as_millis()).unwrap_or(u64::MAX),
+        }),
+    })
+}
+
+async fn control_webhooks(State(fake): State<FakeIntercom>) -> Json<Value> {
+    webhook_config_json(&fake)
+}
+
+/// `{"url", "client_secret", "topics"?, "max_attempts"?, "backoff_ms"?, "timeout_ms"?}`, or
+/// `{"url": null}` to stop sending.
+async fn control_set_webhooks(State(fake): State<FakeIntercom>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let value: Value = serde_json::from_slice(&body).map_err(|e| bad_control_request(format!("invalid JSON: {e}")))?;
+    let url = match value.get("url") {
+        Some(Value::Null) => {
+            fake.set_webhooks(None);
+            return Ok(webhook_config_json(&fake));
+        }
+        Some(Value::String(u)) if url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) => u,
+        _ => return Err(bad_control_request("url must be an http(s) URL, or null to stop sending webhooks")),
+    };
+    let secret = value
+        .get("client_secret")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| bad_control_request("client_secret is required (the HMAC key of X-Hub-Signature)"))?;
+    let mut config = crate::WebhookConfig::new(url.as_str(), secret);
+    if let Some(topics) = value.get("topics").filter(|t| !t.is_null()) {
+        let topics: Option<Vec<String>> =
+            topics.as_array().and_then(|t| t.iter().map(|x| x.as_str().map(str::to_owned)).collect());
+        let topics = topics.ok_or_else(|| bad_control_request("topics must be a list of strings"))?;
+        if let Some(unknown) = topics.iter().find(|t| !crate::webhooks::TOPICS.contains(&t.as_str())) {
+            return Err(bad_control_request(format!(
+                "unknown topic {unknown:?} (known: {})",
+                crate::webhooks::TOPICS.join(", ")
+            )));
+        }
+        config.topics = Some(topics);
+    }
+    let millis = |field: &str| -> Result<Option<std::time::Duration>, ApiError> {
+        match value.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .map(|ms| Some(std::time::Duration::from_millis(ms)))
+                .ok_or_else(|| bad_control_request(format!("{field} must be a non-negative integer"))),
+        }
+    };
+    if let Some(backoff) = millis("backoff_ms")? {
+        config.backoff = backoff;
+    }
+    if let Some(timeout) = millis("timeout_ms")? {
+        config.timeout = timeout;
+    }
+    if let Some(v) = value.get("max_attempts").filter(|v| !v.is_null()) {
+        config.max_attempts = v
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| (1..=20).contains(n))
+            .ok_or_else(|| bad_control_request("max_attempts must be an integer from 1 to 20"))?;
+    }
+    fake.set_webhooks(Some(config));
+    Ok(webhook_config_json(&fake))
+}
+
+fn deliveries_json(fake: &FakeIntercom) -> Json<Value> {
+    let deliveries = fake.webhook_deliveries();
+    Json(json!({ "count": deliveries.len(), "deliveries": deliveries }))
+}
+
+async fn control_deliveries(State(fake): State<FakeIntercom>) -> Json<Value> {
+    deliveries_json(&fake)
+}
+
+async fn control_clear_deliveries(State(fake): State<FakeIntercom>) -> Result<StatusCode, ApiError> {
+    if fake.clear_webhook_deliveries() {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::new(StatusCode::CONFLICT, "conflict", "deliveries are still pending: flush first"))
+    }
+}
+
+/// Waits (up to 30 s) until queued webhooks are delivered or given up; 504 if they are not by then.
+async fn control_flush_webhooks(State(fake): State<FakeIntercom>) -> Result<Json<Value>, ApiError> {
+    tokio::time::timeout(std::time::Duration::from_secs(30), fake.flush_webhooks())
+        .await
+        .map_err(|_| ApiError::new(StatusCode::GATEWAY_TIMEOUT, "timeout", "webhooks still pending after 30 s"))?;
+    Ok(deliveries_json(&fake))
+}
+
+/// `{"body", "contact_id"?}`: the customer replies (default: the conversation's first contact),
+/// as from the Messenger; answers the conversation.
+async fn control_customer_reply(
+    State(fake): State<FakeIntercom>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let value: Value = serde_json::from_slice(&body).map_err(|e| bad_control_request(format!("invalid JSON: {e}")))?;
+    let text = value
+        .get("body")
+        .and_then(Value::as_str)
+        .filter(|b| !b.trim().is_empty())
+        .ok_or_else(|| bad_control_request("body is required"))?;
+    let contact = value.get("contact_id").and_then(Value::as_str).map(str::to_owned);
+    fake.with_state(|s| {
+        let conv = s.conversation(&id).ok_or_else(ApiError::conversation_not_found)?;
+        let contact_id = match contact {
+            Some(c) => c,
+            None => conv.contact_ids.first().cloned().ok_or_else(ApiError::contact_not_found)?,
+        };
+        s.reply_as_contact(&id, &contact_id, text)?;
+        let conv = s.conversation(&id).ok_or_else(ApiError::conversation_not_found)?;
+        Ok(Json(crate::shapes::conversation(s, conv, false)))
+    })
 }

@@ -7,7 +7,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::html;
-use crate::state::{Admin, AppliedTag, Author, Contact, Conversation, Part, Reference, State, Tag, Team};
+use crate::state::{Admin, AppliedTag, Attachment, Author, Contact, Conversation, Part, Reference, State, Tag, Team};
 
 /// Intercom returns at most this many conversation parts (the most recent ones).
 pub const MAX_CONVERSATION_PARTS: usize = 500;
@@ -49,7 +49,7 @@ pub fn admin(state: &State, admin: &Admin) -> Value {
         "job_title": admin.job_title.clone().unwrap_or_default(),
         "away_mode_enabled": admin.away_mode_enabled,
         "away_mode_reassign": admin.away_mode_reassign,
-        "away_status_reason_id": Value::Null,
+        "away_status_reason_id": admin.away_status_reason_id,
         "has_inbox_seat": admin.has_inbox_seat,
         "team_ids": team_ids,
         "avatar": Value::Null,
@@ -284,6 +284,27 @@ fn reference(r: &Reference) -> Value {
     json!({ "type": r.kind, "id": r.id })
 }
 
+/// `part_attachment`.
+fn attachment(a: &Attachment) -> Value {
+    json!({ "type": "upload", "name": a.name, "url": a.url, "content_type": a.content_type })
+}
+
+/// `conversation_part_metadata`: a quick reply's options, or the option a contact picked.
+fn part_metadata(p: &Part) -> Value {
+    if !p.quick_reply_options.is_empty() {
+        let options: Vec<Value> = p
+            .quick_reply_options
+            .iter()
+            .map(|o| json!({ "text": o.text, "uuid": o.uuid, "translations": Value::Null }))
+            .collect();
+        json!({ "quick_reply_options": options })
+    } else if let Some(uuid) = &p.quick_reply_uuid {
+        json!({ "quick_reply_uuid": uuid })
+    } else {
+        Value::Null
+    }
+}
+
 /// `conversation_part`.
 fn part(p: &Part, plaintext: bool) -> Value {
     json!({
@@ -296,11 +317,11 @@ fn part(p: &Part, plaintext: bool) -> Value {
         "notified_at": p.created_at,
         "assigned_to": p.assigned_to.as_ref().map(reference),
         "author": author(&p.author),
-        "attachments": [],
+        "attachments": p.attachments.iter().map(attachment).collect::<Vec<_>>(),
         "external_id": Value::Null,
         "redacted": false,
         "email_message_metadata": Value::Null,
-        "metadata": Value::Null,
+        "metadata": part_metadata(p),
         "state": p.state.as_str(),
         "tags": [],
         "event_details": Value::Null,
@@ -346,6 +367,23 @@ fn statistics(conv: &Conversation) -> Value {
 /// Bodies are HTML unless `plaintext`; only the last [`MAX_CONVERSATION_PARTS`] parts are
 /// listed, `total_count` is the real count.
 pub fn conversation(state: &State, conv: &Conversation, plaintext: bool) -> Value {
+    let skip = conv.parts.len().saturating_sub(MAX_CONVERSATION_PARTS);
+    conversation_with_parts(state, conv, &conv.parts[skip..], conv.parts.len(), plaintext)
+}
+
+/// `conversation` as a webhook's `data.item`: `conversation_parts` holds only the part(s) that
+/// triggered the notification (none for `conversation.user.created`, whose message is the source).
+pub fn webhook_conversation(state: &State, conv: &Conversation, parts: &[Part]) -> Value {
+    conversation_with_parts(state, conv, parts, parts.len(), false)
+}
+
+fn conversation_with_parts(
+    state: &State,
+    conv: &Conversation,
+    shown_parts: &[Part],
+    total_parts: usize,
+    plaintext: bool,
+) -> Value {
     let tags: Vec<Value> = conv.tags.iter().filter_map(|a| state.tag(&a.tag_id).map(|t| applied_tag(t, a))).collect();
     let contacts: Vec<Value> = conv
         .contact_ids
@@ -356,8 +394,7 @@ pub fn conversation(state: &State, conv: &Conversation, plaintext: bool) -> Valu
         })
         .collect();
     let teammates: Vec<Value> = conv.teammate_ids.iter().map(|id| json!({ "type": "admin", "id": id })).collect();
-    let skip = conv.parts.len().saturating_sub(MAX_CONVERSATION_PARTS);
-    let parts: Vec<Value> = conv.parts[skip..].iter().map(|p| part(p, plaintext)).collect();
+    let parts: Vec<Value> = shown_parts.iter().map(|p| part(p, plaintext)).collect();
     json!({
         "type": "conversation",
         "id": conv.id.to_string(),
@@ -398,7 +435,7 @@ pub fn conversation(state: &State, conv: &Conversation, plaintext: bool) -> Valu
         "conversation_parts": {
             "type": "conversation_part.list",
             "conversation_parts": parts,
-            "total_count": conv.parts.len(),
+            "total_count": total_parts,
         },
         "linked_objects": { "type": "list", "total_count": 0, "has_more": false, "data": [] },
         "ai_agent_participated": false,

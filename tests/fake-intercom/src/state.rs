@@ -11,9 +11,13 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::attributes::{self, AttributeModel, DataAttribute, DataType};
 use crate::error::ApiError;
 use crate::html;
 use crate::ids::{contact_id, now_unix};
+use crate::index::{SearchIndex, SearchLag};
+use crate::shapes;
+use crate::webhooks::Event;
 
 /// Id of the admin every token belongs to (`GET /me`): the AI agent's bot admin.
 pub const ME_ADMIN_ID: &str = "991267";
@@ -21,6 +25,18 @@ pub const ME_ADMIN_ID: &str = "991267";
 pub const DEMO_HUMAN_ADMIN_ID: &str = "991268";
 /// Workspace (app) id code of the fake workspace.
 pub const WORKSPACE_ID: &str = "fk3demo1";
+
+/// The custom contact attributes of the demo workspace: what the AI agent's functions write
+/// (escalation bookkeeping, support tier) and what the tests set (plan, seats, vip).
+pub const DEMO_CONTACT_ATTRIBUTES: [(&str, DataType); 7] = [
+    ("escalation_count", DataType::Integer),
+    ("last_ai_session", DataType::String),
+    ("ai_escalation", DataType::String),
+    ("support_tier", DataType::String),
+    ("plan", DataType::String),
+    ("seats", DataType::Integer),
+    ("vip", DataType::Boolean),
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Admin {
@@ -30,6 +46,7 @@ pub struct Admin {
     pub job_title: Option<String>,
     pub away_mode_enabled: bool,
     pub away_mode_reassign: bool,
+    pub away_status_reason_id: Option<i64>,
     pub has_inbox_seat: bool,
 }
 
@@ -89,9 +106,6 @@ pub struct Contact {
     pub last_replied_at: Option<i64>,
     pub last_contacted_at: Option<i64>,
     pub archived: bool,
-    /// Whether `POST /contacts/search` can see the contact yet (see
-    /// [`State::search_index_delay`]).
-    pub searchable: bool,
 }
 
 /// The fields of `POST /contacts` (and of [`crate::FakeIntercom::add_contact`]).
@@ -205,6 +219,53 @@ pub struct Source {
     pub created_at: i64,
 }
 
+/// A file attached to a part (`part_attachment`); the fake keeps the URL it was given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    pub name: String,
+    pub url: String,
+    pub content_type: String,
+}
+
+impl Attachment {
+    /// An attachment from one of a reply's `attachment_urls`: named after the URL's last path
+    /// segment, typed by its extension.
+    pub fn from_url(url: &str) -> Self {
+        let path = url.split(['?', '#']).next().unwrap_or_default();
+        let name = path.rsplit('/').next().filter(|n| !n.is_empty()).unwrap_or("attachment").to_owned();
+        let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+        let content_type = match ext.as_str() {
+            "png" => "image/png",
+            "jpg" | "jpeg" => "image/jpeg",
+            "gif" => "image/gif",
+            "webp" => "image/webp",
+            "pdf" => "application/pdf",
+            "txt" => "text/plain",
+            "csv" => "text/csv",
+            "json" => "application/json",
+            _ => "application/octet-stream",
+        };
+        Self { name, url: url.to_owned(), content_type: content_type.to_owned() }
+    }
+}
+
+/// One button of an admin's `quick_reply` (`quick_reply_option`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QuickReplyOption {
+    pub text: String,
+    pub uuid: String,
+}
+
+/// What a reply carries besides its body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReplyExtras {
+    pub attachments: Vec<Attachment>,
+    /// The options of an admin's `quick_reply`.
+    pub quick_reply_options: Vec<QuickReplyOption>,
+    /// The option a contact's reply picked.
+    pub quick_reply_uuid: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Part {
     pub id: String,
@@ -217,6 +278,9 @@ pub struct Part {
     pub assigned_to: Option<Reference>,
     /// The conversation's state right after this part.
     pub state: ConversationState,
+    pub attachments: Vec<Attachment>,
+    pub quick_reply_options: Vec<QuickReplyOption>,
+    pub quick_reply_uuid: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -312,9 +376,19 @@ pub struct State {
     /// In creation order, archived ones included.
     pub contacts: Vec<Contact>,
     pub conversations: BTreeMap<u64, Conversation>,
-    /// When true, contacts created from now on stay invisible to `POST /contacts/search`
-    /// until [`State::index_search`] (real Intercom indexes with a delay).
-    pub search_index_delay: bool,
+    /// What `POST /contacts/search` sees: it trails the contacts by [`SearchLag`].
+    pub search_index: SearchIndex,
+    /// Standard and custom data attributes (`GET /data_attributes`); a contact's
+    /// `custom_attributes` may only use custom contact attributes listed here.
+    pub data_attributes: Vec<DataAttribute>,
+    /// When true, contacts take any custom attribute (the fake's old, un-Intercom-like behaviour).
+    pub accept_unknown_attributes: bool,
+    /// Whether changes queue webhook events (only while webhooks are configured: rendering costs).
+    #[serde(skip)]
+    pub(crate) webhooks_on: bool,
+    /// Webhook events not yet handed to the sender (drained after every change).
+    #[serde(skip)]
+    pub(crate) outbox: Vec<Event>,
     #[serde(skip)]
     counters: Counters,
 }
@@ -327,6 +401,7 @@ struct Counters {
     tag: u64,
     team: u64,
     admin: u64,
+    attribute: u64,
 }
 
 impl Default for State {
@@ -347,7 +422,11 @@ impl State {
             tags: Vec::new(),
             contacts: Vec::new(),
             conversations: BTreeMap::new(),
-            search_index_delay: false,
+            search_index: SearchIndex::default(),
+            data_attributes: attributes::standard_contact_attributes(1_700_000_000),
+            accept_unknown_attributes: false,
+            webhooks_on: false,
+            outbox: Vec::new(),
             counters: Counters {
                 conversation: 215_470_000_000_000,
                 part: 30_000_000_000,
@@ -355,6 +434,7 @@ impl State {
                 tag: 8_100_000,
                 team: 5_017_690,
                 admin: 991_267,
+                attribute: 12_870,
             },
         };
         state.admins.push(Admin {
@@ -364,6 +444,7 @@ impl State {
             job_title: Some("AI support agent".to_owned()),
             away_mode_enabled: false,
             away_mode_reassign: false,
+            away_status_reason_id: None,
             has_inbox_seat: true,
         });
         state
@@ -371,8 +452,12 @@ impl State {
 
     /// Adds the demo data: human teammate "Grace Hopper" (id [`DEMO_HUMAN_ADMIN_ID`]),
     /// teams "Billing", "Legal" and "Support" (Ada and Grace in Support, Grace in Billing),
-    /// and the user "Jane Doe" <jane@example.com> with external_id "6123abc".
+    /// the custom contact attributes of [`DEMO_CONTACT_ATTRIBUTES`], and the user "Jane Doe"
+    /// <jane@example.com> with external_id "6123abc" and plan "pro".
     pub fn seed_demo(&mut self) {
+        for (name, data_type) in DEMO_CONTACT_ATTRIBUTES {
+            let _ = self.define_attribute(name, AttributeModel::Contact, data_type, "", Vec::new());
+        }
         let grace = self.add_admin("Grace Hopper", "grace@fake-intercom.example.com");
         debug_assert_eq!(grace.id, DEMO_HUMAN_ADMIN_ID);
         self.add_team("Billing", &[grace.id.as_str()]);
@@ -381,8 +466,14 @@ impl State {
         let jane = NewContact::user("jane@example.com").external_id("6123abc").name("Jane Doe");
         if let Ok(contact) = self.create_contact(jane) {
             if let Some(c) = self.contact_mut(&contact.id) {
-                c.searchable = true;
                 c.custom_attributes.insert("plan".to_owned(), Value::String("pro".to_owned()));
+            }
+            // Seeded long ago: already in the search index, whatever the lag.
+            if let Some(c) = self.contact(&contact.id).cloned() {
+                let lag = self.search_index.lag();
+                self.search_index.set_lag(SearchLag::Off);
+                self.search_index.record(&c);
+                self.search_index.set_lag(lag);
             }
         }
     }
@@ -452,10 +543,29 @@ impl State {
             job_title: None,
             away_mode_enabled: false,
             away_mode_reassign: false,
+            away_status_reason_id: None,
             has_inbox_seat: true,
         };
         self.admins.push(admin.clone());
         admin
+    }
+
+    /// `PUT /admins/{id}/away`: away mode on or off, and whether new replies are reassigned.
+    pub fn set_away(
+        &mut self,
+        admin_id: &str,
+        enabled: bool,
+        reassign: bool,
+        reason_id: Option<i64>,
+    ) -> Result<Admin, ApiError> {
+        let admin =
+            self.admins.iter_mut().find(|a| a.id == admin_id).ok_or_else(|| {
+                ApiError::new(StatusCode::NOT_FOUND, "admin_not_found", "Admin for admin_id not found")
+            })?;
+        admin.away_mode_enabled = enabled;
+        admin.away_mode_reassign = reassign;
+        admin.away_status_reason_id = if enabled { reason_id } else { None };
+        Ok(admin.clone())
     }
 
     pub fn add_team(&mut self, name: &str, admin_ids: &[&str]) -> Team {
@@ -467,6 +577,44 @@ impl State {
         };
         self.teams.push(team.clone());
         team
+    }
+
+    /// `POST /data_attributes`: a new custom attribute. Refused (400 `parameter_invalid`) when the name
+    /// breaks Intercom's rule or is taken (by a standard or custom attribute of any model).
+    pub fn define_attribute(
+        &mut self,
+        name: &str,
+        model: AttributeModel,
+        data_type: DataType,
+        description: &str,
+        options: Vec<String>,
+    ) -> Result<DataAttribute, ApiError> {
+        attributes::check_name(name)?;
+        if let Some(existing) = self.data_attributes.iter().find(|a| a.name.eq_ignore_ascii_case(name)) {
+            return Err(attributes::already_exists(name, existing.model, model));
+        }
+        self.counters.attribute += 1;
+        let attribute = DataAttribute {
+            id: Some(self.counters.attribute),
+            name: name.to_owned(),
+            model,
+            data_type,
+            description: description.to_owned(),
+            options,
+            custom: true,
+            archived: false,
+            created_at: now_unix(),
+        };
+        self.data_attributes.push(attribute.clone());
+        Ok(attribute)
+    }
+
+    /// Refuses custom attributes the workspace does not define, or values of the wrong type.
+    fn check_custom_attributes(&self, attrs: &Map<String, Value>) -> Result<(), ApiError> {
+        if self.accept_unknown_attributes {
+            return Ok(());
+        }
+        attributes::check_contact_attributes(&self.data_attributes, attrs)
     }
 
     /// Ids (as integers, like the API) of the teams an admin belongs to.
@@ -526,8 +674,10 @@ impl State {
         }
     }
 
-    /// `POST /contacts`: 409 `conflict` when the email or external_id is taken.
+    /// `POST /contacts`: 409 `conflict` when the email or external_id is taken; 400 when a custom
+    /// attribute is not defined or has the wrong type.
     pub fn create_contact(&mut self, new: NewContact) -> Result<Contact, ApiError> {
+        self.check_custom_attributes(&new.custom_attributes)?;
         if let Some(existing) = self.conflicting_contact(new.email.as_deref(), new.external_id.as_deref(), None) {
             return Err(Self::conflict_error(existing));
         }
@@ -552,15 +702,18 @@ impl State {
             last_replied_at: None,
             last_contacted_at: None,
             archived: false,
-            searchable: !self.search_index_delay,
         };
         self.contacts.push(contact.clone());
+        self.search_index.record(&contact);
         Ok(contact)
     }
 
-    /// `PUT /contacts/{id}`.
+    /// `PUT /contacts/{id}`: all or nothing (an undefined custom attribute refuses the whole update).
     pub fn update_contact(&mut self, id: &str, update: ContactUpdate) -> Result<Contact, ApiError> {
         self.live_contact(id)?;
+        if let Some(attrs) = &update.custom_attributes {
+            self.check_custom_attributes(attrs)?;
+        }
         let email = update.email.as_ref().and_then(|e| e.as_deref());
         let external_id = update.external_id.as_ref().and_then(|e| e.as_deref());
         if let Some(existing) = self.conflicting_contact(email, external_id, Some(id)) {
@@ -589,7 +742,9 @@ impl State {
             }
         }
         contact.updated_at = now_unix();
-        Ok(contact.clone())
+        let contact = contact.clone();
+        self.search_index.record(&contact);
+        Ok(contact)
     }
 
     /// `POST /contacts/{id}/archive` and `/unarchive`.
@@ -598,18 +753,47 @@ impl State {
         if contact.archived != archived {
             contact.archived = archived;
             contact.updated_at = now_unix();
+            let contact = contact.clone();
+            self.search_index.record(&contact);
+            return Ok(contact);
         }
         Ok(contact.clone())
     }
 
-    /// Makes every contact visible to search (the delayed index caught up).
+    /// The search index catches up with every change so far.
     pub fn index_search(&mut self) {
-        for c in &mut self.contacts {
-            c.searchable = true;
+        self.search_index.catch_up();
+    }
+
+    /// The contacts `POST /contacts/search` sees now, in creation order: each as the index holds it
+    /// (possibly an older version), archived ones and ones not indexed yet left out.
+    pub fn searchable_contacts(&mut self) -> Vec<Contact> {
+        self.search_index.advance(std::time::Instant::now());
+        self.contacts.iter().filter_map(|c| self.search_index.indexed(&c.id)).filter(|c| !c.archived).cloned().collect()
+    }
+
+    /// Records a change of a contact made outside the contact endpoints (e.g. `last_replied_at`).
+    fn contact_changed(&mut self, id: &str) {
+        if let Some(c) = self.contact(id).cloned() {
+            self.search_index.record(&c);
         }
     }
 
     // ----- conversations -----
+
+    /// Queues a webhook event for the conversation, carrying its last `parts` parts.
+    fn emit(&mut self, topic: &'static str, conversation_id: &str, parts: usize) {
+        if !self.webhooks_on {
+            return;
+        }
+        let Some(conv) = self.conversation(conversation_id) else {
+            return;
+        };
+        let shown = &conv.parts[conv.parts.len().saturating_sub(parts)..];
+        let item = shapes::webhook_conversation(self, conv, shown);
+        let event = Event { topic, conversation_id: conv.id.to_string(), item, created_at: now_unix() };
+        self.outbox.push(event);
+    }
 
     fn next_part_id(&mut self) -> String {
         self.counters.part += 1;
@@ -679,6 +863,7 @@ impl State {
             },
         };
         self.conversations.insert(id, conversation.clone());
+        self.emit("conversation.user.created", &id.to_string(), 0);
         Ok(conversation)
     }
 
@@ -689,6 +874,18 @@ impl State {
         admin_id: &str,
         kind: AdminReplyKind,
         body: Option<&str>,
+    ) -> Result<(), ApiError> {
+        self.reply_as_admin_with(conversation_id, admin_id, kind, body, ReplyExtras::default())
+    }
+
+    /// `POST /conversations/{id}/reply` as an admin, with attachments or quick-reply options.
+    pub fn reply_as_admin_with(
+        &mut self,
+        conversation_id: &str,
+        admin_id: &str,
+        kind: AdminReplyKind,
+        body: Option<&str>,
+        extras: ReplyExtras,
     ) -> Result<(), ApiError> {
         let admin = self.require_admin(admin_id)?;
         self.conversation_mut(conversation_id)?;
@@ -719,6 +916,9 @@ impl State {
                 author: Self::admin_author(&admin),
                 assigned_to: None,
                 state,
+                attachments: extras.attachments,
+                quick_reply_options: extras.quick_reply_options,
+                quick_reply_uuid: None,
             },
         );
         if kind != AdminReplyKind::Note {
@@ -726,14 +926,31 @@ impl State {
                 if let Some(c) = self.contact_mut(&id) {
                     c.last_contacted_at = Some(now);
                 }
+                self.contact_changed(&id);
             }
         }
+        let topic = match kind {
+            AdminReplyKind::Note => "conversation.admin.noted",
+            AdminReplyKind::Comment | AdminReplyKind::QuickReply => "conversation.admin.replied",
+        };
+        self.emit(topic, conversation_id, 1);
         Ok(())
     }
 
     /// `POST /conversations/{id}/reply` as the contact (`type: user`). A reply to a closed
     /// or snoozed conversation reopens it, as in Intercom.
     pub fn reply_as_contact(&mut self, conversation_id: &str, contact_id: &str, body: &str) -> Result<(), ApiError> {
+        self.reply_as_contact_with(conversation_id, contact_id, body, ReplyExtras::default())
+    }
+
+    /// A contact's reply with attachments or a picked quick-reply option.
+    pub fn reply_as_contact_with(
+        &mut self,
+        conversation_id: &str,
+        contact_id: &str,
+        body: &str,
+        extras: ReplyExtras,
+    ) -> Result<(), ApiError> {
         self.conversation_mut(conversation_id)?;
         let author = Self::contact_author(self.live_contact(contact_id)?);
         let part_id = self.next_part_id();
@@ -760,11 +977,16 @@ impl State {
                 author,
                 assigned_to: None,
                 state: ConversationState::Open,
+                attachments: extras.attachments,
+                quick_reply_options: Vec::new(),
+                quick_reply_uuid: extras.quick_reply_uuid,
             },
         );
         if let Some(c) = self.contact_mut(contact_id) {
             c.last_replied_at = Some(now);
         }
+        self.contact_changed(contact_id);
+        self.emit("conversation.user.replied", conversation_id, 1);
         Ok(())
     }
 
@@ -775,6 +997,7 @@ impl State {
         conversation_id: &str,
         admin_id: &str,
         part_type: &str,
+        topic: &'static str,
         body: Option<&str>,
         change: impl FnOnce(&mut Conversation, i64, &Admin),
     ) -> Result<(), ApiError> {
@@ -795,13 +1018,17 @@ impl State {
                 author: Self::admin_author(&admin),
                 assigned_to: None,
                 state,
+                attachments: Vec::new(),
+                quick_reply_options: Vec::new(),
+                quick_reply_uuid: None,
             },
         );
+        self.emit(topic, conversation_id, 1);
         Ok(())
     }
 
     pub fn close(&mut self, conversation_id: &str, admin_id: &str, body: Option<&str>) -> Result<(), ApiError> {
-        self.state_change(conversation_id, admin_id, "close", body, |c, now, admin| {
+        self.state_change(conversation_id, admin_id, "close", "conversation.admin.closed", body, |c, now, admin| {
             c.state = ConversationState::Closed;
             c.snoozed_until = None;
             c.waiting_since = None;
@@ -816,14 +1043,14 @@ impl State {
             self.conversation_mut(conversation_id)?;
             return Err(ApiError::invalid("snoozed_until", "snoozed_until must be in the future"));
         }
-        self.state_change(conversation_id, admin_id, "snoozed", None, |c, _, _| {
+        self.state_change(conversation_id, admin_id, "snoozed", "conversation.admin.snoozed", None, |c, _, _| {
             c.state = ConversationState::Snoozed;
             c.snoozed_until = Some(snoozed_until);
         })
     }
 
     pub fn open(&mut self, conversation_id: &str, admin_id: &str) -> Result<(), ApiError> {
-        self.state_change(conversation_id, admin_id, "open", None, |c, _, _| {
+        self.state_change(conversation_id, admin_id, "open", "conversation.admin.opened", None, |c, _, _| {
             if c.state == ConversationState::Closed {
                 c.statistics.count_reopens += 1;
             }
@@ -897,8 +1124,12 @@ impl State {
                 author: Self::admin_author(&admin),
                 assigned_to: Some(assigned_to),
                 state,
+                attachments: Vec::new(),
+                quick_reply_options: Vec::new(),
+                quick_reply_uuid: None,
             },
         );
+        self.emit("conversation.admin.assigned", conversation_id, 1);
         Ok(())
     }
 
@@ -988,7 +1219,8 @@ mod tests {
         assert_eq!(names, ["Billing", "Legal", "Support"]);
         let jane = s.contact_by_email("JANE@example.com").expect("jane");
         assert_eq!(jane.external_id.as_deref(), Some("6123abc"));
-        assert!(jane.searchable);
+        let jane_id = jane.id.clone();
+        assert!(s.searchable_contacts().iter().any(|c| c.id == jane_id));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use fake_intercom::state::AdminReplyKind;
-use fake_intercom::{FakeIntercom, FakeServer, Fault, NewContact, sequential_round_trips};
+use fake_intercom::{DataType, FakeIntercom, FakeServer, Fault, NewContact, SearchLag, sequential_round_trips};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -108,6 +108,41 @@ async fn demo_seed_and_me() {
     assert_eq!(jane.body["email"], "jane@example.com");
     assert_eq!(jane.body["id"], jane_id(&server).as_str());
     assert_eq!(server.me().map(|a| a.id), Some(ADA.to_owned()));
+}
+
+#[tokio::test]
+async fn admins_away_mode() {
+    let (server, api) = demo().await;
+    let admins = api.get("/admins").await.body;
+    for admin in admins["admins"].as_array().expect("admins") {
+        assert_eq!(
+            (admin["away_mode_enabled"].as_bool(), admin["away_mode_reassign"].as_bool()),
+            (Some(false), Some(false))
+        );
+        assert_eq!(admin["has_inbox_seat"], true);
+        assert!(admin["team_ids"].is_array());
+    }
+    let grace = api.get(&format!("/admins/{GRACE}")).await.body;
+    assert_eq!(grace["team_ids"].as_array().map(Vec::len), Some(2), "Billing and Support");
+
+    let r = api
+        .put(
+            &format!("/admins/{GRACE}/away"),
+            json!({"away_mode_enabled": true, "away_mode_reassign": true, "away_status_reason_id": 7}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["away_mode_enabled"].as_bool(), r.body["away_status_reason_id"].as_i64()),
+        (200, Some(true), Some(7))
+    );
+    assert!(server.admins().iter().any(|a| a.id == GRACE && a.away_mode_enabled && a.away_mode_reassign));
+    assert_eq!(api.get(&format!("/admins/{GRACE}")).await.body["away_mode_reassign"], true);
+    let r = api.put(&format!("/admins/{GRACE}/away"), json!({"away_mode_enabled": false})).await;
+    assert_eq!((r.status, r.code()), (400, "parameter_not_found"));
+    let r = api.put("/admins/1/away", json!({"away_mode_enabled": true, "away_mode_reassign": false})).await;
+    assert_eq!((r.status, r.code()), (404, "admin_not_found"));
+    let back = server.set_admin_away(GRACE, false, false).expect("grace");
+    assert_eq!((back.away_mode_enabled, back.away_status_reason_id), (false, None));
 }
 
 #[tokio::test]
@@ -223,6 +258,89 @@ async fn search_index_delay_hides_new_contacts_until_indexed() {
     api.post("/contacts", json!({"email": "now@example.com"})).await;
     let now = json!({"query": {"field": "email", "operator": "=", "value": "now@example.com"}});
     assert_eq!(api.post("/contacts/search", now).await.body["total_count"], 1);
+}
+
+#[tokio::test]
+async fn search_serves_the_old_version_of_a_contact_changed_after_indexing() {
+    let server = FakeIntercom::builder().seed_demo().search_index_delay(true).start().await.expect("start");
+    let api = Api::new(&server, "t");
+    let jane = jane_id(&server);
+    let by_plan = |plan: &str| json!({"query": {"field": "custom_attributes.plan", "operator": "=", "value": plan}});
+
+    let r =
+        api.put(&format!("/contacts/{jane}"), json!({"name": "Jane Roe", "custom_attributes": {"plan": "team"}})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // GET sees the change; search still matches and renders the indexed (old) version.
+    assert_eq!(api.get(&format!("/contacts/{jane}")).await.body["name"], "Jane Roe");
+    assert_eq!(api.post("/contacts/search", by_plan("team")).await.body["total_count"], 0);
+    let old = api.post("/contacts/search", by_plan("pro")).await.body;
+    assert_eq!(old["total_count"], 1);
+    assert_eq!(
+        (old["data"][0]["name"].as_str(), old["data"][0]["custom_attributes"]["plan"].as_str()),
+        (Some("Jane Doe"), Some("pro"))
+    );
+
+    server.index_search();
+    assert_eq!(api.post("/contacts/search", by_plan("pro")).await.body["total_count"], 0);
+    let new = api.post("/contacts/search", by_plan("team")).await.body;
+    assert_eq!(new["data"][0]["name"], "Jane Roe");
+}
+
+#[tokio::test]
+async fn search_lag_in_time_mode_trails_by_the_configured_age() {
+    let server =
+        FakeIntercom::builder().seed_demo().search_lag(Duration::from_millis(400)).start().await.expect("start");
+    let api = Api::new(&server, "t");
+    let by_email = json!({"query": {"field": "email", "operator": "=", "value": "lag@example.com"}});
+    let created = api.post("/contacts", json!({"email": "lag@example.com", "name": "First"})).await;
+    let id = created.body["id"].as_str().expect("id").to_owned();
+    assert_eq!(api.post("/contacts/search", by_email.clone()).await.body["total_count"], 0, "too young to be found");
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    assert_eq!(api.post("/contacts/search", by_email.clone()).await.body["data"][0]["name"], "First");
+
+    api.put(&format!("/contacts/{id}"), json!({"name": "Second"})).await;
+    assert_eq!(api.post("/contacts/search", by_email.clone()).await.body["data"][0]["name"], "First");
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    assert_eq!(api.post("/contacts/search", by_email.clone()).await.body["data"][0]["name"], "Second");
+
+    // Over HTTP: a longer lag, then off (search catches up at once).
+    let r = api.call_with(None, Method::PUT, "/__fake/config", Some(json!({"search_lag_ms": 60_000}))).await;
+    assert_eq!(r.status, 204);
+    assert_eq!(server.search_lag(), SearchLag::Time(Duration::from_secs(60)));
+    api.put(&format!("/contacts/{id}"), json!({"name": "Third"})).await;
+    assert_eq!(api.post("/contacts/search", by_email.clone()).await.body["data"][0]["name"], "Second");
+    let r = api.call_with(None, Method::PUT, "/__fake/config", Some(json!({"search_lag_ms": 0}))).await;
+    assert_eq!(r.status, 204);
+    assert_eq!(api.post("/contacts/search", by_email).await.body["data"][0]["name"], "Third");
+    let bad = api.call_with(None, Method::PUT, "/__fake/config", Some(json!({"search_lag_ms": "soon"}))).await;
+    assert_eq!(bad.status, 400);
+}
+
+#[tokio::test]
+async fn a_delay_fault_slows_every_search_while_it_lasts() {
+    let (server, api) = demo().await;
+    let q = json!({"query": {"field": "email", "operator": "=", "value": "jane@example.com"}});
+    let r = api
+        .call_with(
+            None,
+            Method::POST,
+            "/__fake/faults",
+            Some(
+                json!({"kind": "delay", "method": "POST", "path": "/contacts/search", "delay_ms": 200, "times": 1000}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    for _ in 0..2 {
+        let t = Instant::now();
+        let r = api.post("/contacts/search", q.clone()).await;
+        assert_eq!(r.body["total_count"], 1);
+        assert!(t.elapsed() >= Duration::from_millis(200));
+    }
+    let t = Instant::now();
+    assert_eq!(api.get("/me").await.status, 200);
+    assert!(t.elapsed() < Duration::from_millis(200), "other routes are not delayed");
+    assert_eq!(server.pending_faults()[0].times, 998);
 }
 
 #[tokio::test]
@@ -392,6 +510,149 @@ async fn conversation_lifecycle() {
     assert_eq!((r.status, r.message()), (404, "User Not Found"));
     let r = api.post("/conversations", json!({"from": {"type": "user", "id": jane}})).await;
     assert_eq!((r.status, r.code()), (400, "parameter_not_found"));
+}
+
+#[tokio::test]
+async fn unknown_custom_attributes_refuse_the_whole_request() {
+    let (server, api) = demo().await;
+    let jane = jane_id(&server);
+    let r = api
+        .put(
+            &format!("/contacts/{jane}"),
+            json!({"name": "Changed", "custom_attributes": {"seats": 2, "shoe_size": 42}}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code(), r.message()),
+        (400, "parameter_invalid", "Custom attribute 'shoe_size' does not exist")
+    );
+    assert_eq!(r.body["type"], "error.list");
+    let stored = server.contact(&jane).expect("jane");
+    assert_eq!(stored.name.as_deref(), Some("Jane Doe"), "nothing applied");
+    assert!(!stored.custom_attributes.contains_key("seats"));
+
+    let r = api.put(&format!("/contacts/{jane}"), json!({"custom_attributes": {"escalation_count": "two"}})).await;
+    assert_eq!((r.status, r.message()), (400, "Custom attribute 'escalation_count' must be an integer, not a string"));
+    let r = api.post("/contacts", json!({"email": "new@example.com", "custom_attributes": {"favourite": "tea"}})).await;
+    assert_eq!((r.status, r.code()), (400, "parameter_invalid"));
+    assert!(server.with_state(|s| s.contact_by_email("new@example.com").is_none()), "no contact created");
+    let r = api
+        .put(
+            &format!("/contacts/{jane}"),
+            json!({"custom_attributes": {"escalation_count": 2, "last_ai_session": "2026-03-14", "ai_escalation": null, "support_tier": "premium"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // Defined at runtime, by method and over HTTP; then accepted.
+    server.define_attribute("favourite", DataType::String).expect("define");
+    let r = api
+        .call_with(None, Method::POST, "/__fake/data_attributes", Some(json!({"name": "score", "data_type": "float"})))
+        .await;
+    assert_eq!((r.status, r.body["full_name"].as_str()), (200, Some("custom_attributes.score")));
+    let r = api
+        .post("/contacts", json!({"email": "new@example.com", "custom_attributes": {"favourite": "tea", "score": 4.5}}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = api.post("/data_attributes", json!({"name": "tier", "model": "contact", "data_type": "options", "options": [{"value": "a"}, {"value": "b"}]})).await;
+    assert_eq!((r.status, r.body["data_type"].as_str(), r.body["custom"].as_bool()), (200, Some("string"), Some(true)));
+    let dup = api.post("/data_attributes", json!({"name": "Tier", "model": "contact", "data_type": "string"})).await;
+    assert_eq!((dup.status, dup.code()), (400, "parameter_invalid"));
+    let bad = api.post("/data_attributes", json!({"name": "!nv@l!d", "model": "contact", "data_type": "string"})).await;
+    assert_eq!(bad.status, 400);
+
+    let listed = api.get("/data_attributes?model=contact").await.body;
+    let names: Vec<&str> = listed["data"].as_array().expect("data").iter().filter_map(|a| a["name"].as_str()).collect();
+    for name in
+        ["email", "escalation_count", "last_ai_session", "ai_escalation", "support_tier", "favourite", "score", "tier"]
+    {
+        assert!(names.contains(&name), "{name} not listed in {names:?}");
+    }
+    assert_eq!(api.get("/data_attributes?model=conversation").await.body, json!({"type": "list", "data": []}));
+
+    // The old behaviour, on request.
+    let lax = FakeIntercom::builder().seed_demo().accept_unknown_attributes().start().await.expect("start");
+    let lax_api = Api::new(&lax, "t");
+    let r = lax_api.post("/contacts", json!({"email": "x@example.com", "custom_attributes": {"anything": [1]}})).await;
+    assert_eq!(r.status, 400, "arrays are never attribute values");
+    let r = lax_api.post("/contacts", json!({"email": "x@example.com", "custom_attributes": {"anything": 1}})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let custom =
+        FakeIntercom::builder().data_attributes([("team_size", DataType::Integer)]).start().await.expect("start");
+    let r = Api::new(&custom, "t")
+        .post("/contacts", json!({"email": "y@example.com", "custom_attributes": {"team_size": 9}}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[tokio::test]
+async fn customer_replies_quick_replies_and_attachments() {
+    let (server, api) = demo().await;
+    let jane = jane_id(&server);
+    let id = new_conversation(&api, &jane).await;
+    let path = format!("/conversations/{id}/reply");
+    let reply = |body: Value| api.post(&path, body);
+    let last_part = |conv: &Value| {
+        let parts = conv["conversation_parts"]["conversation_parts"].as_array().expect("parts");
+        parts[parts.len() - 1].clone()
+    };
+
+    // A customer reply (by external user_id) to a snoozed conversation reopens it.
+    let until = unix_now() + 3600;
+    api.post(
+        &format!("/conversations/{id}/parts"),
+        json!({"message_type": "snoozed", "admin_id": ADA, "snoozed_until": until}),
+    )
+    .await;
+    let r = reply(json!({"message_type": "comment", "type": "user", "user_id": "6123abc", "body": "Any news?",
+                         "attachment_urls": ["https://files.example.com/shots/screen.png?x=1"]}))
+    .await;
+    assert_eq!((r.status, r.body["state"].as_str()), (200, Some("open")), "{}", r.body);
+    let part = last_part(&r.body);
+    assert_eq!((part["author"]["type"].as_str(), part["author"]["id"].as_str()), (Some("user"), Some(jane.as_str())));
+    assert_eq!(
+        part["attachments"],
+        json!([{"type": "upload", "name": "screen.png", "url": "https://files.example.com/shots/screen.png?x=1", "content_type": "image/png"}])
+    );
+    assert!(r.body["waiting_since"].is_i64(), "the customer is waiting again");
+
+    // A lead replies as a lead.
+    let lead = api.post("/contacts", json!({"role": "lead", "email": "lead@example.com"})).await.body;
+    let r = reply(json!({"message_type": "comment", "type": "user", "intercom_user_id": lead["id"], "body": "Me too"}))
+        .await;
+    assert_eq!(last_part(&r.body)["author"]["type"], "lead");
+    assert_eq!(r.body["contacts"]["contacts"].as_array().map(Vec::len), Some(2));
+
+    // Admin quick reply, then the customer picks an option.
+    let options = json!([{"text": "Yes", "uuid": "0b5d6a4e-1c2f-4a3b-9d8e-7f6a5b4c3d2e"}, {"text": "No", "uuid": "1c6e7b5f-2d3a-4b4c-8e9f-8a7b6c5d4e3f"}]);
+    let r = reply(json!({"message_type": "quick_reply", "type": "admin", "admin_id": ADA, "body": "Did that help?", "reply_options": options})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let part = last_part(&r.body);
+    assert_eq!(part["part_type"], "quick_reply");
+    assert_eq!(part["metadata"]["quick_reply_options"][1]["text"], "No");
+    let r = reply(json!({"message_type": "comment", "type": "user", "email": "jane@example.com", "body": "Yes",
+                         "reply_options": [{"text": "Yes", "uuid": "0b5d6a4e-1c2f-4a3b-9d8e-7f6a5b4c3d2e"}]}))
+    .await;
+    assert_eq!(last_part(&r.body)["metadata"]["quick_reply_uuid"], "0b5d6a4e-1c2f-4a3b-9d8e-7f6a5b4c3d2e");
+    let r = reply(json!({"message_type": "quick_reply", "type": "admin", "admin_id": ADA})).await;
+    assert_eq!((r.status, r.code()), (400, "parameter_not_found"));
+    let r = reply(json!({"message_type": "quick_reply", "type": "admin", "admin_id": ADA, "reply_options": [{"text": "x", "uuid": "nope"}]})).await;
+    assert_eq!((r.status, r.code()), (400, "parameter_invalid"));
+
+    // Attachments on an admin note; bad URLs are refused.
+    let r = reply(json!({"message_type": "note", "type": "admin", "admin_id": GRACE, "body": "See log",
+                         "attachment_urls": ["https://files.example.com/a.pdf", "https://files.example.com/b"]}))
+    .await;
+    let part = last_part(&r.body);
+    assert_eq!(
+        (part["part_type"].as_str(), part["attachments"][0]["content_type"].as_str()),
+        (Some("note"), Some("application/pdf"))
+    );
+    assert_eq!(part["attachments"][1]["name"], "b");
+    let r = reply(json!({"message_type": "comment", "type": "admin", "admin_id": ADA, "body": "x", "attachment_urls": ["not a url"]})).await;
+    assert_eq!((r.status, r.code()), (400, "parameter_invalid"));
+    let stored = server.conversation(&id).expect("stored");
+    assert_eq!(stored.parts.iter().filter(|p| !p.attachments.is_empty()).count(), 2);
 }
 
 #[tokio::test]

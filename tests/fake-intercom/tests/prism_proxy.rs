@@ -169,6 +169,28 @@ async fn every_endpoint_conforms_through_prism_proxy() {
         .to_owned();
     let grace = c.ok(M::GET, &format!("/admins/{GRACE}"), None).await;
     assert_eq!(grace["name"], "Grace Hopper");
+    assert_eq!((grace["away_mode_enabled"].as_bool(), grace["has_inbox_seat"].as_bool()), (Some(false), Some(true)));
+    let away = c
+        .ok(
+            M::PUT,
+            &format!("/admins/{GRACE}/away"),
+            Some(json!({"away_mode_enabled": true, "away_mode_reassign": true, "away_status_reason_id": 12345})),
+        )
+        .await;
+    assert_eq!(
+        (away["away_mode_enabled"].as_bool(), away["away_status_reason_id"].as_i64()),
+        (Some(true), Some(12345))
+    );
+    let back = c
+        .ok(
+            M::PUT,
+            &format!("/admins/{GRACE}/away"),
+            Some(json!({"away_mode_enabled": false, "away_mode_reassign": false})),
+        )
+        .await;
+    assert_eq!(back["away_mode_enabled"], false);
+    c.expect(M::PUT, "/admins/1/away", Some(json!({"away_mode_enabled": true, "away_mode_reassign": false})), 404, Yes)
+        .await;
     let team = c.ok(M::GET, &format!("/teams/{support_team}"), None).await;
     assert_eq!(team["admin_ids"], json!([991267, 991268]));
     let tags = c.ok(M::GET, "/tags", None).await;
@@ -288,6 +310,41 @@ async fn every_endpoint_conforms_through_prism_proxy() {
     assert_eq!(unarchived["archived"], false);
     c.expect(M::POST, "/contacts/0123456789abcdef01234567/archive", None, 404, No).await;
 
+    // --- data attributes: unknown custom attributes are refused whole ---
+    let attrs = c.ok(M::GET, "/data_attributes?model=contact", None).await;
+    assert!(attrs["data"].as_array().is_some_and(|d| d.iter().any(|a| a["name"] == "escalation_count")));
+    let defined = c
+        .ok(
+            M::POST,
+            "/data_attributes",
+            Some(json!({"name": "favourite_colour", "model": "contact", "data_type": "string"})),
+        )
+        .await;
+    assert_eq!(defined["full_name"], "custom_attributes.favourite_colour");
+    let dup = c
+        .expect(
+            M::POST,
+            "/data_attributes",
+            Some(json!({"name": "favourite_colour", "model": "contact", "data_type": "string"})),
+            400,
+            Yes,
+        )
+        .await;
+    assert_eq!(code(&dup), "parameter_invalid");
+    let unknown = c
+        .expect(M::PUT, &format!("/contacts/{sam}"), Some(json!({"custom_attributes": {"shoe_size": 42}})), 400, No)
+        .await;
+    assert_eq!(unknown["errors"][0]["message"], "Custom attribute 'shoe_size' does not exist");
+    c.expect(
+        M::POST,
+        "/contacts",
+        Some(json!({"email": "typed@example.com", "custom_attributes": {"seats": "many"}})),
+        400,
+        No,
+    )
+    .await;
+    c.ok(M::PUT, &format!("/contacts/{sam}"), Some(json!({"custom_attributes": {"favourite_colour": "teal"}}))).await;
+
     // --- conversations ---
     let message = c
         .ok(
@@ -349,6 +406,44 @@ async fn every_endpoint_conforms_through_prism_proxy() {
         Some(json!({"message_type": "comment", "type": "user", "email": "sam@example.com", "body": "Any news?"})),
     )
     .await;
+    let quick = c
+        .ok(
+            M::POST,
+            &format!("/conversations/{conv}/reply"),
+            Some(
+                json!({"message_type": "quick_reply", "type": "admin", "admin_id": "991267", "body": "Did that help?",
+                        "reply_options": [{"text": "Yes", "uuid": "0b5d6a4e-1c2f-4a3b-9d8e-7f6a5b4c3d2e"},
+                                          {"text": "No", "uuid": "1c6e7b5f-2d3a-4b4c-8e9f-8a7b6c5d4e3f"}]}),
+            ),
+        )
+        .await;
+    let last =
+        |conv: &Value| conv["conversation_parts"]["conversation_parts"].as_array().and_then(|p| p.last().cloned());
+    assert_eq!(last(&quick).map(|p| p["metadata"]["quick_reply_options"][0]["text"].clone()), Some(json!("Yes")));
+    let picked = c
+        .ok(
+            M::POST,
+            &format!("/conversations/{conv}/reply"),
+            Some(json!({"message_type": "comment", "type": "user", "intercom_user_id": sam, "body": "Yes",
+                        "reply_options": [{"text": "Yes", "uuid": "0b5d6a4e-1c2f-4a3b-9d8e-7f6a5b4c3d2e"}],
+                        "attachment_urls": ["https://files.example.com/receipt.png"]})),
+        )
+        .await;
+    let part = last(&picked).expect("part");
+    assert_eq!(part["attachments"][0]["name"], "receipt.png");
+    assert_eq!(part["metadata"]["quick_reply_uuid"], "0b5d6a4e-1c2f-4a3b-9d8e-7f6a5b4c3d2e");
+    let noted = c
+        .ok(
+            M::POST,
+            &format!("/conversations/{conv}/reply"),
+            Some(json!({"message_type": "note", "type": "admin", "admin_id": GRACE, "body": "Log attached",
+                        "attachment_urls": ["https://files.example.com/server.log"]})),
+        )
+        .await;
+    assert_eq!(
+        last(&noted).map(|p| p["attachments"][0]["url"].clone()),
+        Some(json!("https://files.example.com/server.log"))
+    );
     c.expect(
         M::POST,
         "/conversations/999999999/reply",

@@ -4,7 +4,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
-use super::ApiResult;
+use axum::body::Bytes;
+
+use super::{ApiResult, json_object, opt_bool, opt_i64};
 use crate::error::ApiError;
 use crate::{FakeIntercom, shapes};
 
@@ -36,5 +38,17 @@ pub(crate) async fn team(State(fake): State<FakeIntercom>, Path(id): Path<String
         s.team(&id)
             .map(|t| Json(shapes::team(t)))
             .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "team_not_found", "Team not found"))
+    })
+}
+
+/// `PUT /admins/{id}/away` `{away_mode_enabled, away_mode_reassign, away_status_reason_id?}` → the admin.
+pub(crate) async fn set_away(State(fake): State<FakeIntercom>, Path(id): Path<String>, body: Bytes) -> ApiResult {
+    let body = json_object(&body)?;
+    let enabled = opt_bool(&body, "away_mode_enabled")?.ok_or_else(|| ApiError::missing("away_mode_enabled"))?;
+    let reassign = opt_bool(&body, "away_mode_reassign")?.ok_or_else(|| ApiError::missing("away_mode_reassign"))?;
+    let reason = opt_i64(&body, "away_status_reason_id")?;
+    fake.with_state(|s| {
+        let admin = s.set_away(&id, enabled, reassign, reason)?;
+        Ok(Json(shapes::admin(s, &admin)))
     })
 }

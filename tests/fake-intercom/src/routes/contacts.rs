@@ -119,15 +119,16 @@ pub(crate) async fn unarchive(State(fake): State<FakeIntercom>, Path(id): Path<S
     fake.with_state(|s| Ok(Json(shapes::contact_archived(&s.set_archived(&id, false)?))))
 }
 
-/// `POST /contacts/search`: archived contacts and (with the search-index delay on)
-/// not-yet-indexed contacts are never returned.
+/// `POST /contacts/search`, answered from the search index: with a search lag on, contacts not yet
+/// indexed are missing and recently changed ones match and render as the index last saw them.
 pub(crate) async fn search(State(fake): State<FakeIntercom>, body: Bytes) -> ApiResult {
     let body = json_object(&body)?;
     let query = body.get("query").filter(|q| !q.is_null()).ok_or_else(|| ApiError::missing("query"))?;
     let query = Query::parse(query)?;
     let (per_page, offset) = pagination(&body)?;
     fake.with_state(|s| {
-        let hits: Vec<_> = s.contacts.iter().filter(|c| !c.archived && c.searchable && query.matches(c)).collect();
+        let indexed = s.searchable_contacts();
+        let hits: Vec<_> = indexed.iter().filter(|c| query.matches(c)).collect();
         let total = hits.len();
         let page_items: Vec<_> = hits.into_iter().skip(offset).take(per_page).collect();
         let next = (offset + per_page < total).then(|| format!("offset:{}", offset + per_page));

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::{ApiResult, custom_attributes, json_object, opt_bool, opt_i64, opt_str, req_str};
 use crate::error::ApiError;
-use crate::state::{AdminReplyKind, AssigneeKind, State as Workspace};
+use crate::state::{AdminReplyKind, AssigneeKind, Attachment, QuickReplyOption, ReplyExtras, State as Workspace};
 use crate::{FakeIntercom, shapes};
 
 /// `?display_as=plaintext`.
@@ -84,8 +84,52 @@ fn replying_contact(s: &Workspace, body: &Map<String, Value>) -> Result<String, 
     found.map(|c| c.id.clone()).ok_or_else(ApiError::contact_not_found)
 }
 
-/// `POST /conversations/{id}/reply` as `type: admin` (comment, note, quick_reply) or as the
-/// contact (`type: user`, comment).
+/// `attachment_urls`: up to 10 absolute http(s) URLs.
+fn attachments(body: &Map<String, Value>) -> Result<Vec<Attachment>, ApiError> {
+    let urls = match body.get("attachment_urls") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(urls)) => urls,
+        Some(_) => return Err(ApiError::invalid("attachment_urls", "attachment_urls must be a list of URLs")),
+    };
+    if urls.len() > 10 {
+        return Err(ApiError::invalid("attachment_urls", "You can include up to 10 attachment_urls"));
+    }
+    urls.iter()
+        .map(|u| match u.as_str().and_then(|u| url::Url::parse(u).ok()) {
+            Some(url) if matches!(url.scheme(), "http" | "https") => Ok(Attachment::from_url(url.as_str())),
+            _ => Err(ApiError::invalid("attachment_urls", format!("{u} is not an http(s) URL"))),
+        })
+        .collect()
+}
+
+fn looks_like_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups.iter().all(|g| g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// `reply_options`: `[{text, uuid}]` (`quick_reply_option`).
+fn reply_options(body: &Map<String, Value>) -> Result<Vec<QuickReplyOption>, ApiError> {
+    let bad = || ApiError::invalid("reply_options", "reply_options must be a list of {\"text\", \"uuid\"} with UUIDs");
+    match body.get("reply_options") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|o| {
+                let text = o.get("text").and_then(Value::as_str).filter(|t| !t.trim().is_empty());
+                let uuid = o.get("uuid").and_then(Value::as_str).filter(|u| looks_like_uuid(u));
+                match (text, uuid) {
+                    (Some(text), Some(uuid)) => Ok(QuickReplyOption { text: text.to_owned(), uuid: uuid.to_owned() }),
+                    _ => Err(bad()),
+                }
+            })
+            .collect(),
+        Some(_) => Err(bad()),
+    }
+}
+
+/// `POST /conversations/{id}/reply` as `type: admin` (comment, note, quick_reply with
+/// `reply_options`) or as the contact (`type: user`, comment); both may carry `attachment_urls`.
 pub(crate) async fn reply(State(fake): State<FakeIntercom>, Path(id): Path<String>, body: Bytes) -> ApiResult {
     let body = json_object(&body)?;
     let message_type = req_str(&body, "message_type")?;
@@ -100,8 +144,14 @@ pub(crate) async fn reply(State(fake): State<FakeIntercom>, Path(id): Path<Strin
             if kind != AdminReplyKind::QuickReply && text.is_none() {
                 return Err(ApiError::missing("body"));
             }
+            let options = reply_options(&body)?;
+            if kind == AdminReplyKind::QuickReply && options.is_empty() {
+                return Err(ApiError::missing("reply_options"));
+            }
+            let extras =
+                ReplyExtras { attachments: attachments(&body)?, quick_reply_options: options, quick_reply_uuid: None };
             fake.with_state(|s| {
-                s.reply_as_admin(&id, &admin_id, kind, text.as_deref())?;
+                s.reply_as_admin_with(&id, &admin_id, kind, text.as_deref(), extras)?;
                 rendered(s, &id, false)
             })
         }
@@ -110,12 +160,18 @@ pub(crate) async fn reply(State(fake): State<FakeIntercom>, Path(id): Path<Strin
                 return Err(ApiError::invalid("message_type", "a contact reply must have message_type comment"));
             }
             let text = text.ok_or_else(|| ApiError::missing("body"))?;
+            let picked = reply_options(&body)?.into_iter().next().map(|o| o.uuid);
+            let extras = ReplyExtras {
+                attachments: attachments(&body)?,
+                quick_reply_options: Vec::new(),
+                quick_reply_uuid: picked,
+            };
             fake.with_state(|s| {
                 if s.conversation(&id).is_none() {
                     return Err(ApiError::conversation_not_found());
                 }
                 let contact_id = replying_contact(s, &body)?;
-                s.reply_as_contact(&id, &contact_id, &text)?;
+                s.reply_as_contact_with(&id, &contact_id, &text, extras)?;
                 rendered(s, &id, false)
             })
         }

@@ -7,6 +7,7 @@
 pub(crate) mod admins;
 pub(crate) mod contacts;
 pub(crate) mod conversations;
+pub(crate) mod data_attributes;
 pub(crate) mod tags;
 
 use axum::Json;

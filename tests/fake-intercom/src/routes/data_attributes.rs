@@ -1,0 +1,67 @@
+//! `GET /data_attributes`, `POST /data_attributes`.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use serde_json::{Value, json};
+
+use super::{ApiResult, json_object, opt_str, req_str};
+use crate::FakeIntercom;
+use crate::attributes::{AttributeModel, DataType};
+use crate::error::ApiError;
+
+fn query_param(query: &Option<String>, name: &str) -> Option<String> {
+    query
+        .as_deref()
+        .and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned()))
+}
+
+/// `?model=contact|company|conversation&include_archived=true`: the `data_attribute_list`. The fake
+/// keeps no conversation attributes, so `model=conversation` lists none.
+pub(crate) async fn list(State(fake): State<FakeIntercom>, RawQuery(query): RawQuery) -> ApiResult {
+    let model = query_param(&query, "model");
+    let model = match model.as_deref() {
+        None | Some("") => None,
+        Some("conversation") => return Ok(Json(json!({ "type": "list", "data": [] }))),
+        Some(m) => Some(AttributeModel::parse(m).ok_or_else(|| {
+            ApiError::invalid("model", "The Data Attribute model field must be either contact or company")
+        })?),
+    };
+    let include_archived = query_param(&query, "include_archived").is_some_and(|v| v == "true");
+    let data: Vec<Value> = fake
+        .data_attributes()
+        .iter()
+        .filter(|a| model.is_none_or(|m| a.model == m) && (include_archived || !a.archived))
+        .map(|a| a.to_json())
+        .collect();
+    Ok(Json(json!({ "type": "list", "data": data })))
+}
+
+/// `{name, model, data_type, description?, options?: [{value}]}` → the new `data_attribute`.
+pub(crate) async fn create(State(fake): State<FakeIntercom>, body: Bytes) -> ApiResult {
+    let body = json_object(&body)?;
+    let name = req_str(&body, "name")?;
+    let model = AttributeModel::parse(&req_str(&body, "model")?).ok_or_else(|| {
+        ApiError::invalid("model", "The Data Attribute model field must be either contact or company")
+    })?;
+    let data_type_name = req_str(&body, "data_type")?;
+    let data_type =
+        DataType::parse(&data_type_name).ok_or_else(|| ApiError::invalid("data_type", "Data Type isn't an option"))?;
+    let options: Vec<String> = match body.get("options") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|o| o.get("value").and_then(Value::as_str).map(str::to_owned))
+            .collect::<Option<_>>()
+            .ok_or_else(|| ApiError::invalid("options", "options must be a list of {\"value\": \"…\"}"))?,
+        Some(_) => return Err(ApiError::invalid("options", "options must be a list of {\"value\": \"…\"}")),
+    };
+    if data_type_name == "options" && options.len() < 2 {
+        return Err(ApiError::invalid("options", "A list attribute needs at least two options"));
+    }
+    let description = opt_str(&body, "description")?.unwrap_or_default();
+    fake.with_state(|s| {
+        let attribute = s.define_attribute(&name, model, data_type, &description, options)?;
+        Ok(Json(attribute.to_json()))
+    })
+}
