@@ -14,6 +14,7 @@ pub mod helpdesk;
 pub mod http;
 pub mod idempotency;
 pub mod intercom;
+pub mod ours;
 pub mod secrets;
 pub mod store;
 #[cfg(any(test, feature = "mocks"))]

@@ -11,7 +11,7 @@ pub async fn handle<H: Helpdesk>(
     request: Request,
 ) -> Result<Response<Body>, Error> {
     let idempotency = Idempotency { store, scope: "create-conversation" };
-    Ok(serve_write(request, guard, idempotency, |input| actions::create_conversation(helpdesk, input)).await)
+    Ok(serve_write(request, guard, idempotency, |input| actions::create_conversation(helpdesk, store, input)).await)
 }
 
 #[cfg(test)]

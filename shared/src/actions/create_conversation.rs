@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::helpdesk::Helpdesk;
 use crate::http::ActionError;
+use crate::store::Store;
 use crate::validate::{contact_key, message_body, optional_text};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -36,12 +37,15 @@ pub struct CreateConversationResponse {
 /// Finds or creates the contact, then opens a conversation as them with `body`.
 pub async fn create_conversation<H: Helpdesk + ?Sized>(
     helpdesk: &H,
+    store: &dyn Store,
     request: CreateConversationRequest,
 ) -> Result<CreateConversationResponse, ActionError> {
     let key = contact_key(request.contact_id, request.user_id, request.user_email)?;
     let body = message_body("body", &request.body)?;
     let name = optional_text("name", request.name, 255)?;
     let resolved = helpdesk.find_or_create_contact(&key, name, None).await?;
+    // Before sending: the webhook must know this customer message is ours, even if its event comes first.
+    crate::ours::remember_customer_message(store, &resolved.contact.id, &body).await?;
     let conversation_id = helpdesk.create_conversation(&resolved.contact, &body).await?;
     tracing::info!(%conversation_id, contact_id = %resolved.contact.id, contact_created = resolved.created, "conversation opened");
     Ok(CreateConversationResponse {

@@ -245,7 +245,8 @@ pub async fn escalate<H: Helpdesk + ?Sized>(
     // The session is the fingerprint: a retry with a longer transcript is the same escalation.
     let outcome = idempotency::run_once(store, &record, &session_id, lease, || async {
         let response =
-            hand_off(helpdesk, settings, &request, &session_id, &last_message, key, &transcript, decision).await?;
+            hand_off(helpdesk, store, settings, &request, &session_id, &last_message, key, &transcript, decision)
+                .await?;
         serde_json::to_value(response).map_err(|_| ActionError::Upstream {
             code: "internal",
             message: "the answer could not be built".into(),
@@ -294,6 +295,7 @@ async fn bind_key_to_session(store: &dyn Store, key: &str, session_id: &str) -> 
 #[allow(clippy::too_many_arguments)]
 async fn hand_off<H: Helpdesk + ?Sized>(
     helpdesk: &H,
+    store: &dyn Store,
     settings: &EscalationSettings,
     request: &EscalateRequest,
     session_id: &str,
@@ -360,7 +362,8 @@ async fn hand_off<H: Helpdesk + ?Sized>(
         });
     }
 
-    // Round 2: open the conversation as the customer.
+    // Round 2: open the conversation as the customer (remembered first, for the webhook's loop guard).
+    crate::ours::remember_customer_message(store, &contact.id, last_message).await?;
     let conversation_id = helpdesk.create_conversation(&contact, last_message).await?;
     tracing::info!(session_id, %conversation_id, reasons = ?decision.reasons, "escalation conversation opened");
 

@@ -25,7 +25,7 @@ async fn every_action_sends_contract_valid_requests_and_reads_contract_valid_ans
         "create-conversation (new contact)",
         stack
             .call(json!({"userEmail":"contract@example.com","name":"Contract Test","body":"Hello"}), |i| {
-                actions::create_conversation(c, i)
+                actions::create_conversation(c, stack.store.as_ref(), i)
             })
             .await,
     );
@@ -33,16 +33,28 @@ async fn every_action_sends_contract_valid_requests_and_reads_contract_valid_ans
     // By external id, and through Intercom's 409 (search not yet indexed) path.
     ok(
         "create-conversation (external id)",
-        stack.call(json!({"userId":"6123abc","body":"Hi again"}), |i| actions::create_conversation(c, i)).await,
+        stack
+            .call(json!({"userId":"6123abc","body":"Hi again"}), |i| {
+                actions::create_conversation(c, stack.store.as_ref(), i)
+            })
+            .await,
     );
     stack.handle().set_search_index_delay(true);
     ok(
         "create-conversation (409 path)",
-        stack.call(json!({"userEmail":"late@example.com","body":"one"}), |i| actions::create_conversation(c, i)).await,
+        stack
+            .call(json!({"userEmail":"late@example.com","body":"one"}), |i| {
+                actions::create_conversation(c, stack.store.as_ref(), i)
+            })
+            .await,
     );
     ok(
         "create-conversation (409 path, second)",
-        stack.call(json!({"userEmail":"late@example.com","body":"two"}), |i| actions::create_conversation(c, i)).await,
+        stack
+            .call(json!({"userEmail":"late@example.com","body":"two"}), |i| {
+                actions::create_conversation(c, stack.store.as_ref(), i)
+            })
+            .await,
     );
     stack.handle().set_search_index_delay(false);
 

@@ -21,7 +21,7 @@ async fn a_conversation_lifecycle_from_an_unknown_email() {
     let (status, created) = stack
         .call(
             json!({"userEmail":"new.customer@example.com","name":"New Customer","body":"My order never arrived"}),
-            |i| actions::create_conversation(c, i),
+            |i| actions::create_conversation(c, stack.store.as_ref(), i),
         )
         .await;
     assert_eq!(status, 200, "{created}");
@@ -87,8 +87,8 @@ async fn a_known_customer_is_found_not_duplicated_even_before_search_indexes_the
     let c = &stack.client;
     stack.handle().set_search_index_delay(true);
     let ask = json!({"userEmail":"fresh@example.com","body":"first"});
-    let (_, first) = stack.call(ask.clone(), |i| actions::create_conversation(c, i)).await;
-    let (status, second) = stack.call(ask, |i| actions::create_conversation(c, i)).await;
+    let (_, first) = stack.call(ask.clone(), |i| actions::create_conversation(c, stack.store.as_ref(), i)).await;
+    let (status, second) = stack.call(ask, |i| actions::create_conversation(c, stack.store.as_ref(), i)).await;
     assert_eq!(status, 200, "{second}");
     assert_eq!(first["contactId"], second["contactId"]);
     assert_eq!(second["contactCreated"], false);
@@ -104,7 +104,9 @@ async fn an_archived_customer_is_unarchived_and_used() {
     let jane = stack.handle().with_state(|s| s.contact_by_email("jane@example.com").cloned()).unwrap();
     stack.handle().with_state(|s| s.set_archived(&jane.id, true)).unwrap();
     let (status, body) = stack
-        .call(json!({"userEmail":"jane@example.com","body":"back again"}), |i| actions::create_conversation(c, i))
+        .call(json!({"userEmail":"jane@example.com","body":"back again"}), |i| {
+            actions::create_conversation(c, stack.store.as_ref(), i)
+        })
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["contactId"], jane.id.as_str());
@@ -136,7 +138,9 @@ async fn unknown_conversations_and_contacts_are_404s() {
     assert_eq!(status, 404, "{body}");
     assert!(body["error"]["intercomRequestId"].is_string());
     let (status, _) = stack
-        .call(json!({"contactId":"0123456789abcdef01234567","body":"x"}), |i| actions::create_conversation(c, i))
+        .call(json!({"contactId":"0123456789abcdef01234567","body":"x"}), |i| {
+            actions::create_conversation(c, stack.store.as_ref(), i)
+        })
         .await;
     assert_eq!(status, 404);
 }

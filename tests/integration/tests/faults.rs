@@ -11,7 +11,7 @@ async fn open_conversation(stack: &Stack) -> String {
     let c = &stack.client;
     let (status, body) = stack
         .call(json!({"userEmail":"jane@example.com","body":"Where is my parcel?"}), |i| {
-            actions::create_conversation(c, i)
+            actions::create_conversation(c, stack.store.as_ref(), i)
         })
         .await;
     assert_eq!(status, 200, "{body}");
@@ -129,7 +129,9 @@ async fn a_lost_conversation_creation_is_reported_not_repeated() {
     fake.inject(Fault::process_then_fail(500, "POST", "/conversations"));
     let c = &stack.client;
     let (status, body): (u16, Value) = stack
-        .call(json!({"userEmail":"jane@example.com","body":"hello"}), |i| actions::create_conversation(c, i))
+        .call(json!({"userEmail":"jane@example.com","body":"hello"}), |i| {
+            actions::create_conversation(c, stack.store.as_ref(), i)
+        })
         .await;
     assert_eq!((status, body["error"]["code"].as_str()), (409, Some("intercom_outcome_unknown")), "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("before trying again"));

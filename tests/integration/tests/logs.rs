@@ -38,7 +38,9 @@ async fn logs_never_show_the_token_or_message_bodies() {
     let c = &stack.client;
     let secret_text = "my card number is 4111-1111";
     let (_, created) = stack
-        .call(json!({"userEmail":"leak@example.com","body": secret_text}), |i| actions::create_conversation(c, i))
+        .call(json!({"userEmail":"leak@example.com","body": secret_text}), |i| {
+            actions::create_conversation(c, stack.store.as_ref(), i)
+        })
         .await;
     let id = created["conversationId"].as_str().unwrap().to_owned();
     stack.handle().inject(Fault::process_then_fail(500, "POST", "/conversations/*/reply"));

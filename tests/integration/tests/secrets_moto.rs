@@ -43,7 +43,7 @@ async fn the_token_comes_from_secrets_manager_once_and_rotation_is_picked_up() {
     for n in 0..3 {
         let (status, body) = stack
             .call(json!({"userEmail":"jane@example.com","body":format!("message {n}")}), |i| {
-                actions::create_conversation(c, i)
+                actions::create_conversation(c, stack.store.as_ref(), i)
             })
             .await;
         assert_eq!(status, 200, "{body}");

@@ -100,7 +100,9 @@ async fn the_first_event_of_an_escalation_is_ours_and_a_customers_new_conversati
 
     // The same customer then opens a conversation of their own (here through create-conversation).
     let (status, own) = stack
-        .call(json!({"userEmail":"jane@example.com","body":"Another question"}), |i| actions::create_conversation(c, i))
+        .call(json!({"userEmail":"jane@example.com","body":"Another question"}), |i| {
+            actions::create_conversation(c, stack.store.as_ref(), i)
+        })
         .await;
     assert_eq!(status, 200, "{own}");
     let own_id = own["conversationId"].as_str().unwrap().to_owned();
