@@ -2,6 +2,7 @@
 """Creates the idempotency table in a local moto from template.yaml's own definition (one source for both).
 
     scripts/create-table.py --endpoint-url http://127.0.0.1:5123 --table idempotency
+    scripts/create-table.py --endpoint-url http://127.0.0.1:5123 --table idempotency --check   # exists, with TTL?
     scripts/create-table.py --print            # the CreateTable and UpdateTimeToLive requests, as JSON
 
 Reads the `IdempotencyTable` resource of template.yaml (CloudFormation tags such as !Ref are tolerated), turns
@@ -90,6 +91,23 @@ def require_loopback(url):
         fail(f"--endpoint-url must be a local moto (127.0.0.1 or localhost), not {host or url!r}")
 
 
+def check(client, create, ttl):
+    """Exits 1 unless the table exists with the template's key schema and TTL."""
+    name = create["TableName"]
+    try:
+        table = client.describe_table(TableName=name)["Table"]
+    except client.exceptions.ResourceNotFoundException:
+        fail(f"there is no table {name}")
+    if table["KeySchema"] != create["KeySchema"]:
+        fail(f"table {name} has the key schema {table['KeySchema']}, not {create['KeySchema']}")
+    if ttl:
+        described = client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+        wanted = ttl["TimeToLiveSpecification"]["AttributeName"]
+        if described.get("TimeToLiveStatus") != "ENABLED" or described.get("AttributeName") != wanted:
+            fail(f"table {name} has no TTL on {wanted}")
+    print(f"[create-table.py] table {name} exists (key {create['KeySchema'][0]['AttributeName']}, TTL ok)", file=sys.stderr)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--endpoint-url", help="moto's URL, e.g. http://127.0.0.1:5123")
@@ -97,6 +115,7 @@ def main():
     parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--print", action="store_true", help="print the requests as JSON and send nothing")
+    parser.add_argument("--check", action="store_true", help="create nothing; exit 0 if the table exists as defined")
     args = parser.parse_args()
 
     create, ttl = requests_from_template(args.template, args.table)
@@ -116,6 +135,9 @@ def main():
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
+    if args.check:
+        check(client, create, ttl)
+        return
     try:
         client.create_table(**create)
     except client.exceptions.ResourceInUseException:

@@ -91,6 +91,22 @@ ensure_cargo_lambda() {
   fi
 }
 
+# ensure_moto — moto's local AWS server (moto[server] from PyPI, like scripts/setup.sh) if it is missing.
+ensure_moto() {
+  _extend_path_for_pip
+  if ! command -v moto_server >/dev/null 2>&1; then
+    pip_install "moto[server]==${MOTO_VERSION:-5.2.1}"
+    command -v moto_server >/dev/null 2>&1 || die "moto was installed but moto_server is not on PATH ($PATH)"
+  fi
+}
+
+# moto_python — the Python that runs moto_server (its venv's or pyenv's), which has boto3 and PyYAML.
+moto_python() {
+  local dir
+  dir="$(dirname "$(command -v moto_server)")"
+  if [[ -x "$dir/python3" ]]; then echo "$dir/python3"; else echo python3; fi
+}
+
 # ensure_zig — Zig, which cargo-lambda links cross builds (--arm64) with; from PyPI if missing.
 ensure_zig() {
   _extend_path_for_pip
@@ -127,6 +143,11 @@ require_free_port() { # require_free_port PORT WHAT ENVVAR
     who="$(port_owner "$1")"
     die "port $1 (for $2) is already in use${who:+ by $who}. Stop it, or pick another port with $3=<port>."
   fi
+}
+
+# free_port — a TCP port nothing listens on at 127.0.0.1 (now).
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # wait_for_port PORT TIMEOUT_S [PID] — until something listens; fails early if PID dies.
@@ -178,6 +199,23 @@ start_fake_intercom() {
     tail_log "$logfile"
     die "the fake Intercom did not start (log: $logfile)"
   fi
+}
+
+# start_moto PORT LOGFILE TIMEOUT_S TABLE — starts moto_server (a local DynamoDB, among others) on
+# 127.0.0.1:PORT and creates TABLE in it from template.yaml's IdempotencyTable (scripts/create-table.py);
+# sets BG_PID, dies with its log if either fails.
+start_moto() {
+  local port=$1 logfile=$2 timeout=$3 table=$4 pid
+  log "starting moto (local DynamoDB) on 127.0.0.1:$port"
+  start_bg "$logfile" moto_server -H 127.0.0.1 -p "$port"
+  pid=$BG_PID
+  if ! wait_for_port "$port" "$timeout" "$pid"; then
+    tail_log "$logfile"
+    die "moto did not start (log: $logfile)"
+  fi
+  "$(moto_python)" "$ROOT/scripts/create-table.py" --endpoint-url "http://127.0.0.1:$port" --table "$table" ||
+    die "could not create the table $table in moto from template.yaml (log: $logfile)"
+  BG_PID=$pid
 }
 
 # is_alive PID — running (a zombie waiting to be reaped does not count).

@@ -7,17 +7,25 @@
 #                                   conversation back, deliver a signed webhook and see it relayed,
 #                                   all through the local URLs; stop; exit 0/1 (= LOCAL_STACK_SMOKE=1)
 #   scripts/run-local.sh --fake     use the fake Intercom even when INTERCOM_ACCESS_TOKEN is set
+#   scripts/run-local.sh --concurrency N
+#                                   up to N instances of each function at once (cargo lambda watch
+#                                   --concurrency; default 1), e.g. to try concurrent retries
 #
 # Every function answers at http://127.0.0.1:$PORT/lambda-url/<function-name>/ (cargo lambda watch,
 # which hot-reloads on code changes). Intercom is the fake (tests/fake-intercom, seeded with demo
 # data) on 127.0.0.1:$FAKE_PORT — unless INTERCOM_ACCESS_TOKEN is set in your environment: then
 # the functions talk to your real Intercom workspace with that token (never in --check mode).
 #
+# The idempotency table is DynamoDB in moto (moto_server on 127.0.0.1:$MOTO_PORT), created from
+# template.yaml's definition (scripts/create-table.py); the functions get AWS_ENDPOINT_URL, dummy AWS
+# keys and IDEMPOTENCY_TABLE, so nothing reaches AWS.
+#
 # intercom-webhook relays to a local stand-in of the agent (scripts/agent-receiver.py on
 # 127.0.0.1:$AGENT_PORT, which checks the signature and prints each event) unless you set
 # AGENT_WEBHOOK_URL yourself.
 #
-# Environment: PORT (9000), FAKE_PORT (4011), AGENT_PORT (9010), RUST_LOG (info); any variable the
+# Environment: PORT (9000), FAKE_PORT (4011), AGENT_PORT (9010), MOTO_PORT (a free one),
+# IDEMPOTENCY_TABLE (idempotency), RUST_LOG (info); any variable the
 # functions read (ESCALATION_ROUTING, AGENT_WEBHOOK_URL, AGENT_AUTH + AGENT_API_KEY,
 # INTERCOM_REGION, ...) is passed through. Logs: .local/run-local/*.log
 set -euo pipefail
@@ -30,32 +38,44 @@ usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | grep '^#' | sed 's/^# \{
 CHECK="${LOCAL_STACK_SMOKE:-0}"
 [[ "$CHECK" == 1 || "$CHECK" == true ]] && CHECK=1 || CHECK=0
 FORCE_FAKE=0
-for arg in "$@"; do
-  case "$arg" in
+CONCURRENCY=""
+while (($#)); do
+  case "$1" in
     --check | --smoke) CHECK=1 ;;
     --fake) FORCE_FAKE=1 ;;
+    --concurrency)
+      (($# >= 2)) || die "--concurrency needs a number, e.g. --concurrency 4"
+      CONCURRENCY=$2
+      shift
+      ;;
+    --concurrency=*) CONCURRENCY=${1#--concurrency=} ;;
     -h | --help)
       usage
       exit 0
       ;;
-    *) die "unknown argument '$arg' (try --help)" ;;
+    *) die "unknown argument '$1' (try --help)" ;;
   esac
+  shift
 done
+[[ -z "$CONCURRENCY" || "$CONCURRENCY" =~ ^[1-9][0-9]*$ ]] || die "--concurrency must be a whole number from 1 (got '$CONCURRENCY')"
 
 PORT="${PORT:-9000}"
 FAKE_PORT="${FAKE_PORT:-4011}"
 AGENT_PORT="${AGENT_PORT:-9010}"
-for p in "$PORT" "$FAKE_PORT" "$AGENT_PORT"; do
-  [[ "$p" =~ ^[0-9]+$ ]] || die "PORT, FAKE_PORT and AGENT_PORT must be port numbers (got '$p')"
+MOTO_PORT="${MOTO_PORT:-$(free_port)}"
+for p in "$PORT" "$FAKE_PORT" "$AGENT_PORT" "$MOTO_PORT"; do
+  [[ "$p" =~ ^[0-9]+$ ]] || die "PORT, FAKE_PORT, AGENT_PORT and MOTO_PORT must be port numbers (got '$p')"
 done
-[[ "$PORT" != "$FAKE_PORT" && "$PORT" != "$AGENT_PORT" && "$FAKE_PORT" != "$AGENT_PORT" ]] ||
-  die "PORT, FAKE_PORT and AGENT_PORT must differ"
+[[ "$(printf '%s\n' "$PORT" "$FAKE_PORT" "$AGENT_PORT" "$MOTO_PORT" | sort -u | wc -l)" == 4 ]] ||
+  die "PORT, FAKE_PORT, AGENT_PORT and MOTO_PORT must differ"
+IDEMPOTENCY_TABLE="${IDEMPOTENCY_TABLE:-idempotency}"
 BASE_URL="http://127.0.0.1:$PORT/lambda-url"
 LOG_DIR="$ROOT/.local/run-local"
 mkdir -p "$LOG_DIR"
 WATCH_LOG="$LOG_DIR/functions.log"
 FAKE_LOG="$LOG_DIR/fake-intercom.log"
 AGENT_LOG="$LOG_DIR/agent-receiver.log"
+MOTO_LOG="$LOG_DIR/moto.log"
 WEBHOOK_FIXTURE="$ROOT/shared/src/webhook/fixtures/conversation.user.replied.json"
 
 # Real Intercom only when the user asked for it with their own token, and never for the smoke test.
@@ -74,10 +94,12 @@ require_cmd curl "Install it: apt-get install -y curl"
 require_cmd python3 "Install Python 3: apt-get install -y python3 python3-pip"
 require_cmd setsid "It is part of util-linux: apt-get install -y util-linux"
 ensure_cargo_lambda
+ensure_moto
 
 require_free_port "$PORT" "the function URLs" PORT
 ((USE_FAKE == 0)) || require_free_port "$FAKE_PORT" "the fake Intercom" FAKE_PORT
 ((USE_RECEIVER == 0)) || require_free_port "$AGENT_PORT" "the stand-in agent (scripts/agent-receiver.py)" AGENT_PORT
+require_free_port "$MOTO_PORT" "moto (the local DynamoDB)" MOTO_PORT
 
 # --- stop everything we started, however we leave --------------------------------------------------
 TAIL_PID=""
@@ -129,8 +151,17 @@ else
   unset INTERCOM_API_BASE
 fi
 ((USE_RECEIVER == 0)) || export AGENT_WEBHOOK_URL="http://127.0.0.1:$AGENT_PORT/webhook/intercom-events"
+# The store is moto's DynamoDB: every AWS call goes there, signed with dummy keys; never real AWS.
+export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 # the region create-table.py uses
+export AWS_EC2_METADATA_DISABLED=true
+unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_REGION
+export IDEMPOTENCY_TABLE
 
 # --- start ------------------------------------------------------------------------------------------
+start_moto "$MOTO_PORT" "$MOTO_LOG" 60 "$IDEMPOTENCY_TABLE"
+moto_pid=$BG_PID
+
 if ((USE_FAKE)); then
   start_fake_intercom "$TARGET_DIR/debug/fake-intercom" "$FAKE_PORT" "$FAKE_LOG" 60
   fake_pid=$BG_PID
@@ -149,6 +180,7 @@ fi
 log "starting cargo lambda watch on 127.0.0.1:$PORT"
 watch_args=(--invoke-address 127.0.0.1 --invoke-port "$PORT" --env-file "$ENV_FILE")
 ((CHECK == 0)) || watch_args+=(--ignore-changes)
+[[ -z "$CONCURRENCY" ]] || watch_args+=(--concurrency "$CONCURRENCY")
 start_bg "$WATCH_LOG" cargo lambda watch "${watch_args[@]}"
 watch_pid=$BG_PID
 if ! wait_for_port "$PORT" 120 "$watch_pid"; then
@@ -200,6 +232,14 @@ PY
   }
   body_file="$LOG_DIR/smoke-answer.json"
 
+  log "smoke test: the idempotency table exists in moto, as template.yaml defines it"
+  if "$(moto_python)" "$ROOT/scripts/create-table.py" --endpoint-url "$AWS_ENDPOINT_URL" --table "$IDEMPOTENCY_TABLE" --check; then
+    log "  ok: table $IDEMPOTENCY_TABLE exists"
+  else
+    warn "  FAILED: table $IDEMPOTENCY_TABLE is missing or differs from template.yaml (log: $MOTO_LOG)"
+    failures=$((failures + 1))
+  fi
+
   log "smoke test: escalate a billing question"
   code="$(curl -s -o "$body_file" -w '%{http_code}' --max-time 60 "$BASE_URL/escalate/" \
     -H 'content-type: application/json' -d "$ESCALATE_BODY" || true)"
@@ -239,7 +279,7 @@ PY
 
   log "smoke test: stopping"
   stop_all_bg
-  for p in "$PORT" "$FAKE_PORT"; do
+  for p in "$PORT" "$FAKE_PORT" "$MOTO_PORT"; do
     if port_in_use "$p"; then
       warn "  FAILED: port $p is still in use after stopping ($(port_owner "$p"))"
       failures=$((failures + 1))
@@ -280,7 +320,10 @@ fi
   echo "  f=shared/src/webhook/fixtures/conversation.user.replied.json; curl -s $BASE_URL/intercom-webhook/webhook/intercom-events \\"
   echo "    -H \"X-Hub-Signature: sha1=\$(openssl dgst -sha1 -hmac '$INTERCOM_CLIENT_SECRET' \"\$f\" | sed 's/.* //')\" --data-binary @\"\$f\""
   echo
-  logs="functions.log"
+  echo "Idempotency table: $IDEMPOTENCY_TABLE in moto's DynamoDB at $AWS_ENDPOINT_URL"
+  echo "  (AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL aws dynamodb scan --table-name $IDEMPOTENCY_TABLE, with any dummy keys)"
+  echo
+  logs="functions.log, moto.log"
   ((USE_FAKE == 0)) || logs+=", fake-intercom.log"
   ((USE_RECEIVER == 0)) || logs+=", agent-receiver.log"
   echo "Logs: $LOG_DIR/ ($logs)"
@@ -293,7 +336,7 @@ tail_files=("$WATCH_LOG")
 tail -n 0 -q -F "${tail_files[@]}" 2>/dev/null &
 TAIL_PID=$!
 # `wait` (unlike a foreground command) lets the INT/TERM traps run as soon as a signal arrives.
-while kill -0 "$watch_pid" 2>/dev/null && { ((USE_FAKE == 0)) || kill -0 "$fake_pid" 2>/dev/null; } &&
+while kill -0 "$watch_pid" 2>/dev/null && kill -0 "$moto_pid" 2>/dev/null && { ((USE_FAKE == 0)) || kill -0 "$fake_pid" 2>/dev/null; } &&
   { ((USE_RECEIVER == 0)) || kill -0 "$agent_pid" 2>/dev/null; }; do
   sleep 1 &
   wait $! || true

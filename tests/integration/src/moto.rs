@@ -1,7 +1,7 @@
-//! moto's local AWS server (`moto_server`, installed by scripts/setup.sh) for the Secrets Manager tests.
+//! moto's local AWS server (`moto_server`, installed by scripts/setup.sh) for the Secrets Manager and DynamoDB tests.
 
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -28,6 +28,52 @@ impl Moto {
             std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
         }
     }
+
+    /// An AWS SDK configuration pointed at this moto, leaving the process environment alone (so the tests of
+    /// one binary may run in parallel).
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        sdk_config_for(&self.url).await
+    }
+
+    /// Creates the idempotency table `name` from template.yaml's definition, with scripts/create-table.py (the
+    /// local stack does the same): the tests exercise the table that gets deployed.
+    pub fn create_idempotency_table(&self, name: &str) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/create-table.py");
+        let output = Command::new(moto_python())
+            .arg(&script)
+            .args(["--endpoint-url", &self.url, "--table", name])
+            .output()
+            .unwrap_or_else(|e| panic!("could not run {}: {e}", script.display()));
+        assert!(output.status.success(), "scripts/create-table.py failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+}
+
+/// An AWS SDK configuration for `endpoint` with dummy credentials and a fixed region, on the same rustls + ring
+/// HTTPS client the functions use; nothing is read from the environment or from instance metadata.
+pub async fn sdk_config_for(endpoint: &str) -> aws_config::SdkConfig {
+    use aws_sdk_dynamodb::config::{Credentials, Region};
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    let http_client =
+        aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http_client)
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
+        .load()
+        .await
+}
+
+/// The Python that runs `moto_server` (its directory's `python3`: a venv or pyenv), which has boto3 and PyYAML
+/// for scripts/create-table.py; else `python3` from PATH.
+fn moto_python() -> PathBuf {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .find(|dir| dir.join("moto_server").is_file())
+        .map(|dir| dir.join("python3"))
+        .filter(|python| python.is_file())
+        .unwrap_or_else(|| PathBuf::from("python3"))
 }
 
 impl Drop for Moto {
