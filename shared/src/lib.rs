@@ -9,13 +9,15 @@ pub mod app;
 pub mod config;
 pub mod deadline;
 pub mod escalation;
+pub mod format;
 pub mod helpdesk;
 pub mod http;
 pub mod intercom;
 pub mod secrets;
 #[cfg(any(test, feature = "mocks"))]
 pub mod testing;
-pub mod text;
 pub mod webhook;
 
 pub use app::App;
+/// `crate::text::html_to_text` keeps working: the converter lives with the other formatting code.
+pub use format::text;
