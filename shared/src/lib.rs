@@ -9,6 +9,7 @@ pub mod app;
 pub mod config;
 pub mod deadline;
 pub mod escalation;
+pub mod format;
 pub mod handoff;
 pub mod helpdesk;
 pub mod http;
@@ -19,8 +20,9 @@ pub mod secrets;
 pub mod store;
 #[cfg(any(test, feature = "mocks"))]
 pub mod testing;
-pub mod text;
 pub mod validate;
 pub mod webhook;
 
 pub use app::App;
+/// `crate::text::html_to_text` keeps working: the converter lives with the other formatting code.
+pub use format::text;

@@ -33,7 +33,23 @@
 //! Treat a `true` as a strong hint, and keep the explicit `human_requested` flag for callers that
 //! know better.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
+
+#[cfg(test)]
+thread_local! {
+    /// Matcher steps taken on this thread, so a test can show the work grows linearly with the input.
+    static STEPS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts `n` matcher steps (tests only; nothing in release builds).
+#[inline]
+fn step(n: usize) {
+    #[cfg(test)]
+    STEPS.with(|steps| steps.set(steps.get() + n));
+    #[cfg(not(test))]
+    let _ = n;
+}
 
 /// Whether `text` asks for a human: any clause matches a phrase of a supported language and is
 /// not negated. See the module documentation for the approach and its limits.
@@ -423,13 +439,17 @@ enum Repeat {
     Any,
 }
 
+/// One position of a phrase: which words fit it is recorded in [`Lexicon::fits`] under `index`.
 struct Element {
-    words: Words,
+    index: usize,
     repeat: Repeat,
 }
 
 struct Lexicon {
     phrases: Vec<Vec<Element>>,
+    /// For each word, the set (a bit per [`Element::index`]) of phrase elements it fits: one lookup per token
+    /// replaces a scan of every element's word list.
+    fits: HashMap<&'static str, Vec<u64>>,
     standalone: Words,
     fillers: Words,
     negators: Words,
@@ -446,9 +466,30 @@ impl Lexicon {
     /// Builds the matcher. Panics on a malformed table (unknown class, phrase that can match
     /// nothing) — a programming error the unit tests catch.
     fn compile(language: &'static Language) -> Self {
-        let phrases = language.phrases.iter().map(|phrase| compile_phrase(language, phrase)).collect();
+        let mut fits: HashMap<&'static str, Vec<u64>> = HashMap::new();
+        let mut count = 0;
+        let phrases = language
+            .phrases
+            .iter()
+            .map(|phrase| {
+                compile_phrase(language, phrase)
+                    .into_iter()
+                    .map(|(words, repeat)| {
+                        let index = count;
+                        count += 1;
+                        for word in words {
+                            let set = fits.entry(word).or_default();
+                            set.resize(set.len().max(index / 64 + 1), 0);
+                            set[index / 64] |= 1 << (index % 64);
+                        }
+                        Element { index, repeat }
+                    })
+                    .collect()
+            })
+            .collect();
         Lexicon {
             phrases,
+            fits,
             standalone: Words::new(language.standalone),
             fillers: Words::new(language.fillers),
             negators: Words::new(language.negators),
@@ -468,10 +509,10 @@ impl Lexicon {
         }
         // Leftmost-longest, non-overlapping matches: a negated "want to talk to a human" is not
         // re-tried as an un-negated "talk to a human".
+        let longest = self.longest_matches(clause);
         let mut start = 0;
         while start < clause.len() {
-            let end = self.phrases.iter().filter_map(|phrase| match_end(phrase, clause, start)).max();
-            match end {
+            match longest[start] {
                 Some(end) if end > start => {
                     if self.counts(clause, start, end) {
                         return true;
@@ -484,7 +525,63 @@ impl Lexicon {
         false
     }
 
+    /// For each start in `clause`, the end of the longest match of any phrase there.
+    ///
+    /// One right-to-left pass per phrase: `ends[j]` at position `i` is the end of the longest match of
+    /// `phrase[j..]` starting at `clause[i]`, computed from the values at `i + 1`. That is the backtracking
+    /// definition (a `?` or `*` element either takes the word or is skipped, the longer result wins) with each
+    /// value computed once, so the work is (phrase elements × clause words), not the quadratic cost of
+    /// re-reading a run of `$adj*` words from every start.
+    fn longest_matches(&self, clause: &[&str]) -> Vec<Option<usize>> {
+        let n = clause.len();
+        let sets: Vec<&[u64]> = clause.iter().map(|t| self.fits.get(t).map_or(&[][..], Vec::as_slice)).collect();
+        let fits = |i: usize, element: &Element| {
+            sets[i].get(element.index / 64).is_some_and(|bits| bits >> (element.index % 64) & 1 == 1)
+        };
+        // A phrase with a required element that no word of the clause fits cannot match anywhere: skip it.
+        let mut present: Vec<u64> = Vec::new();
+        for set in &sets {
+            step(1);
+            present.resize(present.len().max(set.len()), 0);
+            present.iter_mut().zip(set.iter()).for_each(|(all, bits)| *all |= bits);
+        }
+        let possible = |phrase: &[Element]| {
+            phrase.iter().filter(|element| element.repeat == Repeat::One).all(|element| {
+                present.get(element.index / 64).is_some_and(|bits| bits >> (element.index % 64) & 1 == 1)
+            })
+        };
+        let mut longest = vec![None; n];
+        for phrase in self.phrases.iter().filter(|phrase| possible(phrase)) {
+            let k = phrase.len();
+            // `next` holds the values at position i + 1, `here` those at i; `[k]` is the empty rest of the phrase.
+            let mut next: Vec<Option<usize>> = vec![None; k + 1];
+            let mut here: Vec<Option<usize>> = vec![None; k + 1];
+            // Past the last word only optional elements can still match, with nothing.
+            next[k] = Some(n);
+            for j in (0..k).rev() {
+                next[j] = if phrase[j].repeat == Repeat::One { None } else { next[j + 1] };
+            }
+            for i in (0..n).rev() {
+                step(k);
+                here[k] = Some(i);
+                for j in (0..k).rev() {
+                    let element = &phrase[j];
+                    let fit = fits(i, element);
+                    here[j] = match element.repeat {
+                        Repeat::One => next[j + 1].filter(|_| fit),
+                        Repeat::Optional => next[j + 1].filter(|_| fit).max(here[j + 1]),
+                        Repeat::Any => next[j].filter(|_| fit).max(here[j + 1]),
+                    };
+                }
+                longest[i] = longest[i].max(here[0]);
+                std::mem::swap(&mut here, &mut next);
+            }
+        }
+        longest
+    }
+
     fn is_standalone_request(&self, clause: &[&str]) -> bool {
+        step(clause.len());
         clause.iter().any(|t| self.standalone.has(t))
             && clause.iter().all(|t| self.standalone.has(t) || self.fillers.has(t))
     }
@@ -500,8 +597,11 @@ impl Lexicon {
         if self_described {
             return false;
         }
-        let negated_before = (start.saturating_sub(NEGATION_WINDOW)..start)
-            .any(|at| self.is_negation(clause, at) && !clause[at + 1..end].iter().any(|t| self.redirects.has(t)));
+        // Matches do not overlap, so these scans of the match add up to the clause's length.
+        let negated_before = (start.saturating_sub(NEGATION_WINDOW)..start).any(|at| {
+            step(end - at);
+            self.is_negation(clause, at) && !clause[at + 1..end].iter().any(|t| self.redirects.has(t))
+        });
         let negated_after = self.trailing_negation && end < clause.len() && self.is_negation(clause, clause.len() - 1);
         !negated_before && !negated_after
     }
@@ -520,8 +620,9 @@ impl Lexicon {
     }
 }
 
-fn compile_phrase(language: &'static Language, phrase: &'static str) -> Vec<Element> {
-    let elements: Vec<Element> = phrase
+/// The elements of `phrase`: for each, the words that fit it and how often it may occur.
+fn compile_phrase(language: &'static Language, phrase: &'static str) -> Vec<(Vec<&'static str>, Repeat)> {
+    let elements: Vec<(Vec<&'static str>, Repeat)> = phrase
         .split_whitespace()
         .map(|part| {
             let (body, repeat) = if let Some(body) = part.strip_suffix('?') {
@@ -546,34 +647,15 @@ fn compile_phrase(language: &'static Language, phrase: &'static str) -> Vec<Elem
                 }
             }
             assert!(!words.is_empty(), "[{}] empty element in {phrase:?}", language.code);
-            Element { words: Words(words), repeat }
+            (words, repeat)
         })
         .collect();
     assert!(
-        elements.iter().any(|e| e.repeat == Repeat::One),
+        elements.iter().any(|(_, repeat)| *repeat == Repeat::One),
         "[{}] phrase {phrase:?} can match nothing",
         language.code
     );
     elements
-}
-
-/// The end of the longest match of `phrase` at `clause[start..]`, if any.
-fn match_end(phrase: &[Element], clause: &[&str], start: usize) -> Option<usize> {
-    let Some((first, rest)) = phrase.split_first() else {
-        return Some(start);
-    };
-    let fits = clause.get(start).is_some_and(|t| first.words.has(t));
-    match first.repeat {
-        Repeat::One => fits.then(|| match_end(rest, clause, start + 1)).flatten(),
-        Repeat::Optional => {
-            let taken = fits.then(|| match_end(rest, clause, start + 1)).flatten();
-            taken.max(match_end(rest, clause, start))
-        }
-        Repeat::Any => {
-            let taken = fits.then(|| match_end(phrase, clause, start + 1)).flatten();
-            taken.max(match_end(rest, clause, start))
-        }
-    }
 }
 
 #[cfg(test)]
@@ -999,6 +1081,55 @@ mod tests {
         );
         assert_eq!(normalize("Straße Œuvre"), vec![vec!["strasse", "oeuvre"]]);
         assert!(normalize(" ,;. ").is_empty());
+    }
+
+    // ---- cost on hostile input ---------------------------------------------------------------
+
+    /// The decision for `text`, and the matcher steps it took.
+    fn decide_counting_steps(text: &str) -> (bool, usize) {
+        STEPS.with(|steps| steps.set(0));
+        let decision = asks_for_human(text);
+        (decision, STEPS.with(std::cell::Cell::get))
+    }
+
+    /// Steps allowed per word: every phrase element of every language once, plus the scans around a match.
+    fn steps_per_word() -> usize {
+        LEXICONS.iter().map(|lexicon| lexicon.phrases.iter().map(Vec::len).sum::<usize>() + 2 + NEGATION_WINDOW).sum()
+    }
+
+    #[test]
+    fn repeated_words_cost_linear_steps() {
+        for (unit, expected) in [
+            ("echte ", false),
+            ("please ", false),
+            ("a ", false),
+            ("human ", true),
+            ("talk to ", false),
+            ("echte menschen sprechen ", true),
+        ] {
+            let text = unit.repeat(20_000 / unit.len());
+            let words: usize = normalize(&text).iter().map(Vec::len).sum();
+            let (decision, steps) = decide_counting_steps(&text);
+            assert_eq!(decision, expected, "{unit:?}");
+            assert!(steps <= steps_per_word() * words, "{unit:?}: {steps} steps for {words} words");
+            // Twice the input, twice the work (a quadratic matcher would take four times as many steps).
+            let (_, doubled) = decide_counting_steps(&unit.repeat(40_000 / unit.len()));
+            assert!(doubled <= 2 * steps + steps / 10, "{unit:?}: {steps} then {doubled} steps");
+        }
+    }
+
+    #[test]
+    fn long_matches_and_negations_are_still_decided() {
+        // "mit einem echten … Menschen sprechen" with thousands of adjectives: one long match.
+        let adjectives = "echte ".repeat(3_000);
+        assert!(asks_for_human(&format!("{adjectives}menschen sprechen")));
+        assert!(!asks_for_human(&format!("nicht {adjectives}menschen sprechen")));
+        assert!(asks_for_human(&format!("nicht bot {adjectives}menschen sprechen")));
+        let (decision, steps) = decide_counting_steps(&format!("nicht {adjectives}menschen sprechen"));
+        assert!(!decision);
+        assert!(steps <= steps_per_word() * 3_003, "{steps} steps");
+        // A clause of 50,000 words needs no deep recursion.
+        assert!(!asks_for_human(&"echte ".repeat(50_000)));
     }
 
     // ---- table hygiene --------------------------------------------------------------------

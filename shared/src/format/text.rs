@@ -31,7 +31,7 @@ pub fn html_to_text(html: &str) -> String {
 }
 
 /// Elements that start and end a line of their own.
-const BLOCK_ELEMENTS: [&str; 38] = [
+pub(super) const BLOCK_ELEMENTS: [&str; 38] = [
     "address",
     "article",
     "aside",
@@ -73,7 +73,7 @@ const BLOCK_ELEMENTS: [&str; 38] = [
 ];
 
 /// Elements whose content is never shown as text.
-const HIDDEN_ELEMENTS: [&str; 6] = ["head", "noscript", "script", "style", "template", "title"];
+pub(super) const HIDDEN_ELEMENTS: [&str; 6] = ["head", "noscript", "script", "style", "template", "title"];
 
 /// List nesting deeper than this is not indented further.
 const MAX_INDENT_LEVELS: usize = 8;
@@ -98,12 +98,12 @@ struct Renderer {
     pre: usize,
 }
 
-/// The attributes the renderer uses; all others are skipped.
+/// The attributes the renderer and the sanitizer use; all others are skipped.
 #[derive(Default)]
-struct Attributes {
-    href: Option<String>,
-    alt: Option<String>,
-    start: Option<String>,
+pub(super) struct Attributes {
+    pub(super) href: Option<String>,
+    pub(super) alt: Option<String>,
+    pub(super) start: Option<String>,
 }
 
 impl Renderer {
@@ -316,7 +316,7 @@ fn is_web(href: &str) -> bool {
 
 /// Reads a tag's attributes up to its closing `>` (quotes may contain `>`); returns them and what follows
 /// the tag. An unterminated tag swallows the rest of the input, as in a browser.
-fn parse_attributes(mut rest: &str) -> (Attributes, &str) {
+pub(super) fn parse_attributes(mut rest: &str) -> (Attributes, &str) {
     let mut attributes = Attributes::default();
     loop {
         rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == '/');
@@ -359,7 +359,7 @@ fn parse_attributes(mut rest: &str) -> (Attributes, &str) {
 }
 
 /// What follows `</name ...>` (ASCII case-insensitive), or nothing when the element is never closed.
-fn skip_past_end_tag<'a>(rest: &'a str, name: &str) -> &'a str {
+pub(super) fn skip_past_end_tag<'a>(rest: &'a str, name: &str) -> &'a str {
     let bytes = rest.as_bytes();
     let mut from = 0;
     while let Some(offset) = rest[from..].find("</") {
@@ -407,7 +407,7 @@ fn tidy(raw: &str) -> String {
 }
 
 /// Decodes numeric entities and the named ones Intercom emits; anything else stays as written.
-fn decode_entities(text: &str) -> String {
+pub(super) fn decode_entities(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(amp) = rest.find('&') {
