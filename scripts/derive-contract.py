@@ -50,6 +50,7 @@ OPERATIONS = [
     ("POST", "/contacts/{contact_id}/archive"),
     ("POST", "/contacts/{contact_id}/unarchive"),
     ("GET", "/data_attributes"),
+    ("POST", "/data_attributes"),
     ("POST", "/conversations"),
     ("GET", "/conversations/{conversation_id}"),
     ("PUT", "/conversations/{conversation_id}"),

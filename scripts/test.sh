@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test: unit and handler tests, end-to-end tests against the fake Intercom, contract tests through
-# Prism (needs Intercom's OpenAPI spec: INTERCOM_OPENAPI_SPEC, or ../shared/intercom-openapi/ beside the repo),
-# Secrets Manager tests on moto, the SAM template checks, and a smoke run of the local stack.
+# Prism (on the subset of Intercom's OpenAPI spec committed in tests/contract/), Secrets Manager and DynamoDB
+# tests on moto, the SAM template checks, and a smoke run of the local stack.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/setup.sh
+
+echo "== contract subset up to date"
+scripts/check-contract.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
