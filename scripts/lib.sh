@@ -207,7 +207,8 @@ start_fake_intercom() {
 start_moto() {
   local port=$1 logfile=$2 timeout=$3 table=$4 pid
   log "starting moto (local DynamoDB) on 127.0.0.1:$port"
-  start_bg "$logfile" moto_server -H 127.0.0.1 -p "$port"
+  # One request at a time, as DynamoDB applies one item's writes (moto's own server races them).
+  start_bg "$logfile" "$(moto_python)" "$ROOT/scripts/moto-server.py" -H 127.0.0.1 -p "$port"
   pid=$BG_PID
   if ! wait_for_port "$port" "$timeout" "$pid"; then
     tail_log "$logfile"

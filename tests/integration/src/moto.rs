@@ -89,12 +89,23 @@ pub struct Tls<'a> {
     pub key: &'a Path,
 }
 
-/// Starts `moto_server` (over HTTPS with `tls`) and waits until it answers, or returns `None` (the test is
-/// skipped) where it is not installed — never on CI, where that is a failure.
+/// Starts moto's server (over HTTPS with `tls`) and waits until it answers, or returns `None` (the test is
+/// skipped) where it is not installed — never on CI, where that is a failure. It runs through
+/// `scripts/moto-server.py`, which serves one request at a time as DynamoDB applies one item's writes: moto's own
+/// threaded server lets two racing conditional writes both pass.
 pub async fn start(tls: Option<Tls<'_>>) -> Option<Moto> {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut command = Command::new("moto_server");
-    command.args(["-H", "127.0.0.1", "-p", &port.to_string()]).stdout(Stdio::null()).stderr(Stdio::null());
+    let installed = Command::new("moto_server").arg("--help").stdout(Stdio::null()).stderr(Stdio::null()).status();
+    if let Err(e) = installed {
+        if fake_intercom::prism::on_ci() {
+            panic!("moto_server must be installed on CI (scripts/setup.sh): {e}");
+        }
+        eprintln!("skipped: moto_server is not installed ({e}); run scripts/setup.sh");
+        return None;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/moto-server.py");
+    let mut command = Command::new("python3");
+    command.arg(script).args(["-H", "127.0.0.1", "-p", &port.to_string()]).stdout(Stdio::null()).stderr(Stdio::null());
     if let Some(tls) = &tls {
         command.arg("--ssl-cert").arg(tls.cert).arg("--ssl-key").arg(tls.key);
     }
