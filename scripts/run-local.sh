@@ -248,6 +248,34 @@ PY
     "d.get('escalated') is True and str(d.get('conversationId', '')).isdigit()"
   conversation_id="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("conversationId",""))' "$body_file" 2>/dev/null || true)"
 
+  if ((USE_FAKE)); then
+    racers=${CONCURRENCY:-1}
+    ((racers >= 4)) || racers=4
+    log "smoke test: $racers escalations of one session at once (cargo lambda watch --concurrency ${CONCURRENCY:-1}) open one conversation"
+    before="$(curl -s --max-time 10 "http://127.0.0.1:$FAKE_PORT/__fake/state" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["conversations"]))' || echo x)"
+    race_body='{"sessionId":"smoke-race","userEmail":"jane@example.com","confidence":0.1,"lastMessage":"I want a person"}'
+    race_pids=()
+    for i in $(seq 1 "$racers"); do
+      curl -s -o "$LOG_DIR/race-$i.json" -w '%{http_code}' --max-time 60 "$BASE_URL/escalate/" \
+        -H 'content-type: application/json' -d "$race_body" >"$LOG_DIR/race-$i.status" &
+      race_pids+=($!)
+    done
+    wait "${race_pids[@]}" || true
+    after="$(curl -s --max-time 10 "http://127.0.0.1:$FAKE_PORT/__fake/state" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["conversations"]))' || echo y)"
+    statuses="" unexpected=0
+    for i in $(seq 1 "$racers"); do
+      code="$(cat "$LOG_DIR/race-$i.status")"
+      statuses+="$code "
+      [[ "$code" == 200 || "$code" == 409 ]] || unexpected=1
+    done
+    if [[ "$before" =~ ^[0-9]+$ && "$after" == $((before + 1)) && "$unexpected" == 0 ]]; then
+      log "  ok: one conversation for one session (answers: $statuses)"
+    else
+      warn "  FAILED: $racers same-session escalations opened $((after - before)) conversation(s) (answers: $statuses)"
+      failures=$((failures + 1))
+    fi
+  fi
+
   log "smoke test: read it back with get-conversation"
   code="$(curl -s -o "$body_file" -w '%{http_code}' --max-time 60 "$BASE_URL/get-conversation/" \
     -H 'content-type: application/json' -d "{\"conversationId\":\"${conversation_id:-0}\"}" || true)"

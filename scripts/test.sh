@@ -23,4 +23,5 @@ echo "== template checks"
 scripts/check-template.sh
 
 echo "== local stack smoke test"
-scripts/run-local.sh --check
+# Several containers per function, so the smoke test races same-session escalations across them.
+scripts/run-local.sh --check --concurrency 4
