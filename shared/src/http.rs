@@ -55,6 +55,10 @@ pub enum ActionError {
     IdempotencyKeyReused,
     #[error("a request with this idempotency key is still running; retry in {retry_after_seconds} s to get its answer")]
     IdempotencyKeyInUse { retry_after_seconds: u64 },
+    /// Intercom refused a custom attribute the workspace has not defined (or a value of the wrong type): the
+    /// caller's mistake, not Intercom failing.
+    #[error("{message}")]
+    UnknownAttribute { name: String, message: String },
 }
 
 impl ActionError {
@@ -76,7 +80,9 @@ impl ActionError {
             ActionError::Upstream { code: "intercom_outcome_unknown", .. } => StatusCode::CONFLICT,
             ActionError::Upstream { .. } => StatusCode::BAD_GATEWAY,
             ActionError::Unavailable { .. } | ActionError::StoreUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            ActionError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            ActionError::IdempotencyKeyReused | ActionError::UnknownAttribute { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ActionError::IdempotencyKeyInUse { .. } => StatusCode::CONFLICT,
         }
     }
@@ -95,6 +101,7 @@ impl ActionError {
             ActionError::StoreUnavailable { .. } => "idempotency_unavailable",
             ActionError::IdempotencyKeyReused => "idempotency_key_reused",
             ActionError::IdempotencyKeyInUse { .. } => "idempotency_key_in_use",
+            ActionError::UnknownAttribute { .. } => "unknown_attribute",
         }
     }
 
@@ -108,6 +115,7 @@ impl ActionError {
         let mut error = serde_json::json!({ "code": self.code(), "message": self.to_string() });
         match self {
             ActionError::BadRequest { field: Some(field), .. } => error["field"] = field.as_str().into(),
+            ActionError::UnknownAttribute { name, .. } => error["field"] = format!("attributes.{name}").into(),
             ActionError::NotFound { intercom_request_id: Some(id), .. }
             | ActionError::Upstream { intercom_request_id: Some(id), .. } => {
                 error["intercomRequestId"] = id.as_str().into()
@@ -147,6 +155,17 @@ impl From<IntercomError> for ActionError {
                 message: format!("Intercom has no such resource: {}", nonempty(&message, "Resource Not Found")),
                 intercom_request_id: request_id,
             },
+            IntercomError::Api { status: 400 | 422, ref message, .. } if refused_attribute(message).is_some() => {
+                let name = refused_attribute(message).unwrap_or_default();
+                ActionError::UnknownAttribute {
+                    message: format!(
+                        "Intercom refused the custom attribute {name:?}: {}. Create it in Intercom (Settings → Data → \
+                         People) with the right type, or leave it out",
+                        message.trim_end_matches('.')
+                    ),
+                    name,
+                }
+            }
             IntercomError::Api { status, code, message, field, .. } => ActionError::Upstream {
                 code: "intercom_rejected",
                 message: format!(
@@ -205,6 +224,14 @@ impl From<SecretsError> for ActionError {
     fn from(e: SecretsError) -> Self {
         ActionError::Unavailable { message: format!("the Intercom access token could not be loaded: {e}") }
     }
+}
+
+/// The attribute named by Intercom's refusal of an undefined or mistyped custom attribute
+/// ("Custom attribute 'tier' does not exist"), if that is what `message` says.
+fn refused_attribute(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("Custom attribute '")?;
+    let (name, _) = rest.split_once('\'')?;
+    (!name.is_empty()).then(|| name.to_owned())
 }
 
 fn nonempty<'a>(s: &'a str, fallback: &'a str) -> &'a str {

@@ -266,3 +266,20 @@ async fn a_known_customer_is_escalated_in_three_round_trips() {
         requests.iter().map(|r| format!("{} {}", r.method, r.path)).collect::<Vec<_>>()
     );
 }
+
+#[tokio::test]
+async fn an_attribute_the_workspace_lacks_is_the_callers_mistake_named_not_a_502() {
+    let stack = Stack::direct().await;
+    let c = &stack.client;
+    let (status, body): (u16, Value) = stack
+        .call(json!({"userEmail":"jane@example.com","attributes":{"shoe_size":"42","support_tier":"gold"}}), |i| {
+            actions::update_user_attributes(c, i)
+        })
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["code"], "unknown_attribute");
+    assert_eq!(body["error"]["field"], "attributes.shoe_size");
+    assert!(body["error"]["message"].as_str().unwrap().contains("Settings → Data"), "{body}");
+    let jane = stack.handle().with_state(|s| s.contact_by_email("jane@example.com").cloned()).unwrap();
+    assert_ne!(jane.custom_attributes.get("support_tier"), Some(&json!("gold")), "refused whole, nothing applied");
+}
