@@ -81,7 +81,6 @@ pub async fn origin_of_message(store: Option<&dyn Store>, author_contact_id: Opt
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
 
     use super::*;
     use crate::store::memory::MemoryStore;
