@@ -1,29 +1,17 @@
-//! Loop guard: recognising conversations that this integration itself created or escalated, so the agent is
-//! not woken up by its own writes.
+//! Loop guard: telling the messages our own functions wrote as the customer from the customer's own, so the agent
+//! is not woken up by its own writes.
 //!
-//! The markers: the escalation flow tags every conversation it opens with [`LOOP_GUARD_TAG`], and a
-//! conversation custom attribute [`ORIGIN_ATTRIBUTE`] set to [`ORIGIN_INTEGRATION`] (by the workspace's own
-//! workflows or integrations; our functions do not set it) marks one too. A conversation carrying either
-//! marker has origin [`Origin::Integration`]. `WEBHOOK_LOOP_GUARD` says what to do with such events: `flag`
-//! (default) relays them with `"origin": "integration"`, `drop` answers 200 without relaying.
-//!
-//! The tag is applied by a request after the conversation is created, so the very first
-//! `conversation.user.created` of a conversation `escalate` opens may arrive before the marker exists: the
-//! webhook service then asks the contact's escalation record ([`super::escalated`]). Conversations opened by
-//! `create-conversation` carry no marker at all: the agent recognises those by the `conversationId` our
-//! functions returned (README, "Loop guard").
+//! `origin` describes the message that triggered an event. Our functions remember every message they write as
+//! the customer on the store before sending it ([`crate::ours`]); a `conversation.user.created` or
+//! `conversation.user.replied` whose message is one of those has origin [`Origin::Integration`], any other
+//! message is the customer's — including later messages in a conversation we opened. `WEBHOOK_LOOP_GUARD` says
+//! what to do with our own: `flag` (default) relays them with `"origin": "integration"`, `drop` answers 200
+//! without relaying.
 
 use serde::Serialize;
-use serde_json::Value;
 
-use super::event::Conversation;
+use crate::store::Store;
 
-/// Tag the escalation flow applies to the conversations it opens.
-pub const LOOP_GUARD_TAG: &str = "ai-escalation";
-/// Conversation custom attribute our create/escalate functions set on what they create.
-pub const ORIGIN_ATTRIBUTE: &str = "ai_origin";
-/// The value they set it to.
-pub const ORIGIN_INTEGRATION: &str = "integration";
 /// Environment variable choosing [`LoopGuardMode`].
 pub const LOOP_GUARD_ENV: &str = "WEBHOOK_LOOP_GUARD";
 
@@ -33,7 +21,7 @@ pub const LOOP_GUARD_ENV: &str = "WEBHOOK_LOOP_GUARD";
 pub enum Origin {
     /// A customer (user, lead or contact) did something in Intercom.
     Customer,
-    /// The conversation carries one of this integration's markers.
+    /// Our functions wrote the message (remembered on the store before sending it).
     Integration,
 }
 
@@ -76,101 +64,40 @@ impl std::str::FromStr for LoopGuardMode {
     }
 }
 
-/// The markers that identify this integration's own conversations. `None` turns a marker off.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoopGuard {
-    /// A tag name (compared ignoring case and surrounding space).
-    pub marker_tag: Option<String>,
-    /// A conversation custom attribute that counts when set to anything but null, `false` or an empty string.
-    pub marker_attribute: Option<String>,
-}
-
-impl Default for LoopGuard {
-    /// The markers our own functions write: tag [`LOOP_GUARD_TAG`], attribute [`ORIGIN_ATTRIBUTE`].
-    fn default() -> Self {
-        LoopGuard { marker_tag: Some(LOOP_GUARD_TAG.to_string()), marker_attribute: Some(ORIGIN_ATTRIBUTE.to_string()) }
-    }
-}
-
-impl LoopGuard {
-    /// Recognises nothing: every event is from the customer.
-    pub fn disabled() -> Self {
-        LoopGuard { marker_tag: None, marker_attribute: None }
-    }
-
-    /// The origin of an event about `conversation`. Pure: looks only at the conversation's tags and custom
-    /// attributes.
-    pub fn origin_of(&self, conversation: &Conversation) -> Origin {
-        let tagged = self
-            .marker_tag
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .is_some_and(|marker| conversation.tag_names().any(|name| name.trim().eq_ignore_ascii_case(marker)));
-        let attributed = self
-            .marker_attribute
-            .as_deref()
-            .and_then(|name| conversation.custom_attributes.get(name))
-            .is_some_and(is_set);
-        if tagged || attributed { Origin::Integration } else { Origin::Customer }
-    }
-}
-
-fn is_set(value: &Value) -> bool {
-    match value {
-        Value::Null | Value::Bool(false) => false,
-        Value::String(s) => !s.trim().is_empty(),
-        _ => true,
+/// The origin of a customer message: ours when our functions remembered writing `body` as `author_contact_id`
+/// ([`crate::ours`]), the customer's otherwise. A store that cannot answer makes it the customer's, with a
+/// warning: a real customer message is never held back on a guess.
+pub async fn origin_of_message(store: Option<&dyn Store>, author_contact_id: Option<&str>, body: &str) -> Origin {
+    let (Some(store), Some(contact_id)) = (store, author_contact_id) else { return Origin::Customer };
+    match crate::ours::is_ours(store, contact_id, body).await {
+        Ok(true) => Origin::Integration,
+        Ok(false) => Origin::Customer,
+        Err(e) => {
+            tracing::warn!(error = %e, "the loop guard could not read the store; relaying the message as the customer's");
+            Origin::Customer
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
 
     use super::*;
-    use crate::webhook::event::Tag;
+    use crate::store::memory::MemoryStore;
 
-    fn conversation(tags: &[&str], attributes: Value) -> Conversation {
-        Conversation {
-            id: "1".into(),
-            tags: tags.iter().map(|name| Tag { id: None, name: name.to_string() }).collect(),
-            custom_attributes: attributes.as_object().cloned().unwrap_or_default(),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn plain_conversations_are_from_the_customer() {
-        let guard = LoopGuard::default();
-        assert_eq!(guard.origin_of(&conversation(&[], json!({}))), Origin::Customer);
-        assert_eq!(guard.origin_of(&conversation(&["vip"], json!({"Plan": "pro"}))), Origin::Customer);
-    }
-
-    #[test]
-    fn the_escalation_tag_marks_our_conversations() {
-        let guard = LoopGuard::default();
-        assert_eq!(guard.origin_of(&conversation(&["vip", "ai-escalation"], json!({}))), Origin::Integration);
-        assert_eq!(guard.origin_of(&conversation(&[" AI-Escalation "], json!({}))), Origin::Integration);
-    }
-
-    #[test]
-    fn the_origin_attribute_marks_our_conversations_when_set() {
-        let guard = LoopGuard::default();
-        assert_eq!(guard.origin_of(&conversation(&[], json!({"ai_origin": "integration"}))), Origin::Integration);
-        assert_eq!(guard.origin_of(&conversation(&[], json!({"ai_origin": true}))), Origin::Integration);
-        for unset in [json!({"ai_origin": null}), json!({"ai_origin": ""}), json!({"ai_origin": false})] {
-            assert_eq!(guard.origin_of(&conversation(&[], unset)), Origin::Customer);
-        }
-    }
-
-    #[test]
-    fn markers_can_be_changed_or_turned_off() {
-        let marked = conversation(&["ai-escalation"], json!({"ai_origin": "integration"}));
-        assert_eq!(LoopGuard::disabled().origin_of(&marked), Origin::Customer);
-        let custom = LoopGuard { marker_tag: Some("bot-made".into()), marker_attribute: None };
-        assert_eq!(custom.origin_of(&marked), Origin::Customer);
-        assert_eq!(custom.origin_of(&conversation(&["bot-made"], json!({}))), Origin::Integration);
+    #[tokio::test]
+    async fn only_a_message_we_remembered_writing_as_that_contact_is_ours() {
+        let store = MemoryStore::new();
+        crate::ours::remember_customer_message(&store, "c1", "I was charged twice").await.unwrap();
+        let origin = |contact: Option<&'static str>, body: &'static str| {
+            let store = &store;
+            async move { origin_of_message(Some(store), contact, body).await }
+        };
+        assert_eq!(origin(Some("c1"), "<p>I was charged twice</p>").await, Origin::Integration);
+        assert_eq!(origin(Some("c1"), "<p>Still waiting</p>").await, Origin::Customer);
+        assert_eq!(origin(Some("c2"), "<p>I was charged twice</p>").await, Origin::Customer);
+        assert_eq!(origin(None, "<p>I was charged twice</p>").await, Origin::Customer);
+        assert_eq!(origin_of_message(None, Some("c1"), "I was charged twice").await, Origin::Customer);
     }
 
     #[test]

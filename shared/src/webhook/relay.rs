@@ -17,7 +17,12 @@
 //!   "contact": { "id": "6657add4…", "email": "jane@example.com", "name": "Jane Doe", "externalId": "user-42" },
 //!   "message": { "partId": "3004", "text": "Sure — it's 4242.\nThanks!", "authorType": "user", "createdAt": 1718000590 },
 //!   "summary": "Jane Doe (jane@example.com) replied: \"Sure — it's 4242. Thanks!\"",
-//!   "origin": "customer"                            // "integration" when the loop guard recognises our own work
+//!   "origin": "customer",                           // "integration": our functions wrote this message
+//!   "handling": "ai",                               // who handles the conversation now: "ai" | "human" | null
+//!   "owner": { "type": "admin", "id": "991267", "name": "Sam" }, // type "admin" | "team" | "nobody"; or null
+//!   "handoff": null,                                // "human_took_over" | "returned_to_ai" on a change of hands
+//!   "teammate": { "id": "991268", "name": "Grace" }, // admin topics only: who acted
+//!   "text": "I'll take it from here"                // conversation.admin.replied only: the reply, plain text
 //! }
 //! ```
 //!
@@ -28,12 +33,16 @@
 //! - `message.text` is plain text (see [`crate::text::html_to_text`]).
 //! - `contact.email` and `contact.name` come from the message's (or the source's) author when that author is the
 //!   contact: the webhook's contact list has ids only. Otherwise they are null.
+//! - `handling`/`owner` come from the hand-off rule ([`crate::handoff`]); null only when the rule could not be
+//!   applied (no AI admin id, or the conversation could not be read). `handoff` is set on the one event that
+//!   shows a change of hands.
 //! - `summary` is one line for humans and logs of the agent: at most 140 characters of the message, no URLs.
 
 use serde::Serialize;
 
 use super::event::{Author, Conversation, Notification, ParseError, TOPIC_USER_CREATED, TOPIC_USER_REPLIED};
 use super::loop_guard::Origin;
+use crate::handoff::{Handling, Handoff, Owner};
 use crate::text::html_to_text;
 
 /// How many characters of the message the summary quotes.
@@ -51,6 +60,22 @@ pub struct RelayEvent {
     pub message: Option<RelayMessage>,
     pub summary: String,
     pub origin: Origin,
+    pub handling: Option<Handling>,
+    pub owner: Option<Owner>,
+    pub handoff: Option<Handoff>,
+    /// The teammate who acted (admin topics only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub teammate: Option<Teammate>,
+    /// The teammate's reply as plain text (`conversation.admin.replied` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// The admin behind an admin topic's event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Teammate {
+    pub id: Option<String>,
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -147,6 +172,11 @@ pub fn build_relay_event(
         message,
         summary,
         origin,
+        handling: None,
+        owner: None,
+        handoff: None,
+        teammate: None,
+        text: None,
     }))
 }
 
@@ -355,7 +385,8 @@ mod tests {
                 },
                 "summary": "Jane Doe (jane@example.com) opened a conversation: \"Hi there, I was charged twice for my \
                             June invoice & need a refund. See invoice 123 or [link] for details.\"",
-                "origin": "customer"
+                "origin": "customer",
+                "handling": null, "owner": null, "handoff": null
             })
         );
     }

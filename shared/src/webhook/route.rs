@@ -1,18 +1,30 @@
 //! What to do with a verified delivery: answer a ping, ignore it (and why), or relay an event. Pure.
 
-use super::event::{Notification, ParseError, TOPIC_USER_CREATED, TOPIC_USER_REPLIED};
-use super::loop_guard::{LoopGuard, LoopGuardMode, Origin};
+use super::event::{
+    Notification, ParseError, TOPIC_ADMIN_ASSIGNED, TOPIC_ADMIN_CLOSED, TOPIC_ADMIN_NOTED, TOPIC_ADMIN_OPENED,
+    TOPIC_ADMIN_REPLIED, TOPIC_ADMIN_SNOOZED, TOPIC_USER_CREATED, TOPIC_USER_REPLIED,
+};
+use super::loop_guard::{LoopGuardMode, Origin};
 use super::relay::{NoMessage, RelayEvent, build_relay_event};
 
-/// The topics relayed when `WEBHOOK_TOPICS` is not set.
-pub const DEFAULT_RELAYED_TOPICS: [&str; 2] = [TOPIC_USER_CREATED, TOPIC_USER_REPLIED];
+/// The topics relayed when `WEBHOOK_TOPICS` is not set: the customer's messages and what teammates do.
+pub const DEFAULT_RELAYED_TOPICS: [&str; 8] = [
+    TOPIC_USER_CREATED,
+    TOPIC_USER_REPLIED,
+    TOPIC_ADMIN_ASSIGNED,
+    TOPIC_ADMIN_REPLIED,
+    TOPIC_ADMIN_CLOSED,
+    TOPIC_ADMIN_OPENED,
+    TOPIC_ADMIN_SNOOZED,
+    TOPIC_ADMIN_NOTED,
+];
 
 /// Which deliveries become events for the agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoutePolicy {
     /// Conversation topics to relay; anything else is answered 200 and dropped.
     pub relayed_topics: Vec<String>,
-    pub loop_guard: LoopGuard,
+    /// What to do with messages our own functions wrote (the service tells them apart on the store).
     pub loop_guard_mode: LoopGuardMode,
 }
 
@@ -20,7 +32,6 @@ impl Default for RoutePolicy {
     fn default() -> Self {
         RoutePolicy {
             relayed_topics: DEFAULT_RELAYED_TOPICS.iter().map(|t| t.to_string()).collect(),
-            loop_guard: LoopGuard::default(),
             loop_guard_mode: LoopGuardMode::default(),
         }
     }
@@ -43,8 +54,12 @@ pub enum IgnoreReason {
     TopicNotRelayed { topic: String },
     #[error("the new message was not written by the customer")]
     NotFromCustomer,
-    #[error("the conversation was created by this integration (WEBHOOK_LOOP_GUARD=drop)")]
+    #[error("the message was written by this integration (WEBHOOK_LOOP_GUARD=drop)")]
     FromIntegration,
+    #[error("the event was caused by the AI's own admin")]
+    ByTheAi,
+    #[error("the conversation is handled by a human (WEBHOOK_HUMAN_HANDLED=drop)")]
+    HumanHandled,
     #[error("AGENT_WEBHOOK_URL is not set, so nothing is relayed")]
     NoAgent,
 }
@@ -56,12 +71,15 @@ impl IgnoreReason {
             IgnoreReason::TopicNotRelayed { .. } => "topic_not_relayed",
             IgnoreReason::NotFromCustomer => "not_from_customer",
             IgnoreReason::FromIntegration => "from_integration",
+            IgnoreReason::ByTheAi => "by_the_ai",
+            IgnoreReason::HumanHandled => "human_handled",
             IgnoreReason::NoAgent => "no_agent",
         }
     }
 }
 
-/// Decides what to do with `notification`. Topic filtering comes before the item is read, so an ignored topic
+/// Decides what to do with `notification`; a relayed event starts as the customer's (the service asks the store
+/// whether the message is ours). Topic filtering comes before the item is read, so an ignored topic
 /// is never rejected for its shape; a relayed topic with a malformed item is a [`ParseError`].
 pub fn route(notification: &Notification, policy: &RoutePolicy) -> Result<Route, ParseError> {
     if notification.is_ping() {
@@ -71,11 +89,7 @@ pub fn route(notification: &Notification, policy: &RoutePolicy) -> Result<Route,
         return Ok(Route::Ignore(IgnoreReason::TopicNotRelayed { topic: notification.topic.clone() }));
     }
     let conversation = notification.conversation()?;
-    let origin = policy.loop_guard.origin_of(&conversation);
-    if origin == Origin::Integration && policy.loop_guard_mode == LoopGuardMode::Drop {
-        return Ok(Route::Ignore(IgnoreReason::FromIntegration));
-    }
-    match build_relay_event(notification, &conversation, origin)? {
+    match build_relay_event(notification, &conversation, Origin::Customer)? {
         Ok(event) => Ok(Route::Relay(Box::new(event))),
         Err(NoMessage::NotFromCustomer) => Ok(Route::Ignore(IgnoreReason::NotFromCustomer)),
     }
@@ -100,12 +114,6 @@ mod tests {
         }
     }
 
-    fn from_integration(fixture: &str) -> String {
-        let mut v: Value = serde_json::from_str(fixture).unwrap();
-        v["data"]["item"]["custom_attributes"] = json!({"ai_origin": "integration"});
-        v.to_string()
-    }
-
     #[test]
     fn ping_is_answered_whatever_the_topics() {
         let policy = RoutePolicy { relayed_topics: vec![], ..Default::default() };
@@ -117,11 +125,13 @@ mod tests {
         let policy = RoutePolicy::default();
         assert_eq!(relayed(route_of(fixtures::USER_CREATED, &policy)).topic, TOPIC_USER_CREATED);
         assert_eq!(relayed(route_of(fixtures::USER_REPLIED, &policy)).topic, TOPIC_USER_REPLIED);
+        assert_eq!(relayed(route_of(fixtures::ADMIN_REPLIED, &policy)).topic, TOPIC_ADMIN_REPLIED);
     }
 
     #[test]
     fn other_topics_are_ignored_even_if_malformed() {
-        let r = route_of(fixtures::ADMIN_REPLIED, &RoutePolicy::default()).unwrap();
+        let policy = RoutePolicy { relayed_topics: vec![TOPIC_USER_CREATED.into()], ..Default::default() };
+        let r = route_of(fixtures::ADMIN_REPLIED, &policy).unwrap();
         let Route::Ignore(reason) = r else { panic!("{r:?}") };
         assert_eq!(reason.to_string(), "topic conversation.admin.replied is not relayed");
         assert_eq!(reason.code(), "topic_not_relayed");
@@ -148,16 +158,5 @@ mod tests {
         v["data"]["item"]["source"]["author"]["type"] = json!("admin");
         let r = route_of(&v.to_string(), &RoutePolicy::default());
         assert_eq!(r, Ok(Route::Ignore(IgnoreReason::NotFromCustomer)));
-    }
-
-    #[test]
-    fn loop_guard_flags_by_default_and_drops_when_asked() {
-        let body = from_integration(fixtures::USER_CREATED);
-        let flagged = relayed(route_of(&body, &RoutePolicy::default()));
-        assert_eq!(flagged.origin, Origin::Integration);
-
-        let drop = RoutePolicy { loop_guard_mode: LoopGuardMode::Drop, ..Default::default() };
-        assert_eq!(route_of(&body, &drop), Ok(Route::Ignore(IgnoreReason::FromIntegration)));
-        assert_eq!(relayed(route_of(fixtures::USER_CREATED, &drop)).origin, Origin::Customer);
     }
 }

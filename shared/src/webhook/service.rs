@@ -1,18 +1,30 @@
 //! One webhook delivery, from raw bytes to an outcome: verify, parse, route, dedupe, relay, remember.
 
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use http::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::agent::{AgentClient, AgentRelayError};
 use super::dedupe::RecentNotifications;
-use super::escalated::EscalationCheck;
-use super::event::{ParseError, TOPIC_USER_CREATED, parse_notification};
-use super::loop_guard::{LoopGuard, LoopGuardMode, Origin};
+use super::event::{
+    Notification, ParseError, TOPIC_ADMIN_REPLIED, TOPIC_USER_CREATED, TOPIC_USER_REPLIED, parse_notification,
+};
+use super::loop_guard::{LoopGuardMode, Origin, origin_of_message};
+use super::ownership::{Outcome, Ownerships};
+use super::relay::{RelayEvent, Teammate};
 use super::route::{IgnoreReason, Route, RoutePolicy, route};
 use super::settings::WebhookSettings;
 use super::verify::{SignatureError, verify_signature};
+use crate::handoff::{Handling, HumanHandled};
+use crate::intercom::models::{Conversation as FullConversation, Part};
+use crate::store::{Claim, KEEP_RECORDS, Store};
+use crate::text::html_to_text;
+
+/// How long a container holds a notification id while it relays it; a container that died mid-relay frees it
+/// for Intercom's redelivery after this.
+pub const NOTIFICATION_LEASE: Duration = Duration::from_secs(60);
 
 /// The secrets a delivery needs: Intercom's client secret to verify it, the agent webhook secret to sign the
 /// relay. Either may be absent from the secret; that is reported when it is needed.
@@ -27,7 +39,7 @@ pub struct WebhookKeys<'a> {
 pub enum Delivered {
     Ping,
     Ignored(IgnoreReason),
-    /// This container already relayed this notification id.
+    /// This notification id was relayed already (or is being relayed, by this or another container).
     Duplicate {
         notification_id: String,
     },
@@ -78,26 +90,45 @@ impl DeliveryError {
     }
 }
 
-/// Everything a warm container keeps between deliveries: the routing policy, the agent client, and the ids
-/// it relayed.
-#[derive(Debug)]
+/// Everything a warm container keeps between deliveries: the routing policy, the agent client, the ids it
+/// relayed, the store shared by every container, and the hand-off rule.
 pub struct WebhookService {
     policy: RoutePolicy,
     agent: Option<AgentClient>,
     recent: RecentNotifications,
-    escalations: Option<EscalationCheck>,
+    store: Option<Arc<dyn Store>>,
+    ownerships: Option<Ownerships>,
+}
+
+impl std::fmt::Debug for WebhookService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookService")
+            .field("policy", &self.policy)
+            .field("agent", &self.agent)
+            .field("store", &self.store.is_some())
+            .field("ownerships", &self.ownerships)
+            .finish()
+    }
 }
 
 impl WebhookService {
-    /// Without an agent, deliveries are verified and acknowledged but nothing is relayed.
+    /// Without an agent, deliveries are verified and acknowledged but nothing is relayed. Without a store
+    /// ([`Self::with_store`]) every message is the customer's and repeats are caught per container only; without
+    /// [`Self::with_ownerships`] events carry no handling.
     pub fn new(policy: RoutePolicy, agent: Option<AgentClient>) -> Self {
-        WebhookService { policy, agent, recent: RecentNotifications::default(), escalations: None }
+        WebhookService { policy, agent, recent: RecentNotifications::default(), store: None, ownerships: None }
     }
 
-    /// With Intercom access, a new conversation without markers is checked against its contact's escalation
-    /// record before it is relayed (see [`EscalationCheck`]); without, it is relayed as the customer's.
-    pub fn with_escalation_check(mut self, check: EscalationCheck) -> Self {
-        self.escalations = Some(check);
+    /// The deployment's store: the loop guard's memory of our own messages, notification ids across containers,
+    /// and each conversation's last handling.
+    pub fn with_store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Ownership on every relayed event, with the commands and hand-offs.
+    pub fn with_ownerships(mut self, ownerships: Ownerships) -> Self {
+        self.ownerships = Some(ownerships);
         self
     }
 
@@ -157,29 +188,93 @@ impl WebhookService {
             tracing::info!(topic, notification_id, "AGENT_WEBHOOK_URL is not set; event not relayed");
             return Ok(Delivered::Ignored(IgnoreReason::NoAgent));
         };
-        let mut event = event;
-        if self.opened_by_escalation(&event).await {
-            if self.policy.loop_guard_mode == LoopGuardMode::Drop {
-                tracing::debug!(topic, notification_id, "webhook delivery ignored: a conversation escalate opened");
-                return Ok(Delivered::Ignored(IgnoreReason::FromIntegration));
-            }
-            event.origin = Origin::Integration;
-        }
-
         let agent_secret = keys
             .agent_webhook_secret
             .ok_or(DeliveryError::MissingSecret { field: "agent_webhook_secret", env: "AGENT_WEBHOOK_SECRET" })?;
+        let mut event = *event;
+        let store = self.store.as_deref();
+        // The item as the REST API's conversation (what the hand-off rule reads); route() already read it.
+        let conversation: Option<FullConversation> =
+            notification.item().and_then(|item| serde_json::from_value(item.clone()).ok());
+        let rule = match &self.ownerships {
+            Some(ownerships) => ownerships.rule().await,
+            None => None,
+        };
+        let trigger = conversation.as_ref().and_then(|c| trigger(&notification, c, &event));
+
+        if is_customer_topic(topic) {
+            let author = trigger.as_ref().and_then(|t| t.author_id.as_deref());
+            let body = trigger.as_ref().and_then(|t| t.body.as_deref()).unwrap_or_default();
+            event.origin = origin_of_message(store, author, body).await;
+            if event.origin == Origin::Integration && self.policy.loop_guard_mode == LoopGuardMode::Drop {
+                tracing::debug!(topic, notification_id, "webhook delivery ignored: our own message");
+                return Ok(Delivered::Ignored(IgnoreReason::FromIntegration));
+            }
+        } else if let Some(t) = &trigger {
+            if rule.is_some_and(|r| t.admin_id.as_deref() == Some(r.ai_admin_id())) {
+                tracing::debug!(topic, notification_id, "webhook delivery ignored: the AI's own action");
+                return Ok(Delivered::Ignored(IgnoreReason::ByTheAi));
+            }
+            if t.admin_id.is_some() {
+                event.teammate = Some(Teammate { id: t.admin_id.clone(), name: t.admin_name.clone() });
+            }
+            if topic == TOPIC_ADMIN_REPLIED {
+                event.text = t.body.as_deref().map(html_to_text);
+            }
+        }
+
+        let claimed = match (store, notification_id) {
+            (Some(store), Some(id)) => match store.claim(&notification_key(id), "-", NOTIFICATION_LEASE).await {
+                Ok(Claim::Acquired) => Some(id),
+                Ok(Claim::InProgress { .. } | Claim::Completed { .. }) => {
+                    tracing::info!(topic, notification_id = id, "webhook delivery already relayed or being relayed");
+                    return Ok(Delivered::Duplicate { notification_id: id.to_string() });
+                }
+                Err(e) => {
+                    // The agent still dedupes on Idempotency-Key; holding the event back would lose it.
+                    tracing::warn!(error = %e, "could not claim the notification id on the store; relaying anyway");
+                    None
+                }
+            },
+            _ => None,
+        };
+
+        let outcome = match (&self.ownerships, rule, conversation) {
+            (Some(ownerships), Some(rule), Some(conversation)) => {
+                let part = trigger.as_ref().and_then(|t| t.part.as_ref());
+                ownerships.apply(rule, store, topic, notification.created_at, conversation, part).await
+            }
+            _ => Outcome::default(),
+        };
+        event.handling = outcome.ownership.as_ref().map(|o| o.handling);
+        event.owner = outcome.ownership.as_ref().map(|o| o.owner.clone());
+        event.handoff = outcome.handoff;
+        let human_handled_drop =
+            self.ownerships.as_ref().is_some_and(|o| o.settings().human_handled == HumanHandled::Drop);
+        if human_handled_drop
+            && is_customer_topic(topic)
+            && event.handling == Some(Handling::Human)
+            && event.handoff.is_none()
+        {
+            self.finish(claimed).await;
+            tracing::debug!(topic, notification_id, "webhook delivery ignored: a human handles the conversation");
+            return Ok(Delivered::Ignored(IgnoreReason::HumanHandled));
+        }
+
         let started = Instant::now();
         let conversation_id = event.conversation.id.as_str();
         let origin = event.origin.as_str();
         match agent.send(&event, agent_secret).await {
             Ok(()) => {
                 self.recent.mark_relayed(notification_id);
+                self.finish(claimed).await;
                 tracing::info!(
                     topic,
                     notification_id,
                     conversation_id,
                     origin,
+                    handling = ?event.handling,
+                    handoff = ?event.handoff,
                     elapsed_ms = started.elapsed().as_millis() as u64,
                     "webhook event relayed"
                 );
@@ -195,35 +290,75 @@ impl WebhookService {
                     elapsed_ms = started.elapsed().as_millis() as u64,
                     "relay to the agent failed; Intercom will redeliver"
                 );
+                Ownerships::undo(store, &outcome).await;
+                if let (Some(store), Some(id)) = (store, claimed) {
+                    if let Err(e) = store.release(&notification_key(id)).await {
+                        tracing::warn!(error = %e, "could not release the notification id; its redelivery waits for the lease");
+                    }
+                }
                 Err(DeliveryError::Relay(e))
             }
         }
     }
-}
 
-impl WebhookService {
-    /// The loop guard's second look (only for a new conversation that carries no marker, with the guard on
-    /// and Intercom access): did `escalate` open it? A failed lookup relays it as the customer's.
-    async fn opened_by_escalation(&self, event: &super::relay::RelayEvent) -> bool {
-        let (Some(check), Some(contact_id)) = (&self.escalations, event.contact.id.as_deref()) else { return false };
-        if event.topic != TOPIC_USER_CREATED
-            || event.origin != Origin::Customer
-            || self.policy.loop_guard == LoopGuard::disabled()
-        {
-            return false;
-        }
-        match check.opened_by_escalation(contact_id, &event.conversation.id).await {
-            Ok(ours) => ours,
-            Err(e) => {
-                tracing::warn!(
-                    conversation_id = %event.conversation.id,
-                    error = %e,
-                    "could not read the contact's escalation record; relaying as the customer's conversation"
-                );
-                false
-            }
+    /// Marks a claimed notification id as done, so other containers answer its redeliveries as duplicates.
+    async fn finish(&self, claimed: Option<&str>) {
+        let (Some(store), Some(id)) = (self.store.as_deref(), claimed) else { return };
+        if let Err(e) = store.complete(&notification_key(id), "-", "relayed", KEEP_RECORDS).await {
+            tracing::warn!(error = %e, "could not record the notification id as relayed");
         }
     }
+}
+
+/// The store key of a notification id.
+pub fn notification_key(id: &str) -> String {
+    format!("webhook#{id}")
+}
+
+fn is_customer_topic(topic: &str) -> bool {
+    topic == TOPIC_USER_CREATED || topic == TOPIC_USER_REPLIED
+}
+
+/// The message or action that triggered an event.
+struct Trigger {
+    part: Option<Part>,
+    author_id: Option<String>,
+    /// Set when the author is an admin.
+    admin_id: Option<String>,
+    admin_name: Option<String>,
+    body: Option<String>,
+}
+
+/// For customer topics the relayed message (the source, or the part relayed); for the others the newest part.
+fn trigger(notification: &Notification, conversation: &FullConversation, event: &RelayEvent) -> Option<Trigger> {
+    let parts = &conversation.conversation_parts.conversation_parts;
+    let (part, author, body) = match notification.topic.as_str() {
+        TOPIC_USER_CREATED => {
+            let source = conversation.source.as_ref()?;
+            (None, source.author.clone(), source.body.clone())
+        }
+        TOPIC_USER_REPLIED => {
+            let id = event.message.as_ref()?.part_id.as_str();
+            let part = parts.iter().find(|p| p.id == id)?;
+            (Some(part.clone()), part.author.clone(), part.body.clone())
+        }
+        _ => {
+            let part = parts
+                .iter()
+                .enumerate()
+                .max_by_key(|(index, p)| (p.created_at.unwrap_or(i64::MIN), *index))
+                .map(|(_, p)| p)?;
+            (Some(part.clone()), part.author.clone(), part.body.clone())
+        }
+    };
+    let is_admin = author.as_ref().is_some_and(|a| a.kind.as_deref() == Some("admin"));
+    Some(Trigger {
+        part,
+        author_id: author.as_ref().and_then(|a| a.id.clone()),
+        admin_id: author.as_ref().filter(|_| is_admin).and_then(|a| a.id.clone()),
+        admin_name: author.as_ref().filter(|_| is_admin).and_then(|a| a.name.clone()),
+        body,
+    })
 }
 
 #[cfg(test)]
@@ -231,7 +366,7 @@ mod tests {
     use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
-    use serde_json::Value;
+    use serde_json::{Value, json};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
 
@@ -397,7 +532,8 @@ mod tests {
         let service = service(url, Duration::from_secs(2), RoutePolicy::default());
         assert_eq!(deliver(&service, fixtures::PING).await, Ok(Delivered::Ping));
         assert_eq!(deliver(&service, fixtures::PING).await, Ok(Delivered::Ping));
-        let ignored = deliver(&service, fixtures::ADMIN_REPLIED).await.unwrap();
+        let other = mutate(fixtures::ADMIN_REPLIED, |v| v["topic"] = json!("conversation.admin.unsnoozed"));
+        let ignored = deliver(&service, &other).await.unwrap();
         assert!(matches!(ignored, Delivered::Ignored(IgnoreReason::TopicNotRelayed { .. })));
         let err = deliver(&service, "{\"topic\":").await.unwrap_err();
         assert_eq!((err.status(), err.code()), (StatusCode::BAD_REQUEST, "invalid_payload"));
@@ -431,73 +567,170 @@ mod tests {
         assert_eq!(err.code(), "not_configured");
     }
 
-    fn helpdesk_with_marker(marker: Option<&'static str>) -> crate::helpdesk::MockHelpdesk {
-        let mut helpdesk = crate::helpdesk::MockHelpdesk::new();
-        helpdesk.expect_find_contact().returning(move |key| {
-            assert_eq!(key, &crate::intercom::ContactKey::Id("6657add46abd0167d9419cd2".into()));
-            let mut contact =
-                serde_json::json!({"type": "contact", "id": "6657add46abd0167d9419cd2", "custom_attributes": {}});
-            if let Some(marker) = marker {
-                contact["custom_attributes"]["ai_escalation"] = marker.into();
-            }
-            Ok(Some(serde_json::from_value(contact).unwrap()))
-        });
-        helpdesk
+    use crate::handoff::HandoffSettings;
+    use crate::store::memory::MemoryStore;
+
+    const AI: &str = "814860";
+    const CONTACT: &str = "6657add46abd0167d9419cd2";
+
+    fn with_store(url: url::Url, policy: RoutePolicy, store: &Arc<MemoryStore>) -> WebhookService {
+        service(url, Duration::from_secs(2), policy).with_store(store.clone())
     }
 
-    fn checked(url: url::Url, policy: RoutePolicy, helpdesk: crate::helpdesk::MockHelpdesk) -> WebhookService {
-        service(url, Duration::from_secs(2), policy)
-            .with_escalation_check(EscalationCheck::new(Arc::new(helpdesk)).with_pending_wait(Duration::ZERO, 0))
+    fn owned(
+        service: WebhookService,
+        helpdesk: Option<crate::helpdesk::MockHelpdesk>,
+        vars: &[(&str, &str)],
+    ) -> WebhookService {
+        let mut env = vec![("INTERCOM_ADMIN_ID".to_string(), AI.to_string())];
+        env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let settings =
+            HandoffSettings::from_lookup(|n| env.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone())).unwrap();
+        let helpdesk = helpdesk.map(|h| Arc::new(h) as Arc<dyn crate::helpdesk::Helpdesk>);
+        service.with_ownerships(Ownerships::new(settings, helpdesk))
+    }
+
+    fn relayed(seen: &Arc<Mutex<Vec<Seen>>>) -> Vec<Value> {
+        seen.lock().unwrap().iter().map(|s| serde_json::from_slice(&s.body).unwrap()).collect()
+    }
+
+    fn mutate(fixture: &str, change: impl FnOnce(&mut Value)) -> String {
+        let mut value: Value = serde_json::from_str(fixture).unwrap();
+        change(&mut value);
+        value.to_string()
+    }
+
+    fn source_body() -> String {
+        let value: Value = serde_json::from_str(fixtures::USER_CREATED).unwrap();
+        value["data"]["item"]["source"]["body"].as_str().unwrap().to_owned()
     }
 
     #[tokio::test]
-    async fn the_conversation_escalate_opened_is_flagged_before_it_is_tagged() {
-        // Fixture conversation 147 has no tag yet; its contact's record says escalate opened it.
+    async fn a_message_our_functions_wrote_is_ours_and_dropped_when_asked() {
+        let store = Arc::new(MemoryStore::new());
+        crate::ours::remember_customer_message(store.as_ref(), CONTACT, &source_body()).await.unwrap();
         let (url, seen) = stub_agent(200, Duration::ZERO).await;
-        let service = checked(url, RoutePolicy::default(), helpdesk_with_marker(Some("sess-1|147")));
+        let service = with_store(url, RoutePolicy::default(), &store);
         assert!(matches!(deliver(&service, fixtures::USER_CREATED).await.unwrap(), Delivered::Relayed { .. }));
-        let event: Value = serde_json::from_slice(&seen.lock().unwrap()[0].body).unwrap();
-        assert_eq!(event["origin"], "integration");
+        assert_eq!(relayed(&seen)[0]["origin"], "integration");
 
         let (url, seen) = stub_agent(200, Duration::ZERO).await;
         let drop = RoutePolicy { loop_guard_mode: LoopGuardMode::Drop, ..RoutePolicy::default() };
-        let service = checked(url, drop, helpdesk_with_marker(Some("sess-1|147")));
+        let service = with_store(url, drop, &store);
         assert_eq!(
             deliver(&service, fixtures::USER_CREATED).await.unwrap(),
             Delivered::Ignored(IgnoreReason::FromIntegration)
         );
-        assert!(seen.lock().unwrap().is_empty(), "dropped, not relayed");
+        // The customer's later reply in the same conversation is theirs.
+        assert!(matches!(deliver(&service, fixtures::USER_REPLIED).await.unwrap(), Delivered::Relayed { .. }));
+        let events = relayed(&seen);
+        assert_eq!(events.len(), 1);
+        assert_eq!(
+            (events[0]["topic"].as_str(), events[0]["origin"].as_str()),
+            (Some(TOPIC_USER_REPLIED), Some("customer"))
+        );
     }
 
     #[tokio::test]
-    async fn a_customer_conversation_stays_the_customers() {
-        for marker in [None, Some("sess-1|99"), Some("not a marker")] {
-            let (url, seen) = stub_agent(200, Duration::ZERO).await;
-            let service = checked(url, RoutePolicy::default(), helpdesk_with_marker(marker));
-            deliver(&service, fixtures::USER_CREATED).await.unwrap();
-            let event: Value = serde_json::from_slice(&seen.lock().unwrap()[0].body).unwrap();
-            assert_eq!(event["origin"], "customer", "{marker:?}");
-        }
-    }
+    async fn repeats_are_caught_across_containers_and_a_failed_relay_is_retried() {
+        let store = Arc::new(MemoryStore::new());
+        let (failing_url, _) = stub_agent(503, Duration::ZERO).await;
+        let failing = with_store(failing_url, RoutePolicy::default(), &store);
+        assert!(matches!(deliver(&failing, fixtures::USER_REPLIED).await, Err(DeliveryError::Relay(_))));
 
-    #[tokio::test]
-    async fn the_record_is_read_only_for_new_conversations_and_a_failed_read_relays() {
-        let mut helpdesk = crate::helpdesk::MockHelpdesk::new();
-        helpdesk.expect_find_contact().times(0);
         let (url, seen) = stub_agent(200, Duration::ZERO).await;
-        let service = checked(url, RoutePolicy::default(), helpdesk);
+        let first = with_store(url.clone(), RoutePolicy::default(), &store);
+        let second = with_store(url, RoutePolicy::default(), &store);
+        assert!(matches!(deliver(&first, fixtures::USER_REPLIED).await.unwrap(), Delivered::Relayed { .. }));
+        assert!(matches!(deliver(&second, fixtures::USER_REPLIED).await.unwrap(), Delivered::Duplicate { .. }));
+        // A null id (samples) never counts as a repeat.
+        let sample = mutate(fixtures::USER_REPLIED, |v| v["id"] = Value::Null);
+        assert!(matches!(deliver(&first, &sample).await.unwrap(), Delivered::Relayed { notification_id: None }));
+        assert!(matches!(deliver(&second, &sample).await.unwrap(), Delivered::Relayed { notification_id: None }));
+        assert_eq!(relayed(&seen).len(), 3);
+    }
+
+    #[tokio::test]
+    async fn ownership_is_relayed_and_a_change_of_hands_announced_once() {
+        let store = Arc::new(MemoryStore::new());
+        let (url, seen) = stub_agent(200, Duration::ZERO).await;
+        let service = owned(with_store(url, RoutePolicy::default(), &store), None, &[]);
+        deliver(&service, fixtures::USER_CREATED).await.unwrap();
+        // The fixture reply: conversation 147 assigned to admin 991267, not the AI's.
         deliver(&service, fixtures::USER_REPLIED).await.unwrap();
-        assert_eq!(seen.lock().unwrap().len(), 1);
+        let again = mutate(fixtures::USER_REPLIED, |v| v["id"] = json!("notif_other"));
+        deliver(&service, &again).await.unwrap();
+        let events = relayed(&seen);
+        let shape: Vec<(Value, Value)> = events.iter().map(|e| (e["handling"].clone(), e["handoff"].clone())).collect();
+        assert_eq!(
+            shape,
+            [(json!("ai"), Value::Null), (json!("human"), json!("human_took_over")), (json!("human"), Value::Null)]
+        );
+        assert_eq!(events[1]["owner"]["type"], "admin");
+        assert_eq!(events[1]["owner"]["id"], "991267");
+    }
 
-        let mut helpdesk = crate::helpdesk::MockHelpdesk::new();
-        helpdesk
-            .expect_find_contact()
-            .times(1)
-            .returning(|_| Err(crate::intercom::IntercomError::Unavailable { status: 503, request_id: None }));
+    #[tokio::test]
+    async fn customer_messages_of_human_handled_conversations_can_be_dropped() {
+        let store = Arc::new(MemoryStore::new());
         let (url, seen) = stub_agent(200, Duration::ZERO).await;
-        let service = checked(url, RoutePolicy::default(), helpdesk);
-        assert!(matches!(deliver(&service, fixtures::USER_CREATED).await.unwrap(), Delivered::Relayed { .. }));
-        let event: Value = serde_json::from_slice(&seen.lock().unwrap()[0].body).unwrap();
-        assert_eq!(event["origin"], "customer");
+        let service =
+            owned(with_store(url, RoutePolicy::default(), &store), None, &[("WEBHOOK_HUMAN_HANDLED", "drop")]);
+        let first = deliver(&service, fixtures::USER_REPLIED).await.unwrap();
+        assert_eq!(first, Delivered::Ignored(IgnoreReason::HumanHandled));
+        assert!(relayed(&seen).is_empty());
+    }
+
+    fn by(admin: &str, name: &str, part_type: &str, body: &str, assignee: &str) -> String {
+        mutate(fixtures::ADMIN_REPLIED, |v| {
+            v["topic"] =
+                json!(if part_type == "note" { "conversation.admin.noted" } else { "conversation.admin.replied" });
+            v["id"] = json!(format!("notif_{part_type}_{admin}_{}", body.len()));
+            v["data"]["item"]["admin_assignee_id"] = json!(assignee);
+            v["data"]["item"]["conversation_parts"] = json!({"type": "conversation_part.list", "total_count": 1,
+                "conversation_parts": [{"type": "conversation_part", "id": "9001", "part_type": part_type,
+                "body": body, "created_at": 1_718_000_700, "author": {"type": "admin", "id": admin, "name": name}}]});
+        })
+    }
+
+    #[tokio::test]
+    async fn teammates_replies_are_relayed_with_their_text_and_the_ais_own_are_not() {
+        let store = Arc::new(MemoryStore::new());
+        let (url, seen) = stub_agent(200, Duration::ZERO).await;
+        let service = owned(with_store(url, RoutePolicy::default(), &store), None, &[]);
+        let ours = by(AI, "Support AI", "comment", "<p>Let me check</p>", AI);
+        assert_eq!(deliver(&service, &ours).await.unwrap(), Delivered::Ignored(IgnoreReason::ByTheAi));
+        let grace = by("991268", "Grace", "comment", "<p>I'll take it <b>from here</b></p>", AI);
+        assert!(matches!(deliver(&service, &grace).await.unwrap(), Delivered::Relayed { .. }));
+        let event = &relayed(&seen)[0];
+        assert_eq!(event["teammate"], json!({"id": "991268", "name": "Grace"}));
+        assert_eq!(event["text"], "I'll take it from here");
+        assert_eq!(event["handling"], "human");
+    }
+
+    #[tokio::test]
+    async fn resume_assigns_the_ai_and_stop_pauses_it() {
+        let store = Arc::new(MemoryStore::new());
+        let mut helpdesk = crate::helpdesk::MockHelpdesk::new();
+        helpdesk.expect_assign_conversation().times(1).returning(|id, admin, assignee| {
+            assert_eq!((id, admin), ("147", AI));
+            assert_eq!(assignee, &crate::intercom::conversations::Assignee::Admin(AI.into()));
+            Ok(serde_json::from_value(json!({"type": "conversation", "id": "147", "admin_assignee_id": AI})).unwrap())
+        });
+        let (url, seen) = stub_agent(200, Duration::ZERO).await;
+        let service = owned(with_store(url, RoutePolicy::default(), &store), Some(helpdesk), &[]);
+        deliver(&service, fixtures::USER_CREATED).await.unwrap();
+        deliver(&service, &by("991268", "Grace", "note", "<p>/ai stop</p>", "")).await.unwrap();
+        deliver(&service, &by("991268", "Grace", "note", "<p>/ai resume please</p>", "991268")).await.unwrap();
+        let events = relayed(&seen);
+        let shape: Vec<(Value, Value)> = events.iter().map(|e| (e["handling"].clone(), e["handoff"].clone())).collect();
+        assert_eq!(
+            shape,
+            [
+                (json!("ai"), Value::Null),
+                (json!("human"), json!("human_took_over")),
+                (json!("ai"), json!("returned_to_ai"))
+            ]
+        );
     }
 }

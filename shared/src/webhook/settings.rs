@@ -4,8 +4,8 @@
 //! | --- | --- | --- |
 //! | `AGENT_WEBHOOK_URL` | unset | where events are POSTed (http or https); unset = verify and acknowledge, relay nothing |
 //! | `AGENT_RELAY_TIMEOUT_MS` | 2000 | how long the agent has to accept an event (1–30000) |
-//! | `WEBHOOK_TOPICS` | `conversation.user.created,conversation.user.replied` | conversation topics to relay |
-//! | `WEBHOOK_LOOP_GUARD` | `flag` | `flag` relays our own conversations marked `origin: integration`; `drop` skips them |
+//! | `WEBHOOK_TOPICS` | `conversation.user.created`, `.user.replied`, `.admin.assigned`, `.admin.replied`, `.admin.closed`, `.admin.opened`, `.admin.snoozed`, `.admin.noted` | conversation topics to relay |
+//! | `WEBHOOK_LOOP_GUARD` | `flag` | `flag` relays messages our functions wrote as the customer marked `origin: integration`; `drop` skips them |
 //! | `INTERCOM_SECRET_ARN` | unset | the Secrets Manager secret with `client_secret` and `agent_webhook_secret`; unset = read `INTERCOM_CLIENT_SECRET` and `AGENT_WEBHOOK_SECRET` (local runs) |
 //!
 //! Why 2 s: Intercom favours endpoints that answer within 500 ms, and a healthy agent only has to enqueue the
@@ -20,7 +20,7 @@ use url::Url;
 
 use crate::config::TokenSource;
 
-use super::loop_guard::{LOOP_GUARD_ENV, LoopGuard, LoopGuardMode, UnknownLoopGuardMode};
+use super::loop_guard::{LOOP_GUARD_ENV, LoopGuardMode, UnknownLoopGuardMode};
 use super::route::{DEFAULT_RELAYED_TOPICS, RoutePolicy};
 
 /// Larger deliveries are refused with 413. Intercom's conversation payloads are tens of kilobytes.
@@ -127,7 +127,7 @@ impl WebhookSettings {
         Ok(WebhookSettings {
             agent_webhook_url,
             relay_timeout,
-            route: RoutePolicy { relayed_topics, loop_guard: LoopGuard::default(), loop_guard_mode },
+            route: RoutePolicy { relayed_topics, loop_guard_mode },
             secret_source,
         })
     }
@@ -172,7 +172,7 @@ mod tests {
         assert_eq!(s.agent_webhook_url.unwrap().as_str(), "https://agent.example/hooks/intercom");
         assert_eq!(s.relay_timeout, Duration::from_millis(2_000));
         assert_eq!(s.route, RoutePolicy::default());
-        assert_eq!(s.route.relayed_topics, ["conversation.user.created", "conversation.user.replied"]);
+        assert_eq!(s.route.relayed_topics, DEFAULT_RELAYED_TOPICS);
         assert_eq!(s.route.loop_guard_mode, LoopGuardMode::Flag);
         assert_eq!(s.secret_source, TokenSource::Environment);
     }

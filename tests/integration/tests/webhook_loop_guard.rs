@@ -1,6 +1,6 @@
-//! The webhook's loop guard against the fake Intercom: the first `conversation.user.created` of a conversation
-//! `escalate` opened (built by Intercom before the flow tags it) is recognised from the contact's escalation
-//! record and flagged; a conversation the customer starts is relayed as theirs.
+//! The webhook's loop guard against the fake Intercom, on the store: the first `conversation.user.created` of a
+//! conversation `escalate` opened carries the message escalate wrote as the customer (remembered on the store),
+//! so it is ours; the same customer's later reply there, and a conversation they start, are theirs.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -11,9 +11,7 @@ use serde_json::{Value, json};
 use shared::actions;
 use shared::escalation::flow::{EscalationSettings, Routing, escalate};
 use shared::webhook::verify::sign_intercom;
-use shared::webhook::{
-    AgentClient, Delivered, EscalationCheck, IgnoreReason, LoopGuardMode, RoutePolicy, WebhookKeys, WebhookService,
-};
+use shared::webhook::{AgentClient, Delivered, IgnoreReason, LoopGuardMode, RoutePolicy, WebhookKeys, WebhookService};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -56,13 +54,24 @@ async fn agent() -> (url::Url, Arc<Mutex<Vec<Value>>>) {
 
 /// Intercom's delivery for the conversation as the fake holds it, with no tags (as when it was just opened).
 fn user_created(stack: &Stack, conversation_id: &str) -> String {
+    delivery(stack, conversation_id, "conversation.user.created")
+}
+
+fn delivery(stack: &Stack, conversation_id: &str, topic: &str) -> String {
     let mut item = stack.handle().conversation_json(conversation_id, false).expect("the conversation exists");
-    item["tags"] = json!({"type": "tag.list", "tags": []});
+    if topic == "conversation.user.created" {
+        item["tags"] = json!({"type": "tag.list", "tags": []});
+    }
     json!({"type": "notification_event", "app_id": "app", "data": {"type": "notification_event_data", "item": item},
-        "links": {}, "id": format!("notif_{conversation_id}"), "topic": "conversation.user.created",
+        "links": {}, "id": format!("notif_{conversation_id}_{topic}"), "topic": topic,
         "delivery_status": "pending", "delivery_attempts": 1, "delivered_at": 0, "first_sent_at": 1_717_000_000,
         "created_at": 1_717_000_000, "self": null})
     .to_string()
+}
+
+/// The same event under another notification id (the first service already claimed the first ids on the store).
+fn again(body: &str) -> String {
+    body.replace("\"notif_", "\"notif_again_")
 }
 
 async fn deliver(service: &WebhookService, body: &str) -> Delivered {
@@ -75,9 +84,8 @@ async fn deliver(service: &WebhookService, body: &str) -> Delivered {
 
 fn service(stack: &Stack, url: url::Url, mode: LoopGuardMode) -> WebhookService {
     let policy = RoutePolicy { loop_guard_mode: mode, ..RoutePolicy::default() };
-    let check = EscalationCheck::new(Arc::new(stack.client.clone())).with_pending_wait(Duration::from_millis(50), 3);
     WebhookService::new(policy, Some(AgentClient::new(url, Duration::from_secs(2)).unwrap()))
-        .with_escalation_check(check)
+        .with_store(stack.store.clone())
 }
 
 #[tokio::test]
@@ -98,21 +106,45 @@ async fn the_first_event_of_an_escalation_is_ours_and_a_customers_new_conversati
     assert_eq!(status, 200, "{escalated}");
     let escalated_id = escalated["conversationId"].as_str().unwrap().to_owned();
 
-    // The same customer then opens a conversation of their own (here through create-conversation).
-    let (status, own) = stack
-        .call(json!({"userEmail":"jane@example.com","body":"Another question"}), |i| {
+    // The same customer then opens a conversation of their own in the Messenger.
+    let contact_id = stack.handle().conversation_json(&escalated_id, false).unwrap()["contacts"]["contacts"][0]["id"]
+        .as_str()
+        .expect("the escalated conversation has its contact")
+        .to_owned();
+    let own_id =
+        stack.handle().add_conversation(&contact_id, "Another question").expect("the customer writes").id.to_string();
+    // create-conversation writes as the customer too: ours.
+    let (status, created) = stack
+        .call(json!({"userEmail":"jane@example.com","body":"Created for you"}), |i| {
             actions::create_conversation(c, stack.store.as_ref(), i)
         })
         .await;
-    assert_eq!(status, 200, "{own}");
-    let own_id = own["conversationId"].as_str().unwrap().to_owned();
+    assert_eq!(status, 200, "{created}");
+    let created_id = created["conversationId"].as_str().unwrap().to_owned();
 
     let (url, relayed) = agent().await;
     let flag = service(&stack, url, LoopGuardMode::Flag);
     assert!(matches!(deliver(&flag, &user_created(&stack, &escalated_id)).await, Delivered::Relayed { .. }));
     assert!(matches!(deliver(&flag, &user_created(&stack, &own_id)).await, Delivered::Relayed { .. }));
+    assert!(matches!(deliver(&flag, &user_created(&stack, &created_id)).await, Delivered::Relayed { .. }));
+    // The customer answers in the conversation escalate opened: that message is theirs.
+    stack.handle().add_contact_reply(&escalated_id, "Any news?").expect("the customer replies");
+    let reply = delivery(&stack, &escalated_id, "conversation.user.replied");
+    assert!(matches!(deliver(&flag, &reply).await, Delivered::Relayed { .. }));
     let relayed = relayed.lock().unwrap().clone();
-    assert_eq!(relayed.len(), 2);
+    assert_eq!(relayed.len(), 4);
+    assert_eq!(
+        (relayed[2]["conversation"]["id"].as_str(), relayed[2]["origin"].as_str()),
+        (Some(created_id.as_str()), Some("integration"))
+    );
+    assert_eq!(
+        (
+            relayed[3]["conversation"]["id"].as_str(),
+            relayed[3]["origin"].as_str(),
+            relayed[3]["message"]["text"].as_str()
+        ),
+        (Some(escalated_id.as_str()), Some("customer"), Some("Any news?"))
+    );
     assert_eq!(
         (relayed[0]["conversation"]["id"].as_str(), relayed[0]["origin"].as_str()),
         (Some(escalated_id.as_str()), Some("integration"))
@@ -125,9 +157,14 @@ async fn the_first_event_of_an_escalation_is_ours_and_a_customers_new_conversati
     let (url, relayed) = agent().await;
     let drop = service(&stack, url, LoopGuardMode::Drop);
     assert_eq!(
-        deliver(&drop, &user_created(&stack, &escalated_id)).await,
+        deliver(&drop, &again(&user_created(&stack, &escalated_id))).await,
         Delivered::Ignored(IgnoreReason::FromIntegration)
     );
-    assert!(matches!(deliver(&drop, &user_created(&stack, &own_id)).await, Delivered::Relayed { .. }));
-    assert_eq!(relayed.lock().unwrap().len(), 1, "only the customer's conversation reaches the agent");
+    assert_eq!(
+        deliver(&drop, &again(&user_created(&stack, &created_id))).await,
+        Delivered::Ignored(IgnoreReason::FromIntegration)
+    );
+    assert!(matches!(deliver(&drop, &again(&user_created(&stack, &own_id))).await, Delivered::Relayed { .. }));
+    assert!(matches!(deliver(&drop, &again(&reply)).await, Delivered::Relayed { .. }));
+    assert_eq!(relayed.lock().unwrap().len(), 2, "only the customer's own messages reach the agent");
 }
