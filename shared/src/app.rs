@@ -16,12 +16,16 @@ pub struct App {
 impl App {
     /// Reads the configuration; nothing is fetched yet (the secret is loaded on the first request).
     pub fn from_env() -> Result<Self, ConfigError> {
-        let config = Config::from_env()?;
+        Ok(Self::from_config(Config::from_env()?))
+    }
+
+    /// Builds the clients for `config` (the MCP function forces `AgentAuth::ApiKey` on it first).
+    pub fn from_config(config: Config) -> Self {
         let secrets = Arc::new(SecretStore::new(&config.token_source));
         let intercom = IntercomClient::new(&config, secrets.clone());
         let guard = AgentGuard::new(config.agent_auth, secrets);
         tracing::info!(api_base = %config.api_base, api_version = %config.api_version, token_source = ?config.token_source, agent_auth = ?config.agent_auth, "configured");
-        Ok(App { config, intercom, guard })
+        App { config, intercom, guard }
     }
 }
 

@@ -80,7 +80,9 @@ impl ActionError {
         }
     }
 
-    pub fn to_response(&self) -> Response<Body> {
+    /// The `error` object of the response body: `code`, `message` and, when they apply, `field`,
+    /// `intercomRequestId` and `retryAfterSeconds` (MCP tool results carry the same object).
+    pub fn to_json(&self) -> serde_json::Value {
         let mut error = serde_json::json!({ "code": self.code(), "message": self.to_string() });
         match self {
             ActionError::BadRequest { field: Some(field), .. } => error["field"] = field.as_str().into(),
@@ -97,7 +99,11 @@ impl ActionError {
             ActionError::Conflict { retry_after_seconds: Some(s), .. } => error["retryAfterSeconds"] = (*s).into(),
             _ => {}
         }
-        let mut response = json_response(self.status(), &serde_json::json!({ "error": error }));
+        error
+    }
+
+    pub fn to_response(&self) -> Response<Body> {
+        let mut response = json_response(self.status(), &serde_json::json!({ "error": self.to_json() }));
         let retry_after = match self {
             ActionError::RateLimited { retry_after_seconds, .. } => Some(*retry_after_seconds),
             ActionError::Conflict { retry_after_seconds, .. } => *retry_after_seconds,
@@ -299,6 +305,12 @@ pub fn decode<I: DeserializeOwned>(request: &Request, accepts: Accepts) -> Resul
             message: format!("the request body is not valid JSON ({e})"),
         })?
     };
+    decode_value(value)
+}
+
+/// Decodes a JSON object into `I` with the same checks and field naming as [`decode`] (the MCP tool arguments
+/// go through here, so a refused call names the same field as the function URL would).
+pub fn decode_value<I: DeserializeOwned>(value: serde_json::Value) -> Result<I, ActionError> {
     if !value.is_object() {
         return Err(ActionError::BadRequest { field: None, message: "the request body must be a JSON object".into() });
     }

@@ -12,6 +12,8 @@ pub mod escalation;
 pub mod helpdesk;
 pub mod http;
 pub mod intercom;
+#[cfg(feature = "schema")]
+pub mod mcp;
 pub mod secrets;
 #[cfg(any(test, feature = "mocks"))]
 pub mod testing;
