@@ -39,6 +39,11 @@ pub fn init_tracing() {
             )
         })
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // The MCP SDK logs every request (with the client's details) at info; keep it at warn unless asked for.
+    let filter = match "rmcp=warn".parse() {
+        Ok(quiet) if !filter.to_string().contains("rmcp") => filter.add_directive(quiet),
+        _ => filter,
+    };
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).without_time();
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let _ = if json { builder.json().try_init() } else { builder.with_ansi(false).try_init() };
