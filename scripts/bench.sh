@@ -138,6 +138,7 @@ export INTERCOM_API_BASE="http://127.0.0.1:$FAKE_PORT"
 export INTERCOM_ACCESS_TOKEN=bench-token
 export INTERCOM_CLIENT_SECRET=bench-client-secret
 export AGENT_WEBHOOK_SECRET=bench-agent-webhook-secret
+export AGENT_API_KEY=bench-agent-api-key
 export ESCALATION_ROUTING='billing=Billing,legal=Legal,*=Support'
 export RUST_LOG="${BENCH_RUST_LOG:-info}"
 export AWS_LAMBDA_LOG_FORMAT=JSON

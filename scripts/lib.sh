@@ -16,8 +16,9 @@ FUNCTIONS=(
   manage-conversation
   escalate
   intercom-webhook
+  mcp
 )
-# Those behind a function URL (everything but the webhook receiver).
+# The agent actions, each behind its own function URL (the webhook receiver and the MCP server are not).
 # shellcheck disable=SC2034 # used by the scripts that source this file
 AGENT_ACTIONS=("${FUNCTIONS[@]:0:8}")
 

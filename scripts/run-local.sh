@@ -143,6 +143,8 @@ printf 'RUST_LOG="%s"\n' "${FUNCTION_RUST_LOG//\"/}" >"$ENV_FILE"
 export ESCALATION_ROUTING="${ESCALATION_ROUTING:-billing=Billing,legal=Legal,*=Support}"
 export INTERCOM_CLIENT_SECRET="${INTERCOM_CLIENT_SECRET:-local-client-secret}"
 export AGENT_WEBHOOK_SECRET="${AGENT_WEBHOOK_SECRET:-local-agent-webhook-secret}"
+# The bearer key of the mcp function (it always requires one; the actions do only with AGENT_AUTH=API_KEY).
+export AGENT_API_KEY="${AGENT_API_KEY:-local-agent-api-key}"
 unset INTERCOM_SECRET_ARN # local runs never read Secrets Manager
 if ((USE_FAKE)); then
   export INTERCOM_API_BASE="http://127.0.0.1:$FAKE_PORT"
@@ -334,6 +336,7 @@ fi
   echo "Function URLs:"
   for fn in "${AGENT_ACTIONS[@]}"; do printf '  %-24s POST %s/%s/\n' "$fn" "$BASE_URL" "$fn"; done
   printf '  %-24s POST %s/%s/webhook/intercom-events\n' intercom-webhook "$BASE_URL" intercom-webhook
+  printf '  %-24s POST %s/%s/  (MCP; Authorization: Bearer %s)\n' mcp "$BASE_URL" mcp "$AGENT_API_KEY"
   echo
   echo "Try it — escalate a billing question to a human:"
   echo

@@ -4,6 +4,7 @@
 #   moto[server] (PyPI)                      - a local AWS Secrets Manager
 #   cargo-lambda + ziglang (PyPI)            - local function URLs, Lambda builds
 #   cfn-lint + aws-sam-cli (PyPI)            - template checks and `sam build`
+#   mcp + jsonschema + pytest (PyPI)         - the official MCP client, for the MCP endpoint's test
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -12,6 +13,8 @@ command -v moto_server >/dev/null 2>&1 || need_pip+=("moto[server]==5.2.1")
 command -v cargo-lambda >/dev/null 2>&1 || need_pip+=("cargo-lambda==1.9.2" "ziglang==0.17.1")
 command -v cfn-lint >/dev/null 2>&1 || need_pip+=("cfn-lint==1.58.0")
 command -v sam >/dev/null 2>&1 || need_pip+=("aws-sam-cli==1.170.0")
+# The official MCP Python SDK (a client nobody here wrote) and what its test uses.
+python3 -c 'import mcp, jsonschema, pytest, anyio' >/dev/null 2>&1 || need_pip+=("mcp==2.3.0" "jsonschema==4.26.0" "pytest==9.2.0")
 if ((${#need_pip[@]})); then
   echo "setup: pip install ${need_pip[*]}"
   python3 -m pip install --quiet --disable-pip-version-check "${need_pip[@]}"

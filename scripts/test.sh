@@ -22,6 +22,9 @@ cargo test --workspace --locked --no-fail-fast
 echo "== template checks"
 scripts/check-template.sh
 
+echo "== MCP endpoint with the official MCP Python SDK (and the MCP Inspector CLI)"
+scripts/test-mcp.sh
+
 echo "== local stack smoke test"
 # Several containers per function, so the smoke test races same-session escalations across them.
 scripts/run-local.sh --check --concurrency 4

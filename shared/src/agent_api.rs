@@ -212,7 +212,8 @@ pub fn tool_definitions() -> Value {
     Value::Array(tools)
 }
 
-fn without_meta(schema: Schema) -> Value {
+/// The schema as a plain JSON object, without `$schema` and `title` (tool definitions carry their own name).
+pub(crate) fn without_meta(schema: Schema) -> Value {
     let mut value = schema.to_value();
     if let Some(map) = value.as_object_mut() {
         map.remove("$schema");

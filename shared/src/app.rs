@@ -28,7 +28,11 @@ pub struct App {
 impl App {
     /// Reads the configuration; nothing is fetched yet (the secret is loaded on the first request).
     pub fn from_env() -> Result<Self, AppError> {
-        let config = Config::from_env()?;
+        Self::from_config(Config::from_env()?)
+    }
+
+    /// Builds the clients for `config` (the MCP function forces `AgentAuth::ApiKey` on it first).
+    pub fn from_config(config: Config) -> Result<Self, AppError> {
         let store = crate::store::from_env()?;
         let secrets = Arc::new(SecretStore::new(&config.token_source));
         let intercom = IntercomClient::new(&config, secrets.clone());
@@ -48,6 +52,11 @@ pub fn init_tracing() {
             )
         })
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // The MCP SDK logs every request (with the client's details) at info; keep it at warn unless asked for.
+    let filter = match "rmcp=warn".parse() {
+        Ok(quiet) if !filter.to_string().contains("rmcp") => filter.add_directive(quiet),
+        _ => filter,
+    };
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).without_time();
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let _ = if json { builder.json().try_init() } else { builder.with_ansi(false).try_init() };

@@ -111,7 +111,9 @@ impl ActionError {
         matches!(self, ActionError::Upstream { code: "intercom_outcome_unknown" | "intercom_timeout", .. })
     }
 
-    pub fn to_response(&self) -> Response<Body> {
+    /// The `error` object of the response body: `code`, `message` and, when they apply, `field`,
+    /// `intercomRequestId` and `retryAfterSeconds` (MCP tool results carry the same object).
+    pub fn to_json(&self) -> serde_json::Value {
         let mut error = serde_json::json!({ "code": self.code(), "message": self.to_string() });
         match self {
             ActionError::BadRequest { field: Some(field), .. } => error["field"] = field.as_str().into(),
@@ -130,7 +132,11 @@ impl ActionError {
             | ActionError::IdempotencyKeyInUse { retry_after_seconds: s } => error["retryAfterSeconds"] = (*s).into(),
             _ => {}
         }
-        let mut response = json_response(self.status(), &serde_json::json!({ "error": error }));
+        error
+    }
+
+    pub fn to_response(&self) -> Response<Body> {
+        let mut response = json_response(self.status(), &serde_json::json!({ "error": self.to_json() }));
         let retry_after = match self {
             ActionError::RateLimited { retry_after_seconds, .. } => Some(*retry_after_seconds),
             ActionError::Conflict { retry_after_seconds, .. } => *retry_after_seconds,
@@ -464,14 +470,15 @@ pub fn decode_value(request: &Request, accepts: Accepts) -> Result<serde_json::V
             message: format!("the request body is not valid JSON ({e})"),
         })?
     };
-    if !value.is_object() {
-        return Err(ActionError::BadRequest { field: None, message: "the request body must be a JSON object".into() });
-    }
     Ok(value)
 }
 
-/// Decodes a request object into `I`, naming the offending field on failure.
+/// Decodes a JSON object into `I`, naming the offending field on failure (the MCP tool arguments go through here
+/// too, so a refused call names the same field as the function URL would).
 pub fn from_value<I: DeserializeOwned>(value: serde_json::Value) -> Result<I, ActionError> {
+    if !value.is_object() {
+        return Err(ActionError::BadRequest { field: None, message: "the request body must be a JSON object".into() });
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();

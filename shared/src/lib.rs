@@ -15,6 +15,8 @@ pub mod helpdesk;
 pub mod http;
 pub mod idempotency;
 pub mod intercom;
+#[cfg(feature = "schema")]
+pub mod mcp;
 pub mod ours;
 pub mod secrets;
 pub mod store;

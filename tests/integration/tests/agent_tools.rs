@@ -1,11 +1,12 @@
-//! The shipped agent tool definitions are generated from the request types: regenerate and compare, so they can
-//! never drift from what the functions accept. `UPDATE_AGENT_TOOLS=1 cargo test -p integration-tests --test
+//! The shipped agent tool definitions (OpenAPI, LLM tools, MCP tools) are generated from the request types:
+//! regenerate and compare, so they can never drift from what the functions accept. `UPDATE_AGENT_TOOLS=1 cargo test -p integration-tests --test
 //! agent_tools` rewrites them.
 
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
-use shared::agent_api::{openapi_document, tool_definitions};
+use shared::agent_api::{openapi_document, operations, tool_definitions};
+use shared::mcp::tool_list;
 
 fn check(file: &str, generated: &Value) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../agent-tools").join(file);
@@ -25,6 +26,26 @@ fn check(file: &str, generated: &Value) {
 fn openapi_and_tool_files_match_the_request_types() {
     check("openapi.json", &openapi_document());
     check("tools.json", &tool_definitions());
+    check("mcp-tools.json", &Value::Array(tool_list()));
+}
+
+/// One source: every operation is an MCP tool, and its inputSchema is the LLM tool's parameters, byte for byte.
+#[test]
+fn every_operation_is_an_mcp_tool_with_the_same_schema() {
+    let llm_tools = tool_definitions();
+    let mcp_tools = tool_list();
+    for op in operations() {
+        let name = op.name.replace('-', "_");
+        let mcp = mcp_tools.iter().find(|t| t["name"] == name.as_str());
+        let mcp = mcp.unwrap_or_else(|| panic!("{} has no MCP tool: add its line to shared::mcp::CATALOGUE", op.name));
+        let llm = llm_tools.as_array().unwrap().iter().find(|t| t["function"]["name"] == name.as_str()).unwrap();
+        assert_eq!(mcp["inputSchema"], llm["function"]["parameters"], "{name}");
+        let annotations = mcp["annotations"].as_object().unwrap();
+        for hint in ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"] {
+            assert!(annotations[hint].is_boolean(), "{name} {hint}");
+        }
+    }
+    assert_eq!(mcp_tools.len(), operations().len(), "an MCP tool without an operation");
 }
 
 #[test]

@@ -1,0 +1,23 @@
+//! `mcp`: every agent action as an MCP tool behind one function URL (Streamable HTTP, stateless, JSON answers).
+//! The URL is public at the AWS level whatever `AGENT_AUTH` says, so the bearer key is always required.
+
+mod handler;
+mod server;
+
+use lambda_http::{Error, run, service_fn};
+use shared::config::{AgentAuth, Config};
+use shared::escalation::flow::EscalationSettings;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::app::init_tracing();
+    let mut config = Config::from_env().inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
+    config.agent_auth = AgentAuth::ApiKey;
+    let app = shared::App::from_config(config).inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
+    let settings = EscalationSettings::from_env().inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
+    let server = server::McpServer::new(app.intercom, app.store, settings)
+        .inspect_err(|e| tracing::error!(error = %e, "cold start failed: the tool catalogue is not valid MCP"))?;
+    let service = handler::service(server, handler::list_var("MCP_ALLOWED_ORIGINS"));
+    let gate = handler::Gate { guard: app.guard, hosts: handler::HostPolicy::from_env() };
+    run(service_fn(|request| handler::handle(&service, &gate, request))).await
+}

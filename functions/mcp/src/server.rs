@@ -1,0 +1,122 @@
+//! The MCP server the SDK drives: it lists the catalogue from `shared::mcp` and runs tool calls through it.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rmcp::ErrorData as McpError;
+use rmcp::handler::server::ServerHandler;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult, PaginatedRequestParams,
+    ProtocolVersion, ServerCapabilities, ServerConfig, Tool as McpTool,
+};
+use rmcp::service::{RequestContext, RoleServer};
+use shared::escalation::flow::EscalationSettings;
+use shared::helpdesk::Helpdesk;
+use shared::mcp::{Tool, call_tool, tool_list, tool_result};
+use shared::store::Store;
+
+/// The protocol revisions this server speaks, newest first (the first is offered to clients that ask for a
+/// revision it does not know). An `MCP-Protocol-Version` header naming any other is refused with 400.
+pub const SUPPORTED_VERSIONS: &[ProtocolVersion] =
+    &[ProtocolVersion::V_2025_11_25, ProtocolVersion::V_2025_06_18, ProtocolVersion::V_2025_03_26];
+
+const INSTRUCTIONS: &str = "Tools that act in the Intercom helpdesk for an AI support agent: read a conversation, \
+    reply or leave an internal note, tag, assign, close or snooze it, set customer attributes, and escalate to a \
+    human. Escalate instead of replying when unsure, when the customer asks for a person, or for billing, legal \
+    and account-deletion topics. A refused call returns isError with error.code, error.message and error.field: \
+    fix that field and call again.";
+
+/// The invocation's deadline, put in the request's extensions by the handler (the SDK runs the tool call on
+/// another task, where the handler's task-local deadline is not visible).
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline(pub Instant);
+
+pub struct McpServer<H> {
+    helpdesk: H,
+    store: Arc<dyn Store>,
+    settings: EscalationSettings,
+    tools: Vec<McpTool>,
+}
+
+impl<H: Helpdesk + 'static> McpServer<H> {
+    /// Builds the tool list once per container; a catalogue the SDK cannot read is a cold-start failure.
+    pub fn new(helpdesk: H, store: Arc<dyn Store>, settings: EscalationSettings) -> Result<Self, serde_json::Error> {
+        let tools = tool_list().into_iter().map(serde_json::from_value).collect::<Result<Vec<McpTool>, _>>()?;
+        Ok(McpServer { helpdesk, store, settings, tools })
+    }
+}
+
+/// What the SDK builds per request: a cheap handle on the one server of this container.
+pub struct Handle<H>(pub Arc<McpServer<H>>);
+
+impl<H> Clone for Handle<H> {
+    fn clone(&self) -> Self {
+        Handle(self.0.clone())
+    }
+}
+
+impl<H: Helpdesk + 'static> ServerHandler for Handle<H> {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("intercom-actions", env!("CARGO_PKG_VERSION")))
+            .with_protocol_version(SUPPORTED_VERSIONS[0].clone())
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
+        Cow::Borrowed(SUPPORTED_VERSIONS)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        Ok(ListToolsResult::with_all_items(self.0.tools.clone()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<McpTool> {
+        self.0.tools.iter().find(|t| t.name == name).cloned()
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let Some(tool) = Tool::from_name(&request.name) else {
+            let known: Vec<String> = self.0.tools.iter().map(|t| t.name.to_string()).collect();
+            return Err(McpError::invalid_params(
+                format!("unknown tool {:?}; this server has {}", request.name, known.join(", ")),
+                None,
+            ));
+        };
+        let started = Instant::now();
+        let deadline = context
+            .extensions
+            .get::<lambda_http::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Deadline>())
+            .map(|d| d.0)
+            .unwrap_or_else(shared::deadline::current);
+        let arguments = request.arguments.map(serde_json::Value::Object);
+        let outcome = shared::deadline::scope(
+            deadline,
+            call_tool(&self.0.helpdesk, self.0.store.as_ref(), &self.0.settings, tool, arguments),
+        )
+        .await;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        match &outcome {
+            Ok(_) => tracing::info!(tool = %request.name, elapsed_ms, "tool call succeeded"),
+            Err(e) if e.status().is_server_error() => {
+                tracing::error!(tool = %request.name, code = e.code(), error = %e, elapsed_ms, "tool call failed")
+            }
+            Err(e) => {
+                tracing::warn!(tool = %request.name, code = e.code(), error = %e, elapsed_ms, "tool call refused")
+            }
+        }
+        let result: CallToolResult = serde_json::from_value(tool_result(&outcome))
+            .map_err(|e| McpError::internal_error(format!("the tool result could not be encoded ({e})"), None))?;
+        Ok(result.into())
+    }
+}

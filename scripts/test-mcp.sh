@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# The `mcp` function end to end through the official MCP Python SDK (PyPI `mcp`): starts the fake Intercom and
+# `cargo lambda watch` on free ports, runs tests/mcp/test_mcp.py against http://127.0.0.1:<port>/lambda-url/mcp/,
+# then, if it installs, lists and calls tools with the MCP Inspector CLI. Stops everything it started.
+#
+#   scripts/test-mcp.sh            (MCP_TEST_SKIP_INSPECTOR=1 skips the Inspector step)
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+LOG_DIR="$ROOT/target/test-mcp"
+mkdir -p "$LOG_DIR"
+KEY="mcp-test-key-$RANDOM$RANDOM"
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# shellcheck disable=SC2317 # called by the traps
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if ((${#BG_PIDS[@]})); then stop_all_bg; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- tools ------------------------------------------------------------------------------------------
+ensure_cargo_lambda
+python3 -c 'import mcp, jsonschema, pytest' 2>/dev/null || pip_install mcp jsonschema pytest
+log "MCP Python SDK $(python3 -c 'import importlib.metadata as m; print(m.version("mcp"))')"
+
+# --- build ------------------------------------------------------------------------------------------
+log "building the mcp function and the fake Intercom (debug)"
+cargo build --bin mcp --bin fake-intercom -p mcp -p fake-intercom || die "cargo build failed (see above)"
+TARGET_DIR="$(cargo_target_dir)"
+[[ -n "$TARGET_DIR" ]] || die "could not find cargo's target directory (cargo metadata failed)"
+
+# --- start ------------------------------------------------------------------------------------------
+FAKE_PORT="$(free_port)"
+WATCH_PORT="$(free_port)"
+while [[ "$WATCH_PORT" == "$FAKE_PORT" ]]; do WATCH_PORT="$(free_port)"; done
+start_fake_intercom "$TARGET_DIR/debug/fake-intercom" "$FAKE_PORT" "$LOG_DIR/fake-intercom.log" 60
+
+# The idempotency table every write needs, in moto's DynamoDB, as the local stack has it.
+ensure_moto
+MOTO_PORT="$(free_port)"
+export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_REGION
+export IDEMPOTENCY_TABLE=idempotency
+start_moto "$MOTO_PORT" "$LOG_DIR/moto.log" 60 "$IDEMPOTENCY_TABLE"
+
+ENV_FILE="$LOG_DIR/functions.env"
+printf 'RUST_LOG="info"\n' >"$ENV_FILE"
+export HELPDESK_PROVIDER=intercom
+export INTERCOM_API_BASE="http://127.0.0.1:$FAKE_PORT"
+export INTERCOM_ACCESS_TOKEN=x
+export AGENT_API_KEY="$KEY"
+export ESCALATION_ROUTING='billing=Billing,legal=Legal,*=Support'
+unset INTERCOM_SECRET_ARN AGENT_AUTH MCP_ALLOWED_ORIGINS MCP_ALLOWED_HOSTS RUST_LOG
+
+log "starting cargo lambda watch on 127.0.0.1:$WATCH_PORT"
+start_bg "$LOG_DIR/watch.log" cargo lambda watch --ignore-changes --invoke-address 127.0.0.1 \
+  --invoke-port "$WATCH_PORT" --env-file "$ENV_FILE"
+watch_pid=$BG_PID
+if ! wait_for_port "$WATCH_PORT" 120 "$watch_pid"; then
+  tail_log "$LOG_DIR/watch.log"
+  die "cargo lambda watch did not start (log: $LOG_DIR/watch.log)"
+fi
+MCP_URL="http://127.0.0.1:$WATCH_PORT/lambda-url/mcp/"
+# The function process starts on its first request (GET: 405 before the key is checked).
+code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 180 "$MCP_URL" || true)"
+[[ "$code" == 405 ]] || {
+  tail_log "$LOG_DIR/watch.log" 40
+  die "the mcp function did not answer GET with 405 (HTTP ${code:-nothing})"
+}
+
+# --- the Python SDK tests ---------------------------------------------------------------------------
+log "running tests/mcp/test_mcp.py against $MCP_URL"
+status=0
+MCP_URL="$MCP_URL" MCP_KEY="$KEY" FAKE_URL="http://127.0.0.1:$FAKE_PORT" \
+  python3 -m pytest -q -p anyio "$ROOT/tests/mcp/test_mcp.py" || status=$?
+
+# --- the MCP Inspector CLI (best effort: it needs npm and the registry) -------------------------------
+if [[ "${MCP_TEST_SKIP_INSPECTOR:-0}" != 1 ]] && command -v npm >/dev/null 2>&1; then
+  INSPECTOR_DIR="$ROOT/.local/inspector"
+  if ! grep -qs -- '--header' "$INSPECTOR_DIR/node_modules/@modelcontextprotocol/inspector-cli/build/index.js"; then
+    log "installing the MCP Inspector into $INSPECTOR_DIR"
+    mkdir -p "$INSPECTOR_DIR"
+    # 0.17.5: the newest whose CLI runs on Node 20 (2.x needs Node >= 22.19) and has --header (0.16+).
+    npm install --prefix "$INSPECTOR_DIR" --no-audit --no-fund --silent "@modelcontextprotocol/inspector@${MCP_INSPECTOR_VERSION:-0.17.5}" >&2 ||
+      warn "the MCP Inspector did not install; skipping it"
+  fi
+  if [[ -x "$INSPECTOR_DIR/node_modules/.bin/mcp-inspector" ]]; then
+    inspect() {
+      timeout 60 "$INSPECTOR_DIR/node_modules/.bin/mcp-inspector" --cli "$MCP_URL" --transport http \
+        --header "Authorization: Bearer $KEY" "$@"
+    }
+    log "MCP Inspector: tools/list"
+    if inspect --method tools/list >"$LOG_DIR/inspector-list.json" &&
+      python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["tools"]; assert len(t)==8, t; print(" ".join(x["name"] for x in t))' \
+        "$LOG_DIR/inspector-list.json"; then
+      log "  ok: the Inspector lists the tools"
+    else
+      warn "  FAILED: the Inspector could not list the tools: $(head -c 600 "$LOG_DIR/inspector-list.json")"
+      status=1
+    fi
+    log "MCP Inspector: tools/call escalate (dry run)"
+    if inspect --method tools/call --tool-name escalate --tool-arg sessionId=inspector-1 --tool-arg confidence=0.1 \
+      --tool-arg 'lastMessage=I want a human' --tool-arg dryRun=true >"$LOG_DIR/inspector-call.json" &&
+      python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["structuredContent"]["escalated"] is True, d' \
+        "$LOG_DIR/inspector-call.json"; then
+      log "  ok: the Inspector calls a tool"
+    else
+      warn "  FAILED: the Inspector tool call: $(head -c 600 "$LOG_DIR/inspector-call.json")"
+      status=1
+    fi
+  fi
+fi
+
+if ((status)); then
+  tail_log "$LOG_DIR/watch.log" 40
+  die "MCP tests failed (logs in $LOG_DIR)"
+fi
+log "MCP tests passed"
