@@ -81,13 +81,18 @@ pub fn operations() -> Vec<Operation> {
             "create-conversation",
             "Open an Intercom conversation as a customer",
             "Finds the customer by contactId, userId (your system's id) or userEmail, creating the contact when it does \
-             not exist, then opens a conversation with `body` as the customer's first message.",
+             not exist, then opens a conversation with `body` as the customer's first message. Intercom shows it as \
+             plain text: Markdown (bodyFormat, default markdown) is sent as readable text, without markup.",
         ),
         op::<ReplyRequest, ReplyResponse>(
             "reply-to-conversation",
             "Reply to a conversation, or leave an internal note",
             "Posts `body` as the AI's admin (or `adminId`). messageType `comment` is seen by the customer; `note` only \
-             by teammates. A reply whose confirmation is lost is checked before it could be posted twice.",
+             by teammates. Write Markdown (bold, italics, links, lists, code; bodyFormat `text` or `html` otherwise): \
+             it is shown formatted, and anything that could run a script is removed. `options` (2-10 short answers) \
+             adds quick-reply buttons under the comment; the customer's pick comes back in the webhook event's \
+             message.quickReply.optionId. `attachmentUrls` (up to 10 https URLs) shows files with the message. A reply \
+             whose confirmation is lost is checked before it could be posted twice.",
         ),
         op::<UpdateAttributesRequest, UpdateAttributesResponse>(
             "update-user-attributes",

@@ -7,6 +7,8 @@ use std::fmt;
 
 use url::Url;
 
+use crate::format::BodyFormat;
+
 /// The only helpdesk this product supports today.
 pub const SUPPORTED_PROVIDER: &str = "intercom";
 /// The Intercom REST API version every request asks for (`Intercom-Version`).
@@ -67,6 +69,8 @@ pub struct Config {
     pub admin_id: Option<String>,
     pub token_source: TokenSource,
     pub agent_auth: AgentAuth,
+    /// How agents write bodies when a request does not say (`BODY_FORMAT`, default markdown).
+    pub body_format: BodyFormat,
 }
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -88,6 +92,8 @@ pub enum ConfigError {
     Empty { name: &'static str },
     #[error("INTERCOM_ADMIN_ID={value:?} must be the numeric id of an Intercom admin (teammate)")]
     InvalidAdminId { value: String },
+    #[error("BODY_FORMAT={value:?} is not a body format; use markdown (default), text or html")]
+    UnknownBodyFormat { value: String },
 }
 
 impl Config {
@@ -146,8 +152,26 @@ impl Config {
             },
         };
 
-        Ok(Config { api_base, api_version, admin_id, token_source, agent_auth })
+        let body_format = parse_body_format(get("BODY_FORMAT")?.as_deref())?;
+
+        Ok(Config { api_base, api_version, admin_id, token_source, agent_auth, body_format })
     }
+}
+
+fn parse_body_format(raw: Option<&str>) -> Result<BodyFormat, ConfigError> {
+    raw.map_or(Ok(BodyFormat::default()), |raw| {
+        raw.parse().map_err(|_| ConfigError::UnknownBodyFormat { value: raw.to_owned() })
+    })
+}
+
+/// The deployment's `BODY_FORMAT`, for a request that names no `bodyFormat`. Read once per container;
+/// [`Config::from_env`] has already failed the cold start on a value that is not a format.
+pub fn default_body_format() -> BodyFormat {
+    static DEFAULT: std::sync::OnceLock<BodyFormat> = std::sync::OnceLock::new();
+    *DEFAULT.get_or_init(|| {
+        let raw = std::env::var("BODY_FORMAT").ok().filter(|v| !v.trim().is_empty());
+        parse_body_format(raw.as_deref()).unwrap_or_default()
+    })
 }
 
 /// `HELPDESK_PROVIDER` defaults to intercom, the only provider; anything else is a deployment mistake.
@@ -250,6 +274,15 @@ mod tests {
             config(&[("INTERCOM_ACCESS_TOKEN", "t"), ("INTERCOM_API_VERSION", "")]).unwrap_err(),
             ConfigError::Empty { name: "INTERCOM_API_VERSION" }
         );
+    }
+
+    #[test]
+    fn body_format_defaults_to_markdown_and_names_what_it_accepts() {
+        assert_eq!(config(&[("INTERCOM_ACCESS_TOKEN", "t")]).unwrap().body_format, BodyFormat::Markdown);
+        let text = config(&[("INTERCOM_ACCESS_TOKEN", "t"), ("BODY_FORMAT", " Text ")]).unwrap();
+        assert_eq!(text.body_format, BodyFormat::Text);
+        let err = config(&[("INTERCOM_ACCESS_TOKEN", "t"), ("BODY_FORMAT", "rtf")]).unwrap_err();
+        assert_eq!(err.to_string(), "BODY_FORMAT=\"rtf\" is not a body format; use markdown (default), text or html");
     }
 
     #[test]

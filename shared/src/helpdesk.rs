@@ -4,7 +4,9 @@
 use async_trait::async_trait;
 
 use crate::intercom::models::{Attributes, Contact, Conversation, Tag, Team};
-use crate::intercom::{Assignee, ContactKey, IntercomClient, IntercomError, MessageKind, ResolvedContact, StateChange};
+use crate::intercom::{
+    AdminMessage, Assignee, ContactKey, IntercomClient, IntercomError, MessageKind, ResolvedContact, StateChange,
+};
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -29,7 +31,7 @@ pub trait Helpdesk: Send + Sync {
         conversation_id: &str,
         kind: MessageKind,
         admin_id: &str,
-        body: &str,
+        message: &AdminMessage,
     ) -> Result<Conversation, IntercomError>;
     async fn get_conversation(&self, conversation_id: &str) -> Result<Conversation, IntercomError>;
     async fn assign_conversation(
@@ -87,9 +89,9 @@ impl Helpdesk for IntercomClient {
         conversation_id: &str,
         kind: MessageKind,
         admin_id: &str,
-        body: &str,
+        message: &AdminMessage,
     ) -> Result<Conversation, IntercomError> {
-        IntercomClient::reply(self, conversation_id, kind, admin_id, body).await
+        IntercomClient::reply(self, conversation_id, kind, admin_id, message).await
     }
     async fn get_conversation(&self, conversation_id: &str) -> Result<Conversation, IntercomError> {
         IntercomClient::get_conversation(self, conversation_id).await

@@ -84,6 +84,58 @@ pub fn message_body(field: &str, raw: &str) -> Result<String, ActionError> {
     required_text(field, raw, MAX_MESSAGE_CHARS)
 }
 
+/// Most files Intercom attaches to one message (`attachment_urls`, `maxItems: 10`).
+pub const MAX_ATTACHMENTS: usize = 10;
+/// Fewest and most buttons of a quick reply, and the longest label.
+pub const QUICK_REPLY_OPTIONS: std::ops::RangeInclusive<usize> = 2..=10;
+pub const MAX_QUICK_REPLY_OPTION_CHARS: usize = 255;
+
+/// Attachment URLs: at most 10, each an absolute `https` URL (Intercom fetches the file; a customer's browser
+/// would refuse mixed content).
+pub fn attachment_urls(field: &str, raw: Vec<String>) -> Result<Vec<String>, ActionError> {
+    if raw.len() > MAX_ATTACHMENTS {
+        return Err(ActionError::bad_request(field, format!("{field} holds at most {MAX_ATTACHMENTS} URLs")));
+    }
+    raw.iter()
+        .map(|raw| {
+            let shown: String = raw.trim().chars().take(80).collect();
+            match url::Url::parse(raw.trim()) {
+                Ok(url) if url.scheme() == "https" && url.host().is_some() && raw.len() <= 2048 => Ok(url.to_string()),
+                _ => Err(ActionError::bad_request(
+                    field,
+                    format!(
+                        "{field} must be https URLs (for example \"https://example.com/receipt.png\"); {shown:?} is not"
+                    ),
+                )),
+            }
+        })
+        .collect()
+}
+
+/// A quick reply's button labels: 2 to 10, each non-empty, at most 255 characters, no two alike.
+pub fn quick_reply_options(field: &str, raw: Vec<String>) -> Result<Vec<String>, ActionError> {
+    if !QUICK_REPLY_OPTIONS.contains(&raw.len()) {
+        return Err(ActionError::bad_request(
+            field,
+            format!(
+                "{field} needs {} to {} answers, not {}",
+                QUICK_REPLY_OPTIONS.start(),
+                QUICK_REPLY_OPTIONS.end(),
+                raw.len()
+            ),
+        ));
+    }
+    let mut options: Vec<String> = Vec::with_capacity(raw.len());
+    for option in raw {
+        let option = required_text(field, &option, MAX_QUICK_REPLY_OPTION_CHARS)?;
+        if options.contains(&option) {
+            return Err(ActionError::bad_request(field, format!("{field} lists {option:?} twice")));
+        }
+        options.push(option);
+    }
+    Ok(options)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,5 +171,27 @@ mod tests {
         for bad in ["", "abc", "12a", "1/2", "123456789012345678901"] {
             assert!(conversation_id(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn attachment_urls_are_https_and_at_most_ten() {
+        let ok = attachment_urls("attachmentUrls", vec![" https://example.com/a.png ".into()]).unwrap();
+        assert_eq!(ok, ["https://example.com/a.png"]);
+        for bad in ["http://example.com/a.png", "javascript:alert(1)", "/a.png", "https://", "not a url"] {
+            let err = attachment_urls("attachmentUrls", vec![bad.into()]).unwrap_err();
+            assert!(err.to_string().contains("must be https URLs"), "{bad}: {err}");
+        }
+        let eleven = vec!["https://example.com/a.png".to_owned(); 11];
+        assert!(attachment_urls("attachmentUrls", eleven).unwrap_err().to_string().contains("at most 10"));
+    }
+
+    #[test]
+    fn quick_reply_options_are_two_to_ten_distinct_labels() {
+        assert_eq!(quick_reply_options("options", vec![" Yes ".into(), "No".into()]).unwrap(), ["Yes", "No"]);
+        for bad in [vec!["Yes".to_owned()], vec!["Yes".into(), " ".into()], vec!["Yes".into(), "Yes".into()]] {
+            assert!(quick_reply_options("options", bad.clone()).is_err(), "{bad:?}");
+        }
+        assert!(quick_reply_options("options", vec!["x".repeat(256), "No".into()]).is_err());
+        assert!(quick_reply_options("options", vec!["o".to_owned(); 11]).is_err());
     }
 }

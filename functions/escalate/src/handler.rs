@@ -85,8 +85,8 @@ mod tests {
                 id == "77"
                     && *kind == MessageKind::Note
                     && admin == "1"
-                    && body.contains("sensitive category: billing")
-                    && body.contains("AI: Hello")
+                    && body.body.as_deref().is_some_and(|b| b.contains("sensitive category: billing"))
+                    && body.body.as_deref().is_some_and(|b| b.contains("AI: Hello"))
             })
             .times(1)
             .returning(|_, _, _, _| Ok(conversation(serde_json::json!({"id":"77"}))));

@@ -35,7 +35,10 @@ mod tests {
         helpdesk
             .expect_reply()
             .withf(|id, kind, admin, body| {
-                id == "7" && *kind == MessageKind::Comment && admin == "991267" && body == "Hello!"
+                id == "7"
+                    && *kind == MessageKind::Comment
+                    && admin == "991267"
+                    && body.body.as_deref() == Some("<p>Hello <strong>you</strong>!</p>")
             })
             .times(1)
             .returning(|_, _, _, _| Ok(replied("comment")));
@@ -43,7 +46,7 @@ mod tests {
             &helpdesk,
             &MemoryStore::new(),
             &AgentGuard::iam(),
-            post_json(r#"{"conversationId":"7","body":"Hello!"}"#),
+            post_json(r#"{"conversationId":"7","body":"Hello **you**!"}"#),
         )
         .await
         .unwrap();

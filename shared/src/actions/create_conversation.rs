@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::format::{BodyFormat, to_customer_text};
 use crate::helpdesk::Helpdesk;
 use crate::http::ActionError;
 use crate::store::Store;
@@ -21,8 +22,12 @@ pub struct CreateConversationRequest {
     /// Used only when the contact is created.
     #[serde(default)]
     pub name: Option<String>,
-    /// The customer's message that opens the conversation.
+    /// The customer's message that opens the conversation. Intercom shows it as plain text: Markdown or HTML is
+    /// sent as readable text (`**Refund**` reads `Refund`, a link reads `text (url)`).
     pub body: String,
+    /// How `body` is written: `markdown`, `text` or `html`. Default: the deployment's `BODY_FORMAT`.
+    #[serde(default)]
+    pub body_format: Option<BodyFormat>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -42,6 +47,9 @@ pub async fn create_conversation<H: Helpdesk + ?Sized>(
 ) -> Result<CreateConversationResponse, ActionError> {
     let key = contact_key(request.contact_id, request.user_id, request.user_email)?;
     let body = message_body("body", &request.body)?;
+    // `POST /conversations` takes plain text only ("HTML is not supported").
+    let body = to_customer_text(&body, request.body_format.unwrap_or_else(crate::config::default_body_format));
+    let body = message_body("body", &body)?;
     let name = optional_text("name", request.name, 255)?;
     let resolved = helpdesk.find_or_create_contact(&key, name, None).await?;
     // Before sending: the webhook must know this customer message is ours, even if its event comes first.

@@ -2,12 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::format::{BodyFormat, to_intercom_html};
 use crate::helpdesk::Helpdesk;
 use crate::http::ActionError;
-use crate::intercom::MessageKind;
 use crate::intercom::conversations::contains_reply;
-use crate::intercom::models::Conversation;
-use crate::validate::{conversation_id, message_body, numeric_id};
+use crate::intercom::models::{Conversation, QuickReplyOption};
+use crate::intercom::{AdminMessage, MessageKind};
+use crate::validate::{attachment_urls, conversation_id, message_body, numeric_id, quick_reply_options};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -32,13 +33,27 @@ impl From<MessageType> for MessageKind {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReplyRequest {
     pub conversation_id: String,
+    /// Markdown by default: `**bold**`, `*italic*`, `[links](https://…)`, lists, `code`, headings.
     pub body: String,
+    /// How `body` is written: `markdown`, `text` (shown as typed) or `html` (reduced to what Intercom renders).
+    /// Default: the deployment's `BODY_FORMAT` (markdown unless set).
+    #[serde(default)]
+    pub body_format: Option<BodyFormat>,
     /// `comment` (default, the customer sees it) or `note` (internal).
     #[serde(default)]
     pub message_type: MessageType,
     /// Reply as this admin instead of the configured AI admin.
     #[serde(default)]
     pub admin_id: Option<String>,
+    /// Quick-reply buttons (2–10 labels, each ≤ 255 characters; comments only): `body` is posted, then the
+    /// buttons under it. The customer's pick reaches the webhook as `message.quickReply`.
+    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(length(min = 2, max = 10)))]
+    pub options: Option<Vec<String>>,
+    /// Files to show with the message: up to 10 https URLs Intercom can fetch.
+    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(length(max = 10)))]
+    pub attachment_urls: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -50,6 +65,18 @@ pub struct ReplyResponse {
     /// The id of the new conversation part, when Intercom's answer shows it.
     pub part_id: Option<String>,
     pub state: Option<String>,
+    /// The quick reply's buttons, as the customer's pick will name them (`optionId`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<ReplyOption>,
+}
+
+/// One quick-reply button.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ReplyOption {
+    pub text: String,
+    pub option_id: String,
 }
 
 pub async fn reply_to_conversation<H: Helpdesk + ?Sized>(
@@ -58,15 +85,13 @@ pub async fn reply_to_conversation<H: Helpdesk + ?Sized>(
 ) -> Result<ReplyResponse, ActionError> {
     let conversation_id = conversation_id(&request.conversation_id)?;
     let body = message_body("body", &request.body)?;
+    let outgoing = outgoing(&request, &body)?;
     let admin_id = match request.admin_id {
         Some(id) => numeric_id("adminId", &id)?,
         None => helpdesk.admin_id().await?,
     };
     let kind = MessageKind::from(request.message_type);
-    let conversation = match already_posted(helpdesk, &conversation_id, kind, &admin_id, &body).await? {
-        Some(conversation) => conversation,
-        None => helpdesk.reply(&conversation_id, kind, &admin_id, &body).await?,
-    };
+    let (conversation, kind, options) = post(helpdesk, &conversation_id, kind, &admin_id, outgoing).await?;
     let part_id = conversation
         .conversation_parts
         .conversation_parts
@@ -74,7 +99,13 @@ pub async fn reply_to_conversation<H: Helpdesk + ?Sized>(
         .rev()
         .find(|p| p.part_type.as_deref() == Some(kind.as_str()))
         .map(|p| p.id.clone());
-    Ok(ReplyResponse { conversation_id, message_type: request.message_type, part_id, state: conversation.state })
+    Ok(ReplyResponse {
+        conversation_id,
+        message_type: request.message_type,
+        part_id,
+        state: conversation.state,
+        options,
+    })
 }
 
 /// On the retry of an idempotency key whose first attempt's outcome was unknown: the conversation, when that
@@ -84,13 +115,76 @@ async fn already_posted<H: Helpdesk + ?Sized>(
     conversation_id: &str,
     kind: MessageKind,
     admin_id: &str,
-    body: &str,
+    message: &AdminMessage,
 ) -> Result<Option<Conversation>, ActionError> {
     let Some(since) = crate::idempotency::previous_attempt_since() else { return Ok(None) };
     let conversation = helpdesk.get_conversation(conversation_id).await?;
-    if contains_reply(&conversation, kind, admin_id, body, since) {
+    if contains_reply(&conversation, kind, admin_id, message, since).is_some() {
         tracing::info!(conversation_id, "the lost attempt's reply is there; not posting it again");
         return Ok(Some(conversation));
     }
     Ok(None)
+}
+
+/// What the request asks to post: the message (body as Intercom HTML, attachments) and the quick-reply labels.
+struct Outgoing {
+    message: AdminMessage,
+    options: Option<Vec<String>>,
+}
+
+fn outgoing(request: &ReplyRequest, body: &str) -> Result<Outgoing, ActionError> {
+    let format = request.body_format.unwrap_or_else(crate::config::default_body_format);
+    let options = request.options.clone().map(|o| quick_reply_options("options", o)).transpose()?;
+    if options.is_some() && request.message_type == MessageType::Note {
+        return Err(ActionError::bad_request("options", "options (quick replies) are for comments, not notes"));
+    }
+    let attachment_urls = attachment_urls("attachmentUrls", request.attachment_urls.clone().unwrap_or_default())?;
+    let message =
+        AdminMessage { body: Some(to_intercom_html(body, format)), attachment_urls, ..AdminMessage::default() };
+    Ok(Outgoing { message, options })
+}
+
+/// Posts the message once (see [`already_posted`]); with options, then the quick reply under it, each button
+/// with a fresh UUID. Returns the last answer, the kind of its part, and the buttons as Intercom holds them.
+async fn post<H: Helpdesk + ?Sized>(
+    helpdesk: &H,
+    conversation_id: &str,
+    kind: MessageKind,
+    admin_id: &str,
+    outgoing: Outgoing,
+) -> Result<(Conversation, MessageKind, Vec<ReplyOption>), ActionError> {
+    let conversation = post_once(helpdesk, conversation_id, kind, admin_id, &outgoing.message).await?;
+    let Some(labels) = outgoing.options else { return Ok((conversation, kind, Vec::new())) };
+    let reply_options = labels.into_iter().map(|text| QuickReplyOption { text, uuid: uuid_v4() }).collect();
+    let quick = AdminMessage { reply_options, ..AdminMessage::default() };
+    let conversation = post_once(helpdesk, conversation_id, MessageKind::QuickReply, admin_id, &quick).await?;
+    // A quick reply found already posted keeps the UUIDs it was posted with.
+    let posted = contains_reply(&conversation, MessageKind::QuickReply, admin_id, &quick, i64::MIN)
+        .map(|part| part.metadata.quick_reply_options.clone())
+        .filter(|options| !options.is_empty())
+        .unwrap_or(quick.reply_options);
+    let options = posted.into_iter().map(|o| ReplyOption { text: o.text, option_id: o.uuid }).collect();
+    Ok((conversation, MessageKind::QuickReply, options))
+}
+
+async fn post_once<H: Helpdesk + ?Sized>(
+    helpdesk: &H,
+    conversation_id: &str,
+    kind: MessageKind,
+    admin_id: &str,
+    message: &AdminMessage,
+) -> Result<Conversation, ActionError> {
+    Ok(match already_posted(helpdesk, conversation_id, kind, admin_id, message).await? {
+        Some(conversation) => conversation,
+        None => helpdesk.reply(conversation_id, kind, admin_id, message).await?,
+    })
+}
+
+/// A random (version 4) UUID, the form Intercom's `quick_reply_option.uuid` takes.
+fn uuid_v4() -> String {
+    let mut b: [u8; 16] = rand::random();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
 }

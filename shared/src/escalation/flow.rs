@@ -20,7 +20,7 @@ use super::rules::{Decision, EscalationPolicy, PolicyError, Reason, Signals, dec
 use crate::helpdesk::Helpdesk;
 use crate::http::ActionError;
 use crate::intercom::models::{Attributes, Contact, Tag, Team};
-use crate::intercom::{Assignee, MessageKind};
+use crate::intercom::{AdminMessage, Assignee, MessageKind};
 use crate::store::{Expect, KEEP_RECORDS, Store, StoreError};
 use crate::validate::{contact_key, message_body};
 use crate::{deadline, idempotency};
@@ -369,6 +369,8 @@ async fn hand_off<H: Helpdesk + ?Sized>(
 
     // Round 3: everything the human needs, at once.
     let note = note_html(session_id, &decision, request.confidence, request.category.as_deref(), transcript);
+    // Everything the customer wrote is escaped in `note_html`; the allow-list is a second guard.
+    let note = AdminMessage::html(crate::format::to_intercom_html(&note, crate::format::BodyFormat::Html));
     let done = attributes([
         (COUNT_ATTRIBUTE, (escalation_count(&contact) + 1).into()),
         (LAST_SESSION_ATTRIBUTE, today().into()),

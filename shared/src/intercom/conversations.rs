@@ -6,8 +6,8 @@ use super::client::{IntercomClient, Retry};
 use super::contacts::segment;
 use super::error::IntercomError;
 use super::models::{
-    AdminOnly, AdminReply, Attributes, Contact, Conversation, CreateConversation, CreatedMessage, From, PartRequest,
-    Tag, TagConversation, UpdateCustomAttributes,
+    AdminOnly, AdminReply, Attributes, Contact, Conversation, CreateConversation, CreatedMessage, From, Part,
+    PartRequest, QuickReplyOption, Tag, TagConversation, UpdateCustomAttributes,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +16,8 @@ pub enum MessageKind {
     Comment,
     /// Internal: only teammates see it.
     Note,
+    /// Buttons the customer answers with ([`AdminMessage::reply_options`]); no body.
+    QuickReply,
 }
 
 impl MessageKind {
@@ -23,7 +25,26 @@ impl MessageKind {
         match self {
             MessageKind::Comment => "comment",
             MessageKind::Note => "note",
+            MessageKind::QuickReply => "quick_reply",
         }
+    }
+}
+
+/// What an admin's reply, note or quick reply carries besides its kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AdminMessage {
+    /// Intercom HTML ([`crate::format::to_intercom_html`]); `None` for a quick reply.
+    pub body: Option<String>,
+    /// A quick reply's buttons.
+    pub reply_options: Vec<QuickReplyOption>,
+    /// Files shown with the message (absolute https URLs, at most 10).
+    pub attachment_urls: Vec<String>,
+}
+
+impl AdminMessage {
+    /// A message with only an HTML body.
+    pub fn html(body: impl Into<String>) -> Self {
+        AdminMessage { body: Some(body.into()), ..AdminMessage::default() }
     }
 }
 
@@ -67,10 +88,17 @@ impl IntercomClient {
         conversation_id: &str,
         kind: MessageKind,
         admin_id: &str,
-        body: &str,
+        message: &AdminMessage,
     ) -> Result<Conversation, IntercomError> {
         let path = format!("conversations/{}/reply", segment(conversation_id));
-        let request = AdminReply { message_type: kind.as_str(), kind: "admin", admin_id, body };
+        let request = AdminReply {
+            message_type: kind.as_str(),
+            kind: "admin",
+            admin_id,
+            body: message.body.as_deref(),
+            reply_options: &message.reply_options,
+            attachment_urls: &message.attachment_urls,
+        };
         let sent_at = unix_now();
         match self.send(Method::POST, &path, &[], Some(&request), Retry::Once, "the reply").await {
             Err(IntercomError::OutcomeUnknown { operation, request_id }) => {
@@ -80,7 +108,7 @@ impl IntercomClient {
                     // Still unknown: the caller must not treat this as a failure it can simply repeat.
                     Err(_) => return Err(IntercomError::OutcomeUnknown { operation, request_id }),
                 };
-                if contains_reply(&conversation, kind, admin_id, body, sent_at) {
+                if contains_reply(&conversation, kind, admin_id, message, sent_at).is_some() {
                     tracing::info!(conversation_id, "the reply was posted; not sending it again");
                     return Ok(conversation);
                 }
@@ -189,21 +217,40 @@ impl IntercomClient {
     }
 }
 
-/// Whether the conversation already holds this admin's message, posted no earlier than `since` (clock skew allowed).
-/// Both sides are HTML and go through the same normalisation ([`comparable`]), so a multi-paragraph body matches.
-pub fn contains_reply(conversation: &Conversation, kind: MessageKind, admin_id: &str, body: &str, since: i64) -> bool {
-    let wanted = comparable(body);
-    conversation.conversation_parts.conversation_parts.iter().rev().any(|part| {
+/// The part of the conversation that is this admin's message, posted no earlier than `since` (clock skew
+/// allowed), if it is there. A body is compared as text ([`comparable`] on both sides, so Intercom's rewriting
+/// of our HTML does not matter); a quick reply, which has no body, by its options' labels in order (a retry
+/// sends fresh UUIDs).
+pub fn contains_reply<'c>(
+    conversation: &'c Conversation,
+    kind: MessageKind,
+    admin_id: &str,
+    message: &AdminMessage,
+    since: i64,
+) -> Option<&'c Part> {
+    let wanted = message.body.as_deref().map(comparable);
+    let same_options = |part: &Part| {
+        part.metadata
+            .quick_reply_options
+            .iter()
+            .map(|o| o.text.trim())
+            .eq(message.reply_options.iter().map(|o| o.text.trim()))
+    };
+    conversation.conversation_parts.conversation_parts.iter().rev().find(|part| {
         part.part_type.as_deref() == Some(kind.as_str())
             && part.author.as_ref().and_then(|a| a.id.as_deref()) == Some(admin_id)
             && part.created_at.is_none_or(|t| t >= since.saturating_sub(60))
-            && part.body.as_deref().map(comparable).as_deref() == Some(wanted.as_str())
+            && match (&wanted, kind) {
+                (_, MessageKind::QuickReply) => same_options(part),
+                (Some(wanted), _) => part.body.as_deref().map(comparable).as_deref() == Some(wanted.as_str()),
+                (None, _) => false,
+            }
     })
 }
 
-/// Text of an HTML body with every run of white space (paragraphs, line breaks, indentation) as one space.
+/// One text form for what we sent and what Intercom returns ([`crate::format::comparable_text`]).
 pub fn comparable(html: &str) -> String {
-    crate::text::html_to_text(html).split_whitespace().collect::<Vec<_>>().join(" ")
+    crate::format::comparable_text(html)
 }
 
 fn unix_now() -> i64 {

@@ -9,5 +9,5 @@ pub mod tags;
 
 pub use client::{IntercomClient, Retry, RetryPolicy};
 pub use contacts::{ContactKey, ResolvedContact};
-pub use conversations::{Assignee, MessageKind, StateChange};
+pub use conversations::{AdminMessage, Assignee, MessageKind, StateChange};
 pub use error::IntercomError;

@@ -188,6 +188,24 @@ pub struct Part {
     pub author: Option<Author>,
     #[serde(default)]
     pub assigned_to: Option<Value>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub metadata: PartMetadata,
+}
+
+/// `conversation_part_metadata`: a quick reply's buttons, or the button a customer picked.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PartMetadata {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub quick_reply_options: Vec<QuickReplyOption>,
+    #[serde(default)]
+    pub quick_reply_uuid: Option<String>,
+}
+
+/// One button of a quick reply (`quick_reply_option`): its label and the UUID a pick is reported by.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct QuickReplyOption {
+    pub text: String,
+    pub uuid: String,
 }
 
 // ---- request bodies (v2.14) ----
@@ -241,7 +259,13 @@ pub(crate) struct AdminReply<'a> {
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub admin_id: &'a str,
-    pub body: &'a str,
+    /// Absent on a quick reply: the contract's `quick_reply` carries only its options.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub reply_options: &'a [QuickReplyOption],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub attachment_urls: &'a [String],
 }
 
 /// `POST /conversations/{id}/parts`: one body per `message_type`, exactly as the contract's `oneOf` lists them.

@@ -186,6 +186,8 @@ pub struct Part {
     pub body: Option<String>,
     pub created_at: Option<i64>,
     pub author: Option<Author>,
+    /// `metadata.quick_reply_uuid`: the quick-reply button the customer picked with this part.
+    pub quick_reply_uuid: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -278,6 +280,7 @@ impl Conversation {
                             body: p.body,
                             created_at: p.created_at,
                             author: p.author.map(Author::from_raw),
+                            quick_reply_uuid: p.metadata.and_then(|m| m.quick_reply_uuid),
                         })
                     })
                     .collect::<Result<Vec<_>, ParseError>>()?;
@@ -431,6 +434,14 @@ struct RawPart {
     created_at: Option<i64>,
     #[serde(default, deserialize_with = "lenient")]
     author: Option<RawAuthor>,
+    #[serde(default, deserialize_with = "lenient")]
+    metadata: Option<RawPartMetadata>,
+}
+
+#[derive(Deserialize)]
+struct RawPartMetadata {
+    #[serde(default, deserialize_with = "lenient_text")]
+    quick_reply_uuid: Option<String>,
 }
 
 /// Any JSON value; `None` when it is null or does not fit `T`.

@@ -15,7 +15,8 @@
 //!     "tags": ["vip", "billing"]
 //!   },
 //!   "contact": { "id": "6657add4…", "email": "jane@example.com", "name": "Jane Doe", "externalId": "user-42" },
-//!   "message": { "partId": "3004", "text": "Sure — it's 4242.\nThanks!", "authorType": "user", "createdAt": 1718000590 },
+//!   "message": { "partId": "3004", "text": "Sure — it's 4242.\nThanks!", "authorType": "user", "createdAt": 1718000590,
+//!                "quickReply": null },                // { "text": "Yes", "optionId": "<uuid>" }: a button picked
 //!   "summary": "Jane Doe (jane@example.com) replied: \"Sure — it's 4242. Thanks!\"",
 //!   "origin": "customer",                           // "integration": our functions wrote this message
 //!   "handling": "ai",                               // who handles the conversation now: "ai" | "human" | null
@@ -31,6 +32,8 @@
 //!   A part written by an admin or a bot is never presented as the customer's message. For any other topic
 //!   relayed by configuration `message` is null.
 //! - `message.text` is plain text (see [`crate::text::html_to_text`]).
+//! - `message.quickReply` is set when the customer answered a quick reply by picking a button: `optionId` is
+//!   the `optionId` reply-to-conversation returned for it (Intercom's `metadata.quick_reply_uuid`).
 //! - `contact.email` and `contact.name` come from the message's (or the source's) author when that author is the
 //!   contact: the webhook's contact list has ids only. Otherwise they are null.
 //! - `handling`/`owner` come from the hand-off rule ([`crate::handoff`]); null only when the rule could not be
@@ -122,6 +125,15 @@ pub struct RelayMessage {
     /// user, lead or contact.
     pub author_type: String,
     pub created_at: Option<i64>,
+    pub quick_reply: Option<QuickReplyPick>,
+}
+
+/// The quick-reply button a customer picked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuickReplyPick {
+    pub text: String,
+    pub option_id: String,
 }
 
 /// Why a notification yields no event to relay although its topic is relayed.
@@ -154,11 +166,15 @@ pub fn build_relay_event(
 
     let message_author = new_message.as_ref().map(|m| m.author);
     let contact = relay_contact(conversation, message_author);
-    let message = new_message.map(|m| RelayMessage {
-        part_id: m.part_id.to_string(),
-        text: m.body.map(html_to_text).unwrap_or_default(),
-        author_type: m.author.kind.as_str().to_string(),
-        created_at: m.created_at,
+    let message = new_message.map(|m| {
+        let text = m.body.map(html_to_text).unwrap_or_default();
+        RelayMessage {
+            part_id: m.part_id.to_string(),
+            quick_reply: m.quick_reply_uuid.map(|id| QuickReplyPick { text: text.clone(), option_id: id.to_owned() }),
+            text,
+            author_type: m.author.kind.as_str().to_string(),
+            created_at: m.created_at,
+        }
     });
     let summary = summary(&notification.topic, &conversation.id, &contact, message.as_ref());
 
@@ -186,6 +202,7 @@ struct NewMessage<'a> {
     body: Option<&'a str>,
     author: &'a Author,
     created_at: Option<i64>,
+    quick_reply_uuid: Option<&'a str>,
 }
 
 /// The conversation's source, if a contact wrote it.
@@ -196,7 +213,13 @@ fn source_message(conversation: &Conversation) -> Result<Option<NewMessage<'_>>,
         return Ok(None);
     }
     let part_id = source.id.as_deref().ok_or_else(|| missing("data.item.source.id"))?;
-    Ok(Some(NewMessage { part_id, body: source.body.as_deref(), author, created_at: conversation.created_at }))
+    Ok(Some(NewMessage {
+        part_id,
+        body: source.body.as_deref(),
+        author,
+        created_at: conversation.created_at,
+        quick_reply_uuid: None,
+    }))
 }
 
 /// The latest part a contact wrote, preferring parts with a body (a reply) over bodiless ones; `None` if the
@@ -220,6 +243,7 @@ fn latest_contact_part(conversation: &Conversation) -> Result<Option<NewMessage<
         body: part.body.as_deref(),
         author,
         created_at: part.created_at,
+        quick_reply_uuid: part.quick_reply_uuid.as_deref(),
     }))
 }
 
@@ -381,7 +405,8 @@ mod tests {
                     "text": "Hi there,\nI was charged twice for my June invoice & need a refund. See invoice 123 \
                              (https://example.com/invoices/123) or https://example.com/billing for details.",
                     "authorType": "user",
-                    "createdAt": 1717999990
+                    "createdAt": 1717999990,
+                    "quickReply": null
                 },
                 "summary": "Jane Doe (jane@example.com) opened a conversation: \"Hi there, I was charged twice for my \
                             June invoice & need a refund. See invoice 123 or [link] for details.\"",
@@ -434,6 +459,20 @@ mod tests {
                 json!({"type": "admin", "id": "991267", "name": "Sam", "email": "sam@x"});
         });
         assert_eq!(build(&body).unwrap(), Err(NoMessage::NotFromCustomer));
+    }
+
+    #[test]
+    fn a_picked_quick_reply_names_its_option() {
+        let uuid = "a5e1c524-5ddd-4c3e-9328-6bca5d6e3edb";
+        let body = mutate(fixtures::USER_REPLIED, |v| {
+            let parts = v["data"]["item"]["conversation_parts"]["conversation_parts"].as_array_mut().unwrap();
+            parts.push(json!({"id": "3007", "part_type": "comment", "body": "<p>Yes</p>", "created_at": 1_718_000_999,
+                "metadata": {"quick_reply_uuid": uuid}, "author": {"type": "user", "id": "6657add46abd0167d9419cd2"}}));
+        });
+        let message = event(&body).message.unwrap();
+        assert_eq!(message.part_id, "3007");
+        assert_eq!(serde_json::to_value(&message.quick_reply).unwrap(), json!({"text": "Yes", "optionId": uuid}));
+        assert_eq!(event(fixtures::USER_REPLIED).message.unwrap().quick_reply, None);
     }
 
     #[test]
