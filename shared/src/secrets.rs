@@ -181,6 +181,14 @@ impl SecretStore {
         SecretStore { backend, ttl, current: RwLock::new(None), fetching: Mutex::new(()), fetches: AtomicU64::new(0) }
     }
 
+    /// Secrets Manager through a client built from `sdk` (tests point it at moto without touching the
+    /// environment), read again once older than `ttl`.
+    pub fn secrets_manager(secret_id: &str, sdk: &aws_config::SdkConfig, ttl: Duration) -> Self {
+        let client = OnceCell::new_with(Some(secrets_manager_client(sdk)));
+        let backend = Backend::SecretsManager { secret_id: secret_id.to_owned(), client };
+        SecretStore { backend, ttl, current: RwLock::new(None), fetching: Mutex::new(()), fetches: AtomicU64::new(0) }
+    }
+
     /// Fixed secrets, for tests and tools: never expire.
     pub fn fixed(secrets: Secrets) -> Self {
         let secrets = Arc::new(secrets);
@@ -232,7 +240,7 @@ impl SecretStore {
             Backend::Fixed(secrets) => Ok(Secrets::clone(secrets)),
             Backend::Environment => Ok(Secrets::from_env()),
             Backend::SecretsManager { secret_id, client } => {
-                let client = client.get_or_init(|| async { secrets_manager_client().await }).await;
+                let client = client.get_or_init(|| async { secrets_manager_client(&aws_sdk_config().await) }).await;
                 within_deadline(secret_id, fetch_current_and_previous(client, secret_id)).await
             }
         };
@@ -294,14 +302,13 @@ pub async fn aws_sdk_config() -> aws_config::SdkConfig {
 }
 
 /// A Secrets Manager client whose calls give up after [`FETCH_TIMEOUT`] (the SDK's default is to wait on).
-async fn secrets_manager_client() -> aws_sdk_secretsmanager::Client {
+fn secrets_manager_client(sdk: &aws_config::SdkConfig) -> aws_sdk_secretsmanager::Client {
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(1))
         .operation_attempt_timeout(FETCH_TIMEOUT)
         .operation_timeout(FETCH_TIMEOUT)
         .build();
-    let config =
-        aws_sdk_secretsmanager::config::Builder::from(&aws_sdk_config().await).timeout_config(timeouts).build();
+    let config = aws_sdk_secretsmanager::config::Builder::from(sdk).timeout_config(timeouts).build();
     aws_sdk_secretsmanager::Client::from_conf(config)
 }
 
