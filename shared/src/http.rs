@@ -19,6 +19,7 @@ use crate::config::AgentAuth;
 use crate::deadline;
 use crate::idempotency;
 use crate::intercom::IntercomError;
+use crate::intercom::error::without_input;
 use crate::secrets::{SecretStore, SecretsError};
 use crate::store::Store;
 
@@ -214,6 +215,14 @@ impl From<IntercomError> for ActionError {
                 code: "intercom_unexpected_answer",
                 message: format!("Intercom's answer to {operation} could not be read"),
                 intercom_request_id: request_id,
+            },
+            IntercomError::Redirected { status } => ActionError::Upstream {
+                code: "intercom_redirected",
+                message: format!(
+                    "Intercom answered with a redirect (HTTP {status}), which is not followed; check INTERCOM_REGION \
+                     or INTERCOM_API_BASE points at the workspace's API host"
+                ),
+                intercom_request_id: None,
             },
             IntercomError::Token(e) => e.into(),
         }
@@ -490,53 +499,6 @@ pub fn from_value<I: DeserializeOwned>(value: serde_json::Value) -> Result<I, Ac
         let message = if field.is_empty() { inner } else { format!("{field}: {inner}") };
         ActionError::BadRequest { field: (!field.is_empty()).then_some(field), message }
     })
-}
-
-/// serde's message without the value that was submitted (`invalid type: string "sk_live…", expected u32` →
-/// `expected u32, found a string`): what was sent may be a secret or customer text, and it must not reach a
-/// response or a log.
-pub fn without_input(message: &str) -> String {
-    // serde_json appends " at line L column C" to errors from text; the position is harmless but noise.
-    let message = match message.rfind(" at line ") {
-        Some(i) if message[i..].contains(" column ") => &message[..i],
-        _ => message,
-    };
-    let expected = |rest: &str| rest.split_once(", expected ").map(|(_, e)| e.to_owned());
-    if let Some(rest) = message.strip_prefix("invalid type: ") {
-        // "string \"x\"", "floating point `1.5`", "map"…: the kind is what precedes the quoted value.
-        let described = rest.split_once(", expected ").map_or(rest, |(found, _)| found);
-        let kind = described.split(['"', '`']).next().unwrap_or_default().trim();
-        return match expected(rest) {
-            Some(e) => format!("expected {e}, found {kind}"),
-            None => format!("unexpected {kind}"),
-        };
-    }
-    if let Some(rest) = message.strip_prefix("invalid value: ") {
-        return match expected(rest) {
-            Some(e) => format!("invalid value, expected {e}"),
-            None => "invalid value".to_owned(),
-        };
-    }
-    if let Some(rest) = message.strip_prefix("unknown variant ") {
-        return match expected(rest) {
-            Some(e) => format!("unknown value, expected {e}"),
-            None => "unknown value".to_owned(),
-        };
-    }
-    if let Some(rest) = message.strip_prefix("invalid length ") {
-        return match expected(rest) {
-            Some(e) => format!("invalid length, expected {e}"),
-            None => "invalid length".to_owned(),
-        };
-    }
-    if let Some((_, accepted)) =
-        message.strip_prefix("unknown escalation reason ").and_then(|r| r.rsplit_once(": expected "))
-    {
-        return format!("unknown escalation reason, expected {accepted}");
-    }
-    // "missing field `x`", "unknown field `x`, expected …", "duplicate field `x`" name keys, not values; other
-    // messages come from our own validators and never quote the input.
-    message.to_owned()
 }
 
 fn has_query(request: &Request) -> bool {
