@@ -152,6 +152,30 @@ mod tests {
     }
 
     #[test]
+    fn serde_messages_lose_the_value_they_quote() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)] // only decoding is under test
+        struct Conversation {
+            id: String,
+            state: Option<State>,
+        }
+        #[derive(Debug, Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        enum State {
+            Open,
+        }
+        for (answer, expected) in [
+            (r#"{"id":{"customer text":1}}"#, "expected a string, found map"),
+            (r#"{"id":true}"#, "expected a string, found boolean"),
+            (r#"{"id":"1","state":"customer text"}"#, "unknown value, expected `open`"),
+            (r#"{"id":7e300}"#, "expected a string, found floating point"),
+        ] {
+            let e = serde_json::from_str::<Conversation>(answer).unwrap_err();
+            assert_eq!(without_input(&e.to_string()), expected, "{answer}");
+        }
+    }
+
+    #[test]
     fn status_decides_the_variant_even_without_a_body() {
         assert!(matches!(IntercomError::from_response(401, b""), IntercomError::Unauthorized { .. }));
         assert!(matches!(IntercomError::from_response(503, b"<html>"), IntercomError::Unavailable { status: 503, .. }));
