@@ -19,6 +19,7 @@ use crate::config::AgentAuth;
 use crate::deadline;
 use crate::idempotency;
 use crate::intercom::IntercomError;
+use crate::intercom::error::without_input;
 use crate::secrets::{SecretStore, SecretsError};
 use crate::store::Store;
 
@@ -221,12 +222,21 @@ impl From<IntercomError> for ActionError {
                 message: format!("Intercom's answer to {operation} could not be read"),
                 intercom_request_id: request_id,
             },
+            IntercomError::Redirected { status } => ActionError::Upstream {
+                code: "intercom_redirected",
+                message: format!(
+                    "Intercom answered with a redirect (HTTP {status}), which is not followed; check INTERCOM_REGION \
+                     or INTERCOM_API_BASE points at the workspace's API host"
+                ),
+                intercom_request_id: None,
+            },
             IntercomError::Token(e) => e.into(),
         }
     }
 }
 
 impl From<SecretsError> for ActionError {
+    /// `SecretsError`'s `Display` names `INTERCOM_SECRET_ARN`, never the ARN (that is logged at warn).
     fn from(e: SecretsError) -> Self {
         ActionError::Unavailable { message: format!("the Intercom access token could not be loaded: {e}") }
     }
@@ -265,21 +275,24 @@ impl AgentGuard {
             return Ok(());
         }
         let secrets = self.secrets.get().await?;
-        let Some(expected) = secrets.agent_api_key.as_ref() else {
+        if secrets.agent_api_key.is_none() {
             return Err(ActionError::Unavailable {
                 message: "AGENT_AUTH=API_KEY but the secret has no agent_api_key; add it to the secret".into(),
             });
-        };
+        }
         let presented = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .unwrap_or_default();
-        // Comparing digests keeps the comparison constant-time whatever the lengths.
-        let same: bool =
-            Sha256::digest(presented.as_bytes()).ct_eq(&Sha256::digest(expected.expose_secret().as_bytes())).into();
-        if presented.is_empty() || !same {
+        // Comparing digests keeps the comparison constant-time whatever the lengths; every key is compared, so
+        // the time taken does not tell which one matched. During a rotation the previous key is one of them.
+        let presented_digest = Sha256::digest(presented.as_bytes());
+        let same = secrets.agent_api_keys().fold(subtle::Choice::from(0), |any, expected| {
+            any | presented_digest.ct_eq(&Sha256::digest(expected.expose_secret().as_bytes()))
+        });
+        if presented.is_empty() || !bool::from(same) {
             return Err(ActionError::Unauthenticated);
         }
         Ok(())
@@ -413,10 +426,11 @@ where
     let deadline_ms = request.lambda_context_ref().map(|ctx| ctx.deadline);
     tracing::debug!(?deadline_ms, "invocation");
     let deadline = deadline_ms.map(deadline::from_epoch_millis).unwrap_or_else(deadline::current);
-    let outcome = async {
+    // The auth check reads the secret, which may be slow: it runs within the deadline too.
+    let outcome = deadline::scope(deadline, async {
         guard.check(request.headers()).await?;
-        deadline::scope(deadline, body(request)).await
-    }
+        body(request).await
+    })
     .await;
     match outcome {
         Ok(output) => {
@@ -481,7 +495,7 @@ pub fn from_value<I: DeserializeOwned>(value: serde_json::Value) -> Result<I, Ac
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
+        let inner = without_input(&e.into_inner().to_string());
         // serde names a missing field only in the message ("missing field `body`").
         let field = match inner.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
             Some(missing) if path == "." => missing.to_owned(),
@@ -550,6 +564,29 @@ mod tests {
     }
 
     #[test]
+    fn decoding_errors_never_echo_the_submitted_value() {
+        for (count, expected) in [
+            (r#""sk_live_SECRET""#, "count: expected u32, found string"),
+            ("-7", "count: invalid value, expected u32"),
+            ("1.5", "count: expected u32, found floating point"),
+            ("99999999999999999999", "count: expected u32, found floating point"),
+            (r#"{"sk_live_SECRET":1}"#, "count: expected u32, found map"),
+        ] {
+            let body = format!(r#"{{"conversationId":"1","count":{count}}}"#);
+            let (field, message) = bad(decode(&post(&body), Accepts::PostJson));
+            assert_eq!(field.as_deref(), Some("count"));
+            assert_eq!(message, expected, "{body}");
+        }
+        let (field, message) = bad(decode(&post(r#"{"conversationId":["sk_live_SECRET"]}"#), Accepts::PostJson));
+        assert_eq!(
+            (field.as_deref(), message.as_str()),
+            (Some("conversationId"), "conversationId: expected a string, found sequence")
+        );
+        let reason = serde_json::from_value::<crate::escalation::Reason>("sk_live_SECRET".into()).unwrap_err();
+        assert!(!without_input(&reason.to_string()).contains("SECRET"), "{}", without_input(&reason.to_string()));
+    }
+
+    #[test]
     fn oversize_and_wrong_methods_are_refused() {
         let big = format!(r#"{{"conversationId":"{}"}}"#, "1".repeat(MAX_BODY_BYTES));
         assert_eq!(decode::<Input>(&post(&big), Accepts::PostJson).unwrap_err(), ActionError::PayloadTooLarge);
@@ -590,6 +627,16 @@ mod tests {
         assert_eq!(guard.check(&headers).await, Err(ActionError::Unauthenticated));
         headers.insert(header::AUTHORIZATION, "Bearer k-123".parse().unwrap());
         assert_eq!(guard.check(&headers).await, Ok(()));
+
+        // During a rotation the previous version's key is still accepted, beside the new one.
+        let mut rotating = crate::secrets::Secrets::parse(r#"{"access_token":"t","agent_api_key":"k-456"}"#).unwrap();
+        rotating.previous_agent_api_key = Some("k-123".to_owned().into());
+        let guard = AgentGuard::new(AgentAuth::ApiKey, Arc::new(SecretStore::fixed(rotating)));
+        assert_eq!(guard.check(&headers).await, Ok(()));
+        headers.insert(header::AUTHORIZATION, "Bearer k-456".parse().unwrap());
+        assert_eq!(guard.check(&headers).await, Ok(()));
+        headers.insert(header::AUTHORIZATION, "Bearer k-789".parse().unwrap());
+        assert_eq!(guard.check(&headers).await, Err(ActionError::Unauthenticated));
 
         let keyless = AgentGuard::new(
             AgentAuth::ApiKey,

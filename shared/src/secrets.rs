@@ -1,29 +1,49 @@
-//! The secrets every function needs, loaded on first use and cached for the container's life.
+//! The secrets every function needs, loaded on first use and cached for at most [`DEFAULT_TTL`].
 //!
 //! Deployed, they live in one AWS Secrets Manager secret: either the bare Intercom access token, or JSON
 //! `{"access_token": …, "client_secret": …, "agent_api_key": …, "agent_webhook_secret": …}`. Locally they come
 //! from `INTERCOM_ACCESS_TOKEN`, `INTERCOM_CLIENT_SECRET`, `AGENT_API_KEY` and `AGENT_WEBHOOK_SECRET`.
-//! When Intercom rejects the token (401) the caller asks for [`SecretStore::refresh`] once: a rotated secret is
-//! picked up without a restart, and concurrent callers share that one extra fetch.
+//!
+//! Rotation: a value is read again once it is older than the TTL (five minutes, as the AWS Parameters and
+//! Secrets extension does), and at once when Intercom rejects the token ([`SecretStore::refresh`]; concurrent
+//! callers share that one fetch). While a key rotates, the previous version (`AWSPREVIOUS`) of `agent_api_key`
+//! and `client_secret` is accepted beside the current one, so no request fails in the window.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::{Mutex, OnceCell, RwLock};
 
 use crate::config::TokenSource;
+use crate::deadline;
 
-/// One snapshot of the secret's fields. `Debug` shows which fields are present, never their values.
+/// How long fetched secrets are used before they are read again.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
+/// The longest one Secrets Manager call may take (the SDK's operation timeout).
+pub const FETCH_TIMEOUT: Duration = Duration::from_secs(2);
+/// Kept free at the end of the invocation, so a slow Secrets Manager still leaves time to answer.
+const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
+/// When reading expired secrets again fails, the old ones serve this long before the next attempt.
+const STALE_GRACE: Duration = Duration::from_secs(30);
+/// The version stage Secrets Manager gives the version a rotation replaced.
+const PREVIOUS_STAGE: &str = "AWSPREVIOUS";
+
 /// The value `template.yaml` puts in a secret it creates, until the operator writes the real one.
 pub const PLACEHOLDER: &str = "REPLACE_ME";
 
+/// One snapshot of the secret's fields. `Debug` shows which fields are present, never their values.
 #[derive(Clone, Default)]
 pub struct Secrets {
     pub access_token: Option<SecretString>,
     pub client_secret: Option<SecretString>,
     pub agent_api_key: Option<SecretString>,
     pub agent_webhook_secret: Option<SecretString>,
+    /// The `AWSPREVIOUS` version's `agent_api_key`, still accepted while clients move to the new one.
+    pub previous_agent_api_key: Option<SecretString>,
+    /// The `AWSPREVIOUS` version's `client_secret`, still accepted while Intercom moves to the new one.
+    pub previous_client_secret: Option<SecretString>,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -34,6 +54,8 @@ impl std::fmt::Debug for Secrets {
             .field("client_secret", &shown(&self.client_secret))
             .field("agent_api_key", &shown(&self.agent_api_key))
             .field("agent_webhook_secret", &shown(&self.agent_webhook_secret))
+            .field("previous_agent_api_key", &shown(&self.previous_agent_api_key))
+            .field("previous_client_secret", &shown(&self.previous_client_secret))
             .finish()
     }
 }
@@ -66,6 +88,7 @@ impl Secrets {
             client_secret: field("client_secret")?,
             agent_api_key: field("agent_api_key")?,
             agent_webhook_secret: field("agent_webhook_secret")?,
+            ..Default::default()
         })
     }
 
@@ -78,19 +101,37 @@ impl Secrets {
             client_secret: var("INTERCOM_CLIENT_SECRET"),
             agent_api_key: var("AGENT_API_KEY"),
             agent_webhook_secret: var("AGENT_WEBHOOK_SECRET"),
+            ..Default::default()
         }
+    }
+
+    /// Keeps the previous version's rotatable keys (those that differ from the current ones).
+    pub fn with_previous(mut self, previous: &Secrets) -> Self {
+        let differs = |current: &Option<SecretString>, old: &Option<SecretString>| match (current, old) {
+            (Some(c), Some(o)) if c.expose_secret() == o.expose_secret() => None,
+            (_, old) => old.clone(),
+        };
+        self.previous_agent_api_key = differs(&self.agent_api_key, &previous.agent_api_key);
+        self.previous_client_secret = differs(&self.client_secret, &previous.client_secret);
+        self
     }
 
     pub fn access_token(&self) -> Result<&SecretString, SecretsError> {
         self.access_token.as_ref().ok_or(SecretsError::MissingField { field: "access_token" })
     }
+
+    /// The agent API keys accepted now: the current one, then the previous version's during a rotation.
+    pub fn agent_api_keys(&self) -> impl Iterator<Item = &SecretString> {
+        self.agent_api_key.iter().chain(self.previous_agent_api_key.iter())
+    }
 }
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum SecretsError {
+    /// `secret_id` is for the logs only: `Display` (what callers see) names the variable, not the ARN.
     #[error(
-        "could not read the secret {secret_id} from AWS Secrets Manager ({reason}); check INTERCOM_SECRET_ARN \
-         and that the function's role may call secretsmanager:GetSecretValue on it"
+        "could not read the secret named by INTERCOM_SECRET_ARN from AWS Secrets Manager ({reason}); check \
+         INTERCOM_SECRET_ARN and that the function's role may call secretsmanager:GetSecretValue on it"
     )]
     Fetch { secret_id: String, reason: String },
     #[error("the secret is not usable: {reason}")]
@@ -109,49 +150,70 @@ enum Backend {
     },
 }
 
+/// Secrets as last fetched, and until when they are used without asking again.
+struct Cached {
+    secrets: Arc<Secrets>,
+    fresh_until: Instant,
+}
+
 pub struct SecretStore {
     backend: Backend,
-    current: RwLock<Option<Arc<Secrets>>>,
-    // Serialises fetches so a burst of first requests (or of 401s) costs one GetSecretValue, not many.
+    ttl: Duration,
+    current: RwLock<Option<Cached>>,
+    // Serialises fetches so a burst of first requests (or of 401s) costs one fetch, not many.
     fetching: Mutex<()>,
     fetches: AtomicU64,
 }
 
 impl SecretStore {
     pub fn new(source: &TokenSource) -> Self {
+        Self::with_ttl(source, DEFAULT_TTL)
+    }
+
+    /// Like [`Self::new`], with secrets read again once older than `ttl` (tests use a short one).
+    pub fn with_ttl(source: &TokenSource, ttl: Duration) -> Self {
         let backend = match source {
             TokenSource::Environment => Backend::Environment,
             TokenSource::SecretsManager { secret_id } => {
                 Backend::SecretsManager { secret_id: secret_id.clone(), client: OnceCell::new() }
             }
         };
-        SecretStore { backend, current: RwLock::new(None), fetching: Mutex::new(()), fetches: AtomicU64::new(0) }
+        SecretStore { backend, ttl, current: RwLock::new(None), fetching: Mutex::new(()), fetches: AtomicU64::new(0) }
     }
 
-    /// Fixed secrets, for tests and tools.
+    /// Secrets Manager through a client built from `sdk` (tests point it at moto without touching the
+    /// environment), read again once older than `ttl`.
+    pub fn secrets_manager(secret_id: &str, sdk: &aws_config::SdkConfig, ttl: Duration) -> Self {
+        let client = OnceCell::new_with(Some(secrets_manager_client(sdk)));
+        let backend = Backend::SecretsManager { secret_id: secret_id.to_owned(), client };
+        SecretStore { backend, ttl, current: RwLock::new(None), fetching: Mutex::new(()), fetches: AtomicU64::new(0) }
+    }
+
+    /// Fixed secrets, for tests and tools: never expire.
     pub fn fixed(secrets: Secrets) -> Self {
         let secrets = Arc::new(secrets);
         SecretStore {
             backend: Backend::Fixed(secrets.clone()),
-            current: RwLock::new(Some(secrets)),
+            ttl: Duration::MAX,
+            current: RwLock::new(Some(Cached { secrets, fresh_until: far_future() })),
             fetching: Mutex::new(()),
             fetches: AtomicU64::new(0),
         }
     }
 
-    /// How many times the backend was asked (GetSecretValue calls, when deployed).
+    /// How many times the backend was read (each a GetSecretValue of the current and previous versions).
     pub fn fetch_count(&self) -> u64 {
         self.fetches.load(Ordering::Relaxed)
     }
 
-    /// The cached secrets, fetched on first use.
+    /// The cached secrets, fetched on first use and again once older than the TTL.
     pub async fn get(&self) -> Result<Arc<Secrets>, SecretsError> {
-        if let Some(current) = self.current.read().await.as_ref() {
-            return Ok(current.clone());
+        if let Some(fresh) = self.fresh().await {
+            return Ok(fresh);
         }
         let _guard = self.fetching.lock().await;
-        if let Some(current) = self.current.read().await.as_ref() {
-            return Ok(current.clone());
+        if let Some(fresh) = self.fresh().await {
+            return Ok(fresh);
         }
         self.fetch_and_store().await
     }
@@ -159,29 +221,74 @@ impl SecretStore {
     /// Called after Intercom rejected `stale`: fetches again unless another caller already replaced it.
     pub async fn refresh(&self, stale: &Arc<Secrets>) -> Result<Arc<Secrets>, SecretsError> {
         let _guard = self.fetching.lock().await;
-        if let Some(current) = self.current.read().await.as_ref() {
-            if !Arc::ptr_eq(current, stale) {
-                return Ok(current.clone());
+        if let Some(cached) = self.current.read().await.as_ref() {
+            if !Arc::ptr_eq(&cached.secrets, stale) {
+                return Ok(cached.secrets.clone());
             }
         }
         self.fetch_and_store().await
     }
 
+    async fn fresh(&self) -> Option<Arc<Secrets>> {
+        let current = self.current.read().await;
+        current.as_ref().filter(|c| Instant::now() < c.fresh_until).map(|c| c.secrets.clone())
+    }
+
     async fn fetch_and_store(&self) -> Result<Arc<Secrets>, SecretsError> {
         self.fetches.fetch_add(1, Ordering::Relaxed);
-        let secrets = Arc::new(match &self.backend {
-            Backend::Fixed(secrets) => Secrets::clone(secrets),
-            Backend::Environment => Secrets::from_env(),
+        let fetched = match &self.backend {
+            Backend::Fixed(secrets) => Ok(Secrets::clone(secrets)),
+            Backend::Environment => Ok(Secrets::from_env()),
             Backend::SecretsManager { secret_id, client } => {
-                let client =
-                    client.get_or_init(|| async { aws_sdk_secretsmanager::Client::new(&aws_sdk_config().await) }).await;
-                let raw = fetch_secret_string(client, secret_id).await?;
-                Secrets::parse(raw.expose_secret())?
+                let client = client.get_or_init(|| async { secrets_manager_client(&aws_sdk_config().await) }).await;
+                within_deadline(secret_id, fetch_current_and_previous(client, secret_id)).await
             }
-        });
-        *self.current.write().await = Some(secrets.clone());
-        tracing::info!(secrets = ?secrets, "secrets loaded");
-        Ok(secrets)
+        };
+        let mut current = self.current.write().await;
+        match fetched {
+            Ok(secrets) => {
+                let secrets = Arc::new(secrets);
+                *current = Some(Cached { secrets: secrets.clone(), fresh_until: later(self.ttl) });
+                tracing::info!(secrets = ?secrets, "secrets loaded");
+                Ok(secrets)
+            }
+            // A Secrets Manager outage must not take down a warm container: its last good secrets serve on.
+            Err(e) if current.is_some() => {
+                let Some(cached) = current.as_mut() else { return Err(e) };
+                cached.fresh_until = later(STALE_GRACE);
+                tracing::warn!(error = %e, grace_s = STALE_GRACE.as_secs(), "reading the secret again failed; using the last one read");
+                Ok(cached.secrets.clone())
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn far_future() -> Instant {
+    later(Duration::from_secs(100 * 365 * 24 * 3600))
+}
+
+/// `now + d`, saturating where `Instant` cannot go (a huge TTL means "never expire").
+fn later(d: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(d).or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600))).unwrap_or(now)
+}
+
+/// Bounds a Secrets Manager read by the invocation's deadline (less a margin to answer in).
+async fn within_deadline<F>(secret_id: &str, fetch: F) -> Result<Secrets, SecretsError>
+where
+    F: std::future::Future<Output = Result<Secrets, SecretsError>>,
+{
+    let left = deadline::remaining().saturating_sub(DEADLINE_MARGIN);
+    match tokio::time::timeout(left, fetch).await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::warn!(secret_id, left_ms = left.as_millis() as u64, "Secrets Manager did not answer in time");
+            Err(SecretsError::Fetch {
+                secret_id: secret_id.to_owned(),
+                reason: "it did not answer before the invocation's time ran out".into(),
+            })
+        }
     }
 }
 
@@ -194,21 +301,74 @@ pub async fn aws_sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http_client).load().await
 }
 
+/// A Secrets Manager client whose calls give up after [`FETCH_TIMEOUT`] (the SDK's default is to wait on).
+fn secrets_manager_client(sdk: &aws_config::SdkConfig) -> aws_sdk_secretsmanager::Client {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_attempt_timeout(FETCH_TIMEOUT)
+        .operation_timeout(FETCH_TIMEOUT)
+        .build();
+    let config = aws_sdk_secretsmanager::config::Builder::from(sdk).timeout_config(timeouts).build();
+    aws_sdk_secretsmanager::Client::from_conf(config)
+}
+
+/// The current version, with the previous version's keys when a rotation left one (`AWSPREVIOUS`).
+async fn fetch_current_and_previous(
+    client: &aws_sdk_secretsmanager::Client,
+    secret_id: &str,
+) -> Result<Secrets, SecretsError> {
+    let (current, previous) = tokio::join!(
+        fetch_secret_string(client, secret_id, None),
+        fetch_secret_string(client, secret_id, Some(PREVIOUS_STAGE))
+    );
+    let current = Secrets::parse(current?.expose_secret())?;
+    // The previous version only widens what is accepted; failing to read it never fails the request.
+    let previous = match previous {
+        Ok(raw) => Secrets::parse(raw.expose_secret()).ok(),
+        Err(SecretsError::Fetch { reason, .. }) if reason == "ResourceNotFoundException" => None,
+        Err(e) => {
+            tracing::warn!(secret_id, error = %e, "the secret's previous version could not be read; only the current one is accepted");
+            None
+        }
+    };
+    Ok(match previous {
+        Some(previous) => current.with_previous(&previous),
+        None => current,
+    })
+}
+
 async fn fetch_secret_string(
     client: &aws_sdk_secretsmanager::Client,
     secret_id: &str,
+    stage: Option<&str>,
 ) -> Result<SecretString, SecretsError> {
+    use aws_sdk_secretsmanager::error::SdkError;
     let fetch_error = |reason: String| SecretsError::Fetch { secret_id: secret_id.to_owned(), reason };
-    let output = client.get_secret_value().secret_id(secret_id).send().await.map_err(|e| {
-        // The SDK's Display is just "service error"; the code (AccessDeniedException, …) is what helps.
-        let reason = match e.as_service_error() {
-            Some(service) => {
-                aws_sdk_secretsmanager::error::ProvideErrorMetadata::code(service).unwrap_or("service error").to_owned()
+    let output = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .set_version_stage(stage.map(str::to_owned))
+        .send()
+        .await
+        .map_err(|e| {
+            // The SDK's Display is just "service error"; the code (AccessDeniedException, …) is what helps.
+            let reason = match &e {
+                SdkError::ServiceError(service) => {
+                    aws_sdk_secretsmanager::error::ProvideErrorMetadata::code(service.err())
+                        .unwrap_or("service error")
+                        .to_owned()
+                }
+                SdkError::TimeoutError(_) => format!("no answer within {} s", FETCH_TIMEOUT.as_secs()),
+                SdkError::DispatchFailure(_) => "could not connect".to_owned(),
+                SdkError::ResponseError(_) => "unreadable answer".to_owned(),
+                _ => "the request could not be built".to_owned(),
+            };
+            if stage.is_none() {
+                // The ARN helps the operator; it stays in the logs, out of any response body.
+                tracing::warn!(secret_id, reason, "GetSecretValue failed");
             }
-            None => e.to_string(),
-        };
-        fetch_error(reason)
-    })?;
+            fetch_error(reason)
+        })?;
     output
         .secret_string()
         .map(|s| SecretString::from(s.to_owned()))
@@ -269,6 +429,24 @@ mod tests {
         let shown = format!("{s:?}");
         assert!(!shown.contains("visible"), "{shown}");
         assert!(shown.contains("[REDACTED]") && shown.contains("<absent>"));
+    }
+
+    #[test]
+    fn the_previous_version_adds_only_keys_that_changed() {
+        let current = Secrets::parse(r#"{"access_token":"t2","client_secret":"cs","agent_api_key":"k2"}"#).unwrap();
+        let previous = Secrets::parse(r#"{"access_token":"t1","client_secret":"cs","agent_api_key":"k1"}"#).unwrap();
+        let merged = current.with_previous(&previous);
+        let keys: Vec<&str> = merged.agent_api_keys().map(|k| k.expose_secret()).collect();
+        assert_eq!(keys, ["k2", "k1"]);
+        assert!(merged.previous_client_secret.is_none(), "an unchanged client secret is not listed twice");
+        assert!(!format!("{merged:?}").contains("k1"));
+    }
+
+    #[test]
+    fn a_huge_ttl_saturates_instead_of_overflowing() {
+        assert!(later(Duration::MAX) > Instant::now());
+        let store = SecretStore::with_ttl(&TokenSource::Environment, Duration::MAX);
+        assert_eq!(store.ttl, Duration::MAX);
     }
 
     #[tokio::test]

@@ -26,6 +26,16 @@ pub fn get_with_query(params: &[(&str, &str)]) -> Request {
         .with_query_string_parameters(query)
 }
 
+/// `request` as the Lambda runtime delivers it with `left` of the invocation remaining (its context's deadline),
+/// for tests that a slow dependency still gets a defined answer in time.
+pub fn with_deadline(request: Request, left: std::time::Duration) -> Request {
+    let now_ms =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+    let mut context = lambda_http::Context::default();
+    context.deadline = now_ms.saturating_add(left.as_millis() as u64);
+    request.with_lambda_context(context)
+}
+
 pub fn json_body(response: &Response<Body>) -> Value {
     serde_json::from_slice(response.body().as_ref()).expect("the response body is JSON")
 }

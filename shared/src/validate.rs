@@ -7,6 +7,23 @@ use crate::intercom::ContactKey;
 /// Longest message body accepted (Intercom has no documented limit; this bounds what an agent can send).
 pub const MAX_MESSAGE_CHARS: usize = 20_000;
 
+/// Contact attributes only the integration writes: `ai_escalation` is the escalation's exactly-once marker, and
+/// an agent overwriting it could make a retry open a second conversation (or none). `escalation_count` and
+/// `last_ai_session` are informational and stay writable.
+pub const INTERNAL_ATTRIBUTES: &[&str] = &["ai_escalation"];
+
+/// Refuses a custom attribute the integration maintains, naming it (names compare without case or padding).
+pub fn writable_attribute(name: &str) -> Result<(), ActionError> {
+    let normalized = name.trim();
+    match INTERNAL_ATTRIBUTES.iter().find(|internal| internal.eq_ignore_ascii_case(normalized)) {
+        Some(internal) => Err(ActionError::bad_request(
+            &format!("attributes.{name}"),
+            format!("{internal} is maintained by the integration; leave it out of attributes"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Picks how to find the customer: contactId, else userId, else userEmail.
 pub fn contact_key(
     contact_id: Option<String>,
@@ -162,6 +179,24 @@ mod tests {
         }
         for bad in ["", "jane", "jane@", "@x.com", "jane@localhost", "a b@x.com", "a@b@c.com", "jane@x.com."] {
             assert!(email_address("userEmail", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_integrations_own_attributes_are_not_writable() {
+        assert!(INTERNAL_ATTRIBUTES.contains(&crate::escalation::flow::MARKER_ATTRIBUTE));
+        for name in ["ai_escalation", " AI_Escalation "] {
+            match writable_attribute(name) {
+                Err(ActionError::BadRequest { field, message }) => {
+                    assert_eq!(field.as_deref(), Some(format!("attributes.{name}").as_str()));
+                    assert_eq!(message, "ai_escalation is maintained by the integration; leave it out of attributes");
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        for name in [crate::escalation::flow::COUNT_ATTRIBUTE, crate::escalation::flow::LAST_SESSION_ATTRIBUTE, "tier"]
+        {
+            assert_eq!(writable_attribute(name), Ok(()), "{name}");
         }
     }
 

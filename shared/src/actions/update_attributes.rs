@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::helpdesk::Helpdesk;
 use crate::http::ActionError;
 use crate::intercom::models::Attributes;
-use crate::validate::contact_key;
+use crate::validate::{contact_key, writable_attribute};
 
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -60,6 +60,7 @@ fn validate_attributes(attributes: &Attributes) -> Result<(), ActionError> {
         if name.trim().is_empty() || name.len() > 190 {
             return Err(ActionError::bad_request(&field, "attribute names must be 1 to 190 characters"));
         }
+        writable_attribute(name)?;
         match value {
             Value::Null | Value::Bool(_) | Value::Number(_) => {}
             Value::String(s) if s.chars().count() <= 255 => {}
@@ -94,6 +95,14 @@ mod tests {
             matches!(validate_attributes(&nested), Err(ActionError::BadRequest { field: Some(f), .. }) if f == "attributes.plan")
         );
         assert!(validate_attributes(&Attributes::new()).is_err());
+        let internal: Attributes = serde_json::from_str(r#"{"tier":"gold","ai_escalation":"done:s1"}"#).unwrap();
+        match validate_attributes(&internal) {
+            Err(ActionError::BadRequest { field: Some(f), message }) => {
+                assert_eq!(f, "attributes.ai_escalation");
+                assert!(message.starts_with("ai_escalation is maintained by the integration"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
         let long: Attributes = serde_json::from_value(serde_json::json!({"x": "a".repeat(256)})).unwrap();
         assert!(validate_attributes(&long).is_err());
     }

@@ -372,7 +372,7 @@ async fn hand_off<H: Helpdesk + ?Sized>(
     // Everything the customer wrote is escaped in `note_html`; the allow-list is a second guard.
     let note = AdminMessage::html(crate::format::to_intercom_html(&note, crate::format::BodyFormat::Html));
     let done = attributes([
-        (COUNT_ATTRIBUTE, (escalation_count(&contact) + 1).into()),
+        (COUNT_ATTRIBUTE, escalation_count(&contact).saturating_add(1).into()),
         (LAST_SESSION_ATTRIBUTE, today().into()),
     ]);
     let (noted, tagged, assigned, updated) = tokio::join!(
@@ -486,12 +486,15 @@ fn transcript(lines: &[TranscriptLine]) -> Result<Vec<TranscriptLine>, ActionErr
     Ok(lines[skip..].to_vec())
 }
 
+/// The count so far, as anyone may have written it (through Intercom's UI or API): a negative, fractional or
+/// unreadable value counts as 0, a huge one stays at `i64::MAX` (the `as` cast saturates).
 fn escalation_count(contact: &Contact) -> i64 {
-    match contact.custom_attributes.get(COUNT_ATTRIBUTE) {
-        Some(Value::Number(n)) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)).unwrap_or(0),
-        Some(Value::String(s)) => s.trim().parse().unwrap_or(0),
-        _ => 0,
-    }
+    let count = match contact.custom_attributes.get(COUNT_ATTRIBUTE) {
+        Some(Value::Number(n)) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
+        Some(Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    };
+    count.unwrap_or(0).max(0)
 }
 
 fn attributes<const N: usize>(pairs: [(&str, Value); N]) -> Attributes {
@@ -635,6 +638,21 @@ mod tests {
         assert_eq!(escalation_count(&c), 2);
         c.custom_attributes.insert(COUNT_ATTRIBUTE.into(), "5".into());
         assert_eq!(escalation_count(&c), 5);
+        for (hostile, read) in [
+            (serde_json::json!(i64::MAX), i64::MAX),
+            (serde_json::json!(u64::MAX), i64::MAX),
+            (serde_json::json!(1e300), i64::MAX),
+            (serde_json::json!(-3), 0),
+            (serde_json::json!(2.7), 2),
+            (serde_json::json!("99999999999999999999999"), 0),
+            (serde_json::json!(true), 0),
+        ] {
+            c.custom_attributes.insert(COUNT_ATTRIBUTE.into(), hostile.clone());
+            assert_eq!(escalation_count(&c), read, "{hostile}");
+            assert!(escalation_count(&c).checked_add(0).is_some());
+        }
+        c.custom_attributes.insert(COUNT_ATTRIBUTE.into(), i64::MAX.into());
+        assert_eq!(escalation_count(&c).saturating_add(1), i64::MAX, "the next count does not overflow");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use tokio::sync::{Mutex, OnceCell};
 use url::Url;
 
-use super::error::IntercomError;
+use super::error::{IntercomError, without_input};
 use super::models::{Tag, Team};
 use crate::config::Config;
 use crate::deadline;
@@ -80,6 +80,8 @@ impl IntercomClient {
             .user_agent(concat!("intercom-ai-agent-lambdas/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(3))
             .pool_idle_timeout(Duration::from_secs(50))
+            // A redirect would carry the bearer token to wherever Intercom (or someone in between) points it.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
         IntercomClient {
@@ -139,7 +141,7 @@ impl IntercomClient {
         let body = body
             .map(serde_json::to_vec)
             .transpose()
-            .map_err(|e| IntercomError::Decode { operation, reason: e.to_string() })?;
+            .map_err(|e| IntercomError::Decode { operation, reason: without_input(&e.to_string()) })?;
         let policy = &self.inner.retry;
         let mut secrets = self.inner.secrets.get().await?;
         let mut token_refreshed = false;
@@ -203,7 +205,12 @@ impl IntercomClient {
 
             if status.is_success() {
                 return serde_json::from_slice(&bytes)
-                    .map_err(|e| IntercomError::Decode { operation, reason: e.to_string() });
+                    .map_err(|e| IntercomError::Decode { operation, reason: without_input(&e.to_string()) });
+            }
+            if status.is_redirection() {
+                // Not followed (see the client's builder); the Location is not echoed, it may be anyone's.
+                tracing::warn!(%method, path, status = status.as_u16(), "Intercom answered with a redirect; not followed");
+                return Err(IntercomError::Redirected { status: status.as_u16() });
             }
             let error = IntercomError::from_response(status.as_u16(), &bytes);
             match status {
@@ -256,9 +263,8 @@ impl IntercomClient {
         if attempt >= policy.max_attempts {
             return false;
         }
-        let exp = policy.base_backoff.saturating_mul(1 << (attempt - 1).min(10)).min(policy.max_backoff);
-        // Full jitter keeps many containers from retrying in lockstep.
-        let wait = exp.mul_f64(0.5 + rand::random::<f64>() * 0.5);
+        let exp = policy.base_backoff.saturating_mul(1 << attempt.saturating_sub(1).min(10)).min(policy.max_backoff);
+        let wait = full_jitter(exp);
         if wait >= deadline::remaining().saturating_sub(policy.deadline_margin) {
             return false;
         }
@@ -280,19 +286,39 @@ impl IntercomClient {
     }
 }
 
-/// How long Intercom asks us to wait: `Retry-After` seconds, else until `X-RateLimit-Reset` (Unix seconds).
+/// The longest wait a `Retry-After` is believed for: Intercom's windows are 10 s, so anything longer is a
+/// broken or hostile header, not a reason to tell the agent to come back next year.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+/// The wait on a 429 that names no reset: jittered around this, so containers do not return in lockstep.
+const DEFAULT_RATE_LIMIT_WAIT: Duration = Duration::from_secs(2);
+
+/// How long Intercom asks us to wait: `Retry-After` (seconds or an HTTP date), else until `X-RateLimit-Reset`
+/// (Unix seconds), else a jittered second or so. Never more than [`MAX_RETRY_AFTER`], never zero.
 pub(crate) fn rate_limit_wait(headers: &HeaderMap) -> Duration {
-    let number =
-        |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
-    if let Some(seconds) = number("retry-after") {
-        return Duration::from_secs(seconds);
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(value) = text("retry-after") {
+        let wait = match value.parse::<u64>() {
+            Ok(seconds) => Some(Duration::from_secs(seconds)),
+            // An HTTP date ("Wed, 21 Oct 2015 07:28:00 GMT"); one in the past means "now".
+            Err(_) => httpdate::parse_http_date(value)
+                .ok()
+                .map(|at| at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO)),
+        };
+        if let Some(wait) = wait {
+            return wait.clamp(Duration::from_secs(1), MAX_RETRY_AFTER);
+        }
     }
-    if let Some(reset) = number("x-ratelimit-reset") {
+    if let Some(reset) = text("x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok()) {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         // Intercom's windows are 10 s; a reset far in the future means a clock skew, not a real wait.
         return Duration::from_secs(reset.saturating_sub(now).clamp(1, 60));
     }
-    Duration::from_secs(1)
+    Duration::from_millis(500) + full_jitter(DEFAULT_RATE_LIMIT_WAIT)
+}
+
+/// A uniformly random wait in `[0, cap]` ("full jitter"): many containers retrying at once spread out.
+fn full_jitter(cap: Duration) -> Duration {
+    cap.mul_f64(rand::random::<f64>())
 }
 
 fn transport_reason(e: &reqwest::Error) -> String {
@@ -308,6 +334,45 @@ fn transport_reason(e: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_may_be_an_http_date() {
+        let mut h = HeaderMap::new();
+        let in_30s = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
+        h.insert("retry-after", in_30s.parse().unwrap());
+        let wait = rate_limit_wait(&h);
+        assert!(wait > Duration::from_secs(27) && wait <= Duration::from_secs(30), "{wait:?}");
+        h.insert("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        assert_eq!(rate_limit_wait(&h), Duration::from_secs(1), "a date in the past means retry now (after 1 s)");
+    }
+
+    #[test]
+    fn hostile_rate_limit_headers_are_bounded() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", u64::MAX.to_string().parse().unwrap());
+        assert_eq!(rate_limit_wait(&h), MAX_RETRY_AFTER);
+        h.insert("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT".parse().unwrap());
+        assert_eq!(rate_limit_wait(&h), MAX_RETRY_AFTER);
+        h.insert("retry-after", "0".parse().unwrap());
+        assert_eq!(rate_limit_wait(&h), Duration::from_secs(1));
+        // Unreadable: fall back to the reset header, then to the jittered default.
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", "-5".parse().unwrap());
+        h.insert("x-ratelimit-reset", u64::MAX.to_string().parse().unwrap());
+        assert_eq!(rate_limit_wait(&h), Duration::from_secs(60));
+        h.insert("x-ratelimit-reset", "-1".parse().unwrap());
+        let wait = rate_limit_wait(&h);
+        assert!(wait >= Duration::from_millis(500) && wait <= Duration::from_millis(2500), "{wait:?}");
+    }
+
+    #[test]
+    fn waits_without_a_reset_are_jittered() {
+        let waits: std::collections::HashSet<Duration> = (0..20).map(|_| rate_limit_wait(&HeaderMap::new())).collect();
+        assert!(waits.len() > 1, "20 default waits were all equal: {waits:?}");
+        let jittered: Vec<Duration> = (0..200).map(|_| full_jitter(Duration::from_secs(2))).collect();
+        assert!(jittered.iter().all(|w| *w <= Duration::from_secs(2)));
+        assert!(jittered.iter().any(|w| *w < Duration::from_millis(500)), "full jitter reaches down to zero");
+    }
 
     #[test]
     fn retry_after_wins_over_reset() {
@@ -326,6 +391,5 @@ mod tests {
         assert!(wait >= Duration::from_secs(4) && wait <= Duration::from_secs(5), "{wait:?}");
         h.insert("x-ratelimit-reset", (now - 5).to_string().parse().unwrap());
         assert_eq!(rate_limit_wait(&h), Duration::from_secs(1));
-        assert_eq!(rate_limit_wait(&HeaderMap::new()), Duration::from_secs(1));
     }
 }

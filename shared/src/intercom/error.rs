@@ -26,6 +26,9 @@ pub enum IntercomError {
     /// A write was sent but no answer came back: it may or may not have been applied, so it is not repeated.
     #[error("Intercom did not confirm {operation}; it may or may not have been applied")]
     OutcomeUnknown { operation: &'static str, request_id: Option<String> },
+    /// A 3xx: never followed, since a redirect would carry the token elsewhere.
+    #[error("Intercom answered with a redirect (HTTP {status}), which is not followed")]
+    Redirected { status: u16 },
     #[error("the invocation ran out of time waiting for Intercom")]
     DeadlineExceeded,
     #[error("unexpected answer from Intercom to {operation}: {reason}")]
@@ -69,6 +72,53 @@ impl IntercomError {
     }
 }
 
+/// serde's message without the value that was read (`invalid type: string "sk_live…", expected u32` →
+/// `expected u32, found string`): the value may be a secret or customer text (from the agent, or in Intercom's
+/// answer), and it must not reach a response or a log.
+pub fn without_input(message: &str) -> String {
+    // serde_json appends " at line L column C" to errors from text; the position is harmless but noise.
+    let message = match message.rfind(" at line ") {
+        Some(i) if message[i..].contains(" column ") => &message[..i],
+        _ => message,
+    };
+    let expected = |rest: &str| rest.split_once(", expected ").map(|(_, e)| e.to_owned());
+    if let Some(rest) = message.strip_prefix("invalid type: ") {
+        // "string \"x\"", "floating point `1.5`", "map"…: the kind is what precedes the quoted value.
+        let described = rest.split_once(", expected ").map_or(rest, |(found, _)| found);
+        let kind = described.split(['"', '`']).next().unwrap_or_default().trim();
+        return match expected(rest) {
+            Some(e) => format!("expected {e}, found {kind}"),
+            None => format!("unexpected {kind}"),
+        };
+    }
+    if let Some(rest) = message.strip_prefix("invalid value: ") {
+        return match expected(rest) {
+            Some(e) => format!("invalid value, expected {e}"),
+            None => "invalid value".to_owned(),
+        };
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant ") {
+        return match expected(rest) {
+            Some(e) => format!("unknown value, expected {e}"),
+            None => "unknown value".to_owned(),
+        };
+    }
+    if let Some(rest) = message.strip_prefix("invalid length ") {
+        return match expected(rest) {
+            Some(e) => format!("invalid length, expected {e}"),
+            None => "invalid length".to_owned(),
+        };
+    }
+    if let Some((_, accepted)) =
+        message.strip_prefix("unknown escalation reason ").and_then(|r| r.rsplit_once(": expected "))
+    {
+        return format!("unknown escalation reason, expected {accepted}");
+    }
+    // "missing field `x`", "unknown field `x`, expected …", "duplicate field `x`" name keys, not values; other
+    // messages come from our own validators and never quote the input.
+    message.to_owned()
+}
+
 #[derive(Debug, Deserialize)]
 struct ErrorList {
     request_id: Option<String>,
@@ -99,6 +149,30 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         assert!(IntercomError::from_response(404, body).is_not_found());
+    }
+
+    #[test]
+    fn serde_messages_lose_the_value_they_quote() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)] // only decoding is under test
+        struct Conversation {
+            id: String,
+            state: Option<State>,
+        }
+        #[derive(Debug, Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        enum State {
+            Open,
+        }
+        for (answer, expected) in [
+            (r#"{"id":{"customer text":1}}"#, "expected a string, found map"),
+            (r#"{"id":true}"#, "expected a string, found boolean"),
+            (r#"{"id":"1","state":"customer text"}"#, "unknown value, expected `open`"),
+            (r#"{"id":7e300}"#, "expected a string, found floating point"),
+        ] {
+            let e = serde_json::from_str::<Conversation>(answer).unwrap_err();
+            assert_eq!(without_input(&e.to_string()), expected, "{answer}");
+        }
     }
 
     #[test]

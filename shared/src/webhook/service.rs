@@ -32,6 +32,8 @@ pub const NOTIFICATION_LEASE: Duration = Duration::from_secs(60);
 pub struct WebhookKeys<'a> {
     pub client_secret: Option<&'a SecretString>,
     pub agent_webhook_secret: Option<&'a SecretString>,
+    /// The previous version's client secret while it rotates (`AWSPREVIOUS`): deliveries signed with it still pass.
+    pub previous_client_secret: Option<&'a SecretString>,
 }
 
 /// What became of a delivery that was answered 200.
@@ -155,7 +157,15 @@ impl WebhookService {
         let client_secret = keys
             .client_secret
             .ok_or(DeliveryError::MissingSecret { field: "client_secret", env: "INTERCOM_CLIENT_SECRET" })?;
-        if let Err(e) = verify_signature(client_secret.expose_secret().as_bytes(), raw_body, signature_header) {
+        let verified = verify_signature(client_secret.expose_secret().as_bytes(), raw_body, signature_header).or_else(
+            |e| match (e, keys.previous_client_secret) {
+                (SignatureError::Mismatch, Some(previous)) => {
+                    verify_signature(previous.expose_secret().as_bytes(), raw_body, signature_header)
+                }
+                (e, _) => Err(e),
+            },
+        );
+        if let Err(e) = verified {
             tracing::warn!(reason = e.reason(), "webhook signature refused");
             return Err(DeliveryError::Signature(e));
         }
@@ -449,7 +459,8 @@ mod tests {
     async fn deliver(service: &WebhookService, body: &str) -> Result<Delivered, DeliveryError> {
         let client = SecretString::from(CLIENT_SECRET);
         let agent = SecretString::from(AGENT_SECRET);
-        let keys = WebhookKeys { client_secret: Some(&client), agent_webhook_secret: Some(&agent) };
+        let keys =
+            WebhookKeys { client_secret: Some(&client), agent_webhook_secret: Some(&agent), ..Default::default() };
         let signature = sign_intercom(CLIENT_SECRET.as_bytes(), body.as_bytes());
         service.handle(keys, Some(&signature), body.as_bytes()).await
     }
@@ -515,7 +526,7 @@ mod tests {
         let (url, seen) = stub_agent(200, Duration::ZERO).await;
         let service = service(url, Duration::from_secs(2), RoutePolicy::default());
         let client = SecretString::from(CLIENT_SECRET);
-        let keys = WebhookKeys { client_secret: Some(&client), agent_webhook_secret: None };
+        let keys = WebhookKeys { client_secret: Some(&client), ..Default::default() };
         let body = b"not even json";
         let err = service.handle(keys, None, body).await.unwrap_err();
         assert_eq!(err, DeliveryError::Signature(SignatureError::Missing));
@@ -524,6 +535,27 @@ mod tests {
         let err = service.handle(keys, Some(&wrong), fixtures::USER_CREATED.as_bytes()).await.unwrap_err();
         assert_eq!(err, DeliveryError::Signature(SignatureError::Mismatch));
         assert!(seen.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_previous_client_secret_is_accepted_while_it_rotates() {
+        let service = WebhookService::new(RoutePolicy::default(), None);
+        let (current, previous) = (SecretString::from("cs-new"), SecretString::from("cs-old"));
+        let body = fixtures::PING.as_bytes();
+        let rotating = WebhookKeys {
+            client_secret: Some(&current),
+            previous_client_secret: Some(&previous),
+            ..Default::default()
+        };
+        for secret in [b"cs-new".as_slice(), b"cs-old"] {
+            assert_eq!(service.handle(rotating, Some(&sign_intercom(secret, body)), body).await, Ok(Delivered::Ping));
+        }
+        let err = service.handle(rotating, Some(&sign_intercom(b"cs-older", body)), body).await.unwrap_err();
+        assert_eq!(err, DeliveryError::Signature(SignatureError::Mismatch));
+        // Once the old secret has rotated out, it is refused.
+        let rotated = WebhookKeys { client_secret: Some(&current), ..Default::default() };
+        let err = service.handle(rotated, Some(&sign_intercom(b"cs-old", body)), body).await.unwrap_err();
+        assert_eq!(err, DeliveryError::Signature(SignatureError::Mismatch));
     }
 
     #[tokio::test]
@@ -559,7 +591,7 @@ mod tests {
         assert!(err.to_string().contains("client_secret"), "{err}");
 
         let client = SecretString::from(CLIENT_SECRET);
-        let keys = WebhookKeys { client_secret: Some(&client), agent_webhook_secret: None };
+        let keys = WebhookKeys { client_secret: Some(&client), ..Default::default() };
         let body = fixtures::USER_CREATED.as_bytes();
         let signature = sign_intercom(CLIENT_SECRET.as_bytes(), body);
         let err = service.handle(keys, Some(&signature), body).await.unwrap_err();

@@ -77,7 +77,7 @@ fn again(body: &str) -> String {
 async fn deliver(service: &WebhookService, body: &str) -> Delivered {
     let client = SecretString::from("client-secret");
     let agent = SecretString::from("agent-secret");
-    let keys = WebhookKeys { client_secret: Some(&client), agent_webhook_secret: Some(&agent) };
+    let keys = WebhookKeys { client_secret: Some(&client), agent_webhook_secret: Some(&agent), ..Default::default() };
     let signature = sign_intercom(b"client-secret", body.as_bytes());
     service.handle(keys, Some(&signature), body.as_bytes()).await.expect("the delivery is accepted")
 }
