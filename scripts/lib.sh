@@ -11,6 +11,7 @@ FUNCTIONS=(
   reply-to-conversation
   update-user-attributes
   get-conversation
+  find-conversations
   tag-conversation
   assign-conversation
   manage-conversation
@@ -19,7 +20,7 @@ FUNCTIONS=(
 )
 # Those behind a function URL (everything but the webhook receiver).
 # shellcheck disable=SC2034 # used by the scripts that source this file
-AGENT_ACTIONS=("${FUNCTIONS[@]:0:8}")
+AGENT_ACTIONS=("${FUNCTIONS[@]:0:9}")
 
 # ---------------------------------------------------------------------------------------------
 # Output
