@@ -92,12 +92,12 @@ async fn state_and_updated_since_filter_and_the_assignment_settles_handling() {
 
     let (status, page) = find(&stack, json!({"userEmail": "jane@example.com", "state": "closed"})).await;
     assert_eq!(status, 200, "{page}");
-    assert_eq!(ids(&page), [closed.clone()]);
+    assert_eq!(ids(&page), [closed.as_str()]);
     assert_eq!(page["conversations"][0]["state"], "closed");
 
     let since = now - 24 * 3600;
     let (_, page) = find(&stack, json!({"userId": "6123abc", "state": "open", "updatedSince": since})).await;
-    assert_eq!(ids(&page), [fresh.clone()]);
+    assert_eq!(ids(&page), [fresh.as_str()]);
     let fresh_summary = &page["conversations"][0];
     assert_eq!(fresh_summary["assignee"]["adminId"], "991268");
     assert_eq!(fresh_summary["handling"], "human", "assigned to a teammate: the search result settles it");
@@ -142,7 +142,7 @@ async fn a_conversation_opened_seconds_ago_is_found_despite_search_lag() {
 
     let (status, page) = find(&stack, json!({"userEmail": "jane@example.com", "state": "open"})).await;
     assert_eq!(status, 200, "{page}");
-    assert_eq!(ids(&page), [id.clone()]);
+    assert_eq!(ids(&page), [id.as_str()]);
     assert_eq!(page["conversations"][0]["lastMessage"]["text"], "Where is my refund?");
     assert_eq!(page["conversations"][0]["handling"], "ai", "read whole: unassigned and never handed off");
 
