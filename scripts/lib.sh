@@ -11,6 +11,7 @@ FUNCTIONS=(
   reply-to-conversation
   update-user-attributes
   get-conversation
+  find-conversations
   tag-conversation
   assign-conversation
   manage-conversation
@@ -20,7 +21,7 @@ FUNCTIONS=(
 )
 # The agent actions, each behind its own function URL (the webhook receiver and the MCP server are not).
 # shellcheck disable=SC2034 # used by the scripts that source this file
-AGENT_ACTIONS=("${FUNCTIONS[@]:0:8}")
+AGENT_ACTIONS=("${FUNCTIONS[@]:0:9}")
 
 # ---------------------------------------------------------------------------------------------
 # Output

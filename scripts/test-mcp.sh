@@ -100,7 +100,7 @@ if [[ "${MCP_TEST_SKIP_INSPECTOR:-0}" != 1 ]] && command -v npm >/dev/null 2>&1;
     }
     log "MCP Inspector: tools/list"
     if inspect --method tools/list >"$LOG_DIR/inspector-list.json" &&
-      python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["tools"]; assert len(t)==8, t; print(" ".join(x["name"] for x in t))' \
+      python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["tools"]; assert len(t)==9, t; print(" ".join(x["name"] for x in t))' \
         "$LOG_DIR/inspector-list.json"; then
       log "  ok: the Inspector lists the tools"
     else

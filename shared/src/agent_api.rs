@@ -82,7 +82,9 @@ pub fn operations() -> Vec<Operation> {
             "Open an Intercom conversation as a customer",
             "Finds the customer by contactId, userId (your system's id) or userEmail, creating the contact when it does \
              not exist, then opens a conversation with `body` as the customer's first message. Intercom shows it as \
-             plain text: Markdown (bodyFormat, default markdown) is sent as readable text, without markup.",
+             plain text: Markdown (bodyFormat, default markdown) is sent as readable text, without markup. With \
+             continueOpen, a customer's open conversation updated within CONTINUE_WINDOW_HOURS (default 24) gets \
+             `body` as their reply instead, answered with `continued: true`.",
         ),
         op::<ReplyRequest, ReplyResponse>(
             "reply-to-conversation",
@@ -105,6 +107,15 @@ pub fn operations() -> Vec<Operation> {
             "Read a conversation's full history",
             "State, contacts, assignee, tags and every message in order as plain text. `truncated` is true when \
              Intercom's 500-part limit hid older parts.",
+        ),
+        read::<FindConversationsRequest, FoundConversations>(
+            "find-conversations",
+            "List a customer's conversations",
+            "The customer's conversations (by contactId, userId or userEmail), newest update first within a page: \
+             state, assignee, last update, a preview of the newest message the search result carries, and `handling` \
+             (ai or human) when the assignment settles it, else null. Filter by state (open, closed, snoozed, any) \
+             and updatedSince (Unix seconds); `limit` 1-50 (default 20). Pass `nextCursor` as `cursor` for the next \
+             page; it is null on the last. Conversations opened seconds ago are included.",
         ),
         op::<TagRequest, TagResponse>(
             "tag-conversation",

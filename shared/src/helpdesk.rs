@@ -5,7 +5,8 @@ use async_trait::async_trait;
 
 use crate::intercom::models::{Attributes, Contact, Conversation, Tag, Team};
 use crate::intercom::{
-    AdminMessage, Assignee, ContactKey, IntercomClient, IntercomError, MessageKind, ResolvedContact, StateChange,
+    AdminMessage, Assignee, ContactKey, ConversationPage, ConversationQuery, IntercomClient, IntercomError,
+    MessageKind, ResolvedContact, StateChange,
 };
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -56,6 +57,15 @@ pub trait Helpdesk: Send + Sync {
         conversation_id: &str,
         attributes: &Attributes,
     ) -> Result<(), IntercomError>;
+    /// One page of a contact's conversations (`POST /conversations/search`; results carry no parts).
+    async fn search_conversations(&self, query: &ConversationQuery) -> Result<ConversationPage, IntercomError>;
+    /// Adds `body` to the conversation as the contact's own message.
+    async fn reply_as_contact(
+        &self,
+        conversation_id: &str,
+        contact: &Contact,
+        body: &str,
+    ) -> Result<Conversation, IntercomError>;
 }
 
 #[async_trait]
@@ -133,5 +143,16 @@ impl Helpdesk for IntercomClient {
         attributes: &Attributes,
     ) -> Result<(), IntercomError> {
         IntercomClient::update_conversation_attributes(self, conversation_id, attributes).await
+    }
+    async fn search_conversations(&self, query: &ConversationQuery) -> Result<ConversationPage, IntercomError> {
+        IntercomClient::search_conversations(self, query).await
+    }
+    async fn reply_as_contact(
+        &self,
+        conversation_id: &str,
+        contact: &Contact,
+        body: &str,
+    ) -> Result<Conversation, IntercomError> {
+        IntercomClient::reply_as_contact(self, conversation_id, contact, body).await
     }
 }

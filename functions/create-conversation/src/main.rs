@@ -8,5 +8,6 @@ use lambda_http::{Error, run, service_fn};
 async fn main() -> Result<(), Error> {
     shared::app::init_tracing();
     let app = shared::App::from_env().inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
+    shared::actions::continue_window().inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
     run(service_fn(|request| handler::handle(&app.intercom, app.store.as_ref(), &app.guard, request))).await
 }

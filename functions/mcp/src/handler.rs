@@ -218,6 +218,7 @@ mod tests {
             helpdesk,
             Arc::new(shared::store::memory::MemoryStore::new()),
             EscalationSettings::default(),
+            Default::default(),
         )
         .unwrap();
         let secrets = Secrets::parse(&json!({"access_token": "t", "agent_api_key": KEY}).to_string()).unwrap();

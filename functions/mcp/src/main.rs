@@ -7,6 +7,7 @@ mod server;
 use lambda_http::{Error, run, service_fn};
 use shared::config::{AgentAuth, Config};
 use shared::escalation::flow::EscalationSettings;
+use shared::handoff::HandoffSettings;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -15,7 +16,8 @@ async fn main() -> Result<(), Error> {
     config.agent_auth = AgentAuth::ApiKey;
     let app = shared::App::from_config(config).inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
     let settings = EscalationSettings::from_env().inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
-    let server = server::McpServer::new(app.intercom, app.store, settings)
+    let handoff = HandoffSettings::from_env().inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
+    let server = server::McpServer::new(app.intercom, app.store, settings, handoff)
         .inspect_err(|e| tracing::error!(error = %e, "cold start failed: the tool catalogue is not valid MCP"))?;
     let service = handler::service(server, handler::list_var("MCP_ALLOWED_ORIGINS"));
     let gate = handler::Gate { guard: app.guard, hosts: handler::HostPolicy::from_env() };

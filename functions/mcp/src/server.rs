@@ -12,6 +12,7 @@ use rmcp::model::{
 };
 use rmcp::service::{RequestContext, RoleServer};
 use shared::escalation::flow::EscalationSettings;
+use shared::handoff::HandoffSettings;
 use shared::helpdesk::Helpdesk;
 use shared::mcp::{Tool, call_tool, tool_list, tool_result};
 use shared::store::Store;
@@ -36,14 +37,20 @@ pub struct McpServer<H> {
     helpdesk: H,
     store: Arc<dyn Store>,
     settings: EscalationSettings,
+    handoff: HandoffSettings,
     tools: Vec<McpTool>,
 }
 
 impl<H: Helpdesk + 'static> McpServer<H> {
     /// Builds the tool list once per container; a catalogue the SDK cannot read is a cold-start failure.
-    pub fn new(helpdesk: H, store: Arc<dyn Store>, settings: EscalationSettings) -> Result<Self, serde_json::Error> {
+    pub fn new(
+        helpdesk: H,
+        store: Arc<dyn Store>,
+        settings: EscalationSettings,
+        handoff: HandoffSettings,
+    ) -> Result<Self, serde_json::Error> {
         let tools = tool_list().into_iter().map(serde_json::from_value).collect::<Result<Vec<McpTool>, _>>()?;
-        Ok(McpServer { helpdesk, store, settings, tools })
+        Ok(McpServer { helpdesk, store, settings, handoff, tools })
     }
 }
 
@@ -102,7 +109,7 @@ impl<H: Helpdesk + 'static> ServerHandler for Handle<H> {
         let arguments = request.arguments.map(serde_json::Value::Object);
         let outcome = shared::deadline::scope(
             deadline,
-            call_tool(&self.0.helpdesk, self.0.store.as_ref(), &self.0.settings, tool, arguments),
+            call_tool(&self.0.helpdesk, self.0.store.as_ref(), &self.0.settings, &self.0.handoff, tool, arguments),
         )
         .await;
         let elapsed_ms = started.elapsed().as_millis() as u64;

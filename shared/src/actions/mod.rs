@@ -8,6 +8,7 @@
 
 pub mod assign;
 pub mod create_conversation;
+pub mod find_conversations;
 pub mod get_conversation;
 pub mod manage;
 pub mod reply;
@@ -17,6 +18,7 @@ pub mod update_attributes;
 pub use crate::validate::{MAX_MESSAGE_CHARS, contact_key, conversation_id, email_address, message_body};
 pub use assign::*;
 pub use create_conversation::*;
+pub use find_conversations::*;
 pub use get_conversation::*;
 pub use manage::*;
 pub use reply::*;

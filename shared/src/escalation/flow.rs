@@ -365,6 +365,7 @@ async fn hand_off<H: Helpdesk + ?Sized>(
     // Round 2: open the conversation as the customer (remembered first, for the webhook's loop guard).
     crate::ours::remember_customer_message(store, &contact.id, last_message).await?;
     let conversation_id = helpdesk.create_conversation(&contact, last_message).await?;
+    crate::recent::note_opened(store, &contact.id, &conversation_id).await;
     tracing::info!(session_id, %conversation_id, reasons = ?decision.reasons, "escalation conversation opened");
 
     // Round 3: everything the human needs, at once.

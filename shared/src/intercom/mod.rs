@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod contacts;
+pub mod conversation_search;
 pub mod conversations;
 pub mod error;
 pub mod models;
@@ -9,5 +10,6 @@ pub mod tags;
 
 pub use client::{IntercomClient, Retry, RetryPolicy};
 pub use contacts::{ContactKey, ResolvedContact};
+pub use conversation_search::{ConversationPage, ConversationQuery};
 pub use conversations::{AdminMessage, Assignee, MessageKind, StateChange};
 pub use error::IntercomError;

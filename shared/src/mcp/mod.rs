@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use crate::actions;
 use crate::agent_api::{operations, without_meta};
 use crate::escalation::flow::{EscalationSettings, escalate};
+use crate::handoff::HandoffSettings;
 use crate::helpdesk::Helpdesk;
 use crate::http::{ActionError, from_value};
 use crate::idempotency;
@@ -32,6 +33,7 @@ pub enum Tool {
     AssignConversation,
     ManageConversation,
     Escalate,
+    FindConversations,
 }
 
 /// MCP tool annotations: hints a client shows the user or uses to decide whether to ask before calling.
@@ -70,18 +72,25 @@ pub const CATALOGUE: &[ToolSpec] = &[
     ToolSpec { tool: Tool::AssignConversation, operation: "assign-conversation", title: "Assign a conversation", hints: SET, description: ASSIGN },
     ToolSpec { tool: Tool::ManageConversation, operation: "manage-conversation", title: "Close, snooze or reopen a conversation", hints: SET, description: MANAGE },
     ToolSpec { tool: Tool::Escalate, operation: "escalate", title: "Hand the customer over to a human", hints: ONCE_PER_SESSION, description: ESCALATE },
+    ToolSpec { tool: Tool::FindConversations, operation: "find-conversations", title: "Find a customer's conversations", hints: READ, description: FIND },
 ];
+
+const FIND: &str = "List a customer's Intercom conversations (by contactId, userId or userEmail), newest update \
+    first within a page: state, assignee, last update, a preview and, when it can be told from the result, who \
+    handles it (ai or human). Filter by state and updatedSince; page with nextCursor. Call it before opening a new \
+    conversation, to continue the customer's open one instead (or use create_conversation's continueOpen).";
 
 const CREATE: &str = "Open a new Intercom conversation on behalf of a customer, with `body` as the customer's first \
     message. Identify the customer by contactId, userId (your system's id) or userEmail; an unknown customer is \
     created. Use it to record a conversation that started outside Intercom. To hand a customer to a human use \
     `escalate` instead (it also attaches the transcript, tags and routes); to answer in an existing conversation use \
-    `reply_to_conversation`. Not idempotent: every call opens another conversation.";
+    `reply_to_conversation`. Give an idempotencyKey (a UUID per intended conversation) so a retry cannot open a \
+    second one.";
 const REPLY: &str = "Post a message in an existing conversation as the AI's admin (or adminId). messageType \
     `comment` (default) is seen by the customer; `note` is internal, for teammates only. Reply when you can answer \
     the customer yourself. If you are unsure, the customer asks for a person, or the topic is billing, legal or \
-    account deletion, call `escalate` instead of replying. Not idempotent: a retried call posts again, so after an \
-    `intercom_outcome_unknown` error read the conversation with `get_conversation` before retrying.";
+    account deletion, call `escalate` instead of replying. Give an idempotencyKey (a UUID per intended message): \
+    a retry with the same key never posts twice, also after an `intercom_outcome_unknown` error.";
 const ATTRIBUTES: &str = "Set custom attributes on a customer (contact), e.g. support_tier or last_ai_session. \
     Values are strings, numbers or booleans; null clears one. Attributes are merged: ones not named are kept. The \
     attribute must exist in Intercom (Settings > Data > People) or Intercom refuses it. A customer known only by \
@@ -159,6 +168,7 @@ pub async fn call_tool<H: Helpdesk + ?Sized>(
     helpdesk: &H,
     store: &dyn Store,
     settings: &EscalationSettings,
+    handoff: &HandoffSettings,
     tool: Tool,
     arguments: Option<Value>,
 ) -> Result<Value, ActionError> {
@@ -166,6 +176,7 @@ pub async fn call_tool<H: Helpdesk + ?Sized>(
     let scope = tool.spec().operation;
     match tool {
         Tool::GetConversation => run(args, |r| actions::get_conversation(helpdesk, r)).await,
+        Tool::FindConversations => run(args, |r| actions::find_conversations(helpdesk, store, handoff, r)).await,
         Tool::Escalate => {
             let key = idempotency::take_key(&HeaderMap::new(), &mut args)?;
             run(args, |r| escalate(helpdesk, store, settings, r, key)).await
@@ -273,6 +284,7 @@ mod tests {
             &helpdesk,
             &crate::store::memory::MemoryStore::new(),
             &settings,
+            &HandoffSettings::default(),
             Tool::ReplyToConversation,
             Some(json!({"conversationId": "abc", "body": "hi"})),
         )
@@ -284,9 +296,15 @@ mod tests {
         let text: Value = serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
         assert_eq!(text, result["structuredContent"]);
 
-        let missing =
-            call_tool(&helpdesk, &crate::store::memory::MemoryStore::new(), &settings, Tool::GetConversation, None)
-                .await;
+        let missing = call_tool(
+            &helpdesk,
+            &crate::store::memory::MemoryStore::new(),
+            &settings,
+            &HandoffSettings::default(),
+            Tool::GetConversation,
+            None,
+        )
+        .await;
         assert_eq!(
             missing.unwrap_err(),
             ActionError::bad_request("conversationId", "conversationId: missing field `conversationId`")
@@ -300,6 +318,7 @@ mod tests {
             &helpdesk,
             &crate::store::memory::MemoryStore::new(),
             &EscalationSettings::default(),
+            &HandoffSettings::default(),
             Tool::Escalate,
             Some(json!({"sessionId":"s-1","confidence":0.1,"lastMessage":"I want a human","dryRun":true})),
         )

@@ -4,7 +4,7 @@
 //! a new contact is not found yet, and an updated one is found with the attributes it had before. The
 //! fake keeps, per contact, the version the index serves plus the changes it has not taken in yet.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -46,14 +46,19 @@ pub struct SearchIndex {
     indexed: HashMap<String, Contact>,
     /// Changes not yet indexed, oldest first: (when it happened, the contact right after it).
     pending: Vec<(Instant, Contact)>,
+    /// Conversations `POST /conversations/search` lists (it shows their current data).
+    conversations: HashSet<u64>,
+    /// New conversations search does not list yet, oldest first.
+    pending_conversations: Vec<(Instant, u64)>,
 }
 
 impl Serialize for SearchIndex {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("SearchIndex", 3)?;
+        let mut s = serializer.serialize_struct("SearchIndex", 4)?;
         s.serialize_field("lag", &self.lag)?;
         s.serialize_field("indexed_contacts", &self.indexed.len())?;
         s.serialize_field("pending_changes", &self.pending.len())?;
+        s.serialize_field("pending_conversations", &self.pending_conversations.len())?;
         s.end()
     }
 }
@@ -86,6 +91,22 @@ impl SearchIndex {
         for (_, contact) in self.pending.drain(..) {
             self.indexed.insert(contact.id.clone(), contact);
         }
+        self.conversations.extend(self.pending_conversations.drain(..).map(|(_, id)| id));
+    }
+
+    /// A conversation was created: search lists it once the lag allows.
+    pub fn record_conversation(&mut self, id: u64) {
+        match self.lag {
+            SearchLag::Off => {
+                self.conversations.insert(id);
+            }
+            SearchLag::Manual | SearchLag::Time(_) => self.pending_conversations.push((Instant::now(), id)),
+        }
+    }
+
+    /// Whether `POST /conversations/search` lists the conversation yet.
+    pub fn lists_conversation(&self, id: u64) -> bool {
+        self.conversations.contains(&id)
     }
 
     /// In time mode, changes older than the lag reach search (called before each search).
@@ -97,6 +118,9 @@ impl SearchIndex {
         for (_, contact) in self.pending.drain(..ripe) {
             self.indexed.insert(contact.id.clone(), contact);
         }
+        let ripe =
+            self.pending_conversations.iter().take_while(|(at, _)| now.saturating_duration_since(*at) >= lag).count();
+        self.conversations.extend(self.pending_conversations.drain(..ripe).map(|(_, id)| id));
     }
 
     /// The version of a contact search answers with (`None`: not in the index yet).

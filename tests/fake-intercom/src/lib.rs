@@ -50,8 +50,8 @@ pub use faults::{Fault, FaultKind, FaultSpec, PathMatch};
 pub use index::SearchLag;
 pub use record::{RecordedRequest, sequential_round_trips};
 pub use state::{
-    Admin, AdminReplyKind, Attachment, Contact, ContactUpdate, Conversation, ConversationState, NewContact, Part,
-    QuickReplyOption, ReplyExtras, Role, State, Tag, Team,
+    Admin, AdminReplyKind, AssigneeKind, Attachment, Contact, ContactUpdate, Conversation, ConversationState,
+    NewContact, Part, QuickReplyOption, ReplyExtras, Role, State, Tag, Team,
 };
 pub use webhooks::{DeliveryAttempt, DeliveryStatus, WebhookConfig, WebhookDelivery};
 

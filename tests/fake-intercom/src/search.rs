@@ -34,8 +34,26 @@ fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "parameter_invalid", message).with_field("query")
 }
 
+/// The fields `POST /conversations/search` filters on (the ones this fake keeps).
+pub(crate) const CONVERSATION_FIELDS: [&str; 9] = [
+    "id",
+    "created_at",
+    "updated_at",
+    "state",
+    "open",
+    "contact_ids",
+    "admin_assignee_id",
+    "team_assignee_id",
+    "title",
+];
+
 impl Query {
     pub(crate) fn parse(v: &Value) -> Result<Query, ApiError> {
+        Query::parse_for(v, &FIELDS)
+    }
+
+    /// A query over `fields` (and `custom_attributes.*`).
+    pub(crate) fn parse_for(v: &Value, fields: &[&str]) -> Result<Query, ApiError> {
         let obj = v.as_object().ok_or_else(|| invalid("query must be an object"))?;
         let operator =
             obj.get("operator").and_then(Value::as_str).ok_or_else(|| invalid("query operator is required"))?;
@@ -45,13 +63,13 @@ impl Query {
                     .get("value")
                     .and_then(Value::as_array)
                     .ok_or_else(|| invalid("AND/OR queries need an array of filters as value"))?;
-                let filters = items.iter().map(Query::parse).collect::<Result<_, _>>()?;
+                let filters = items.iter().map(|f| Query::parse_for(f, fields)).collect::<Result<_, _>>()?;
                 Ok(Query::Multiple { and: operator == "AND", filters })
             }
             op if OPERATORS.contains(&op) => {
                 let field =
                     obj.get("field").and_then(Value::as_str).ok_or_else(|| invalid("query field is required"))?;
-                if !FIELDS.contains(&field) && !field.starts_with("custom_attributes.") {
+                if !fields.contains(&field) && !field.starts_with("custom_attributes.") {
                     return Err(invalid(format!("{field} is not a searchable field")));
                 }
                 let value = obj.get("value").cloned().unwrap_or(Value::Null);
@@ -68,13 +86,26 @@ impl Query {
     }
 
     pub(crate) fn matches(&self, contact: &Contact) -> bool {
+        self.matches_fields(&|field| field_value(contact, field), &["email", "email_domain"])
+    }
+
+    /// Whether the record whose fields `get` reads matches; `ci` fields compare case-insensitively. A list
+    /// field (`contact_ids`) matches `=` / `IN` when any of its items does, `!=` / `NIN` when none does.
+    pub(crate) fn matches_fields(&self, get: &dyn Fn(&str) -> Value, ci: &[&str]) -> bool {
         match self {
-            Query::Multiple { and: true, filters } => filters.iter().all(|f| f.matches(contact)),
-            Query::Multiple { and: false, filters } => filters.iter().any(|f| f.matches(contact)),
+            Query::Multiple { and: true, filters } => filters.iter().all(|f| f.matches_fields(get, ci)),
+            Query::Multiple { and: false, filters } => filters.iter().any(|f| f.matches_fields(get, ci)),
             Query::Single { field, operator, value } => {
-                let actual = field_value(contact, field);
-                let ci = field == "email" || field == "email_domain";
-                compare(&actual, operator, value, ci)
+                let actual = get(field);
+                let ci = ci.contains(&field.as_str());
+                match (&actual, operator.as_str()) {
+                    (Value::Array(items), "!=" | "NIN") => {
+                        let positive = if operator == "!=" { "=" } else { "IN" };
+                        !items.iter().any(|item| compare(item, positive, value, ci))
+                    }
+                    (Value::Array(items), _) => items.iter().any(|item| compare(item, operator, value, ci)),
+                    _ => compare(&actual, operator, value, ci),
+                }
             }
         }
     }

@@ -41,6 +41,7 @@ pub(crate) fn router(fake: FakeIntercom) -> Router {
         .route("/contacts/{contact_id}/archive", post(contacts::archive))
         .route("/contacts/{contact_id}/unarchive", post(contacts::unarchive))
         .route("/conversations", post(conversations::create))
+        .route("/conversations/search", post(conversations::search))
         .route("/conversations/{conversation_id}", get(conversations::show).put(conversations::update))
         .route("/conversations/{conversation_id}/reply", post(conversations::reply))
         .route("/conversations/{conversation_id}/parts", post(conversations::manage))

@@ -232,6 +232,43 @@ pub fn contact_list(
     })
 }
 
+/// `conversation_list` with cursor `pages` (`POST /conversations/search`): each item is the
+/// conversation without `conversation_parts`, as Intercom's `conversation_list_item`.
+pub fn conversation_list(
+    state: &State,
+    page_items: &[&Conversation],
+    total_count: usize,
+    page: usize,
+    per_page: usize,
+    next_cursor: Option<String>,
+) -> Value {
+    let conversations: Vec<Value> = page_items
+        .iter()
+        .map(|c| {
+            let mut item = conversation(state, c, false);
+            if let Some(item) = item.as_object_mut() {
+                item.remove("conversation_parts");
+            }
+            item
+        })
+        .collect();
+    let mut pages = json!({
+        "type": "pages",
+        "page": page,
+        "per_page": per_page,
+        "total_pages": total_count.div_ceil(per_page.max(1)),
+    });
+    if let Some(cursor) = next_cursor {
+        pages["next"] = json!({ "per_page": per_page, "starting_after": cursor });
+    }
+    json!({
+        "type": "conversation.list",
+        "conversations": conversations,
+        "total_count": total_count,
+        "pages": pages,
+    })
+}
+
 /// `message` (answer of `POST /conversations`).
 pub fn message(conv: &Conversation) -> Value {
     json!({

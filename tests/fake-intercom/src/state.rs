@@ -772,6 +772,13 @@ impl State {
         self.contacts.iter().filter_map(|c| self.search_index.indexed(&c.id)).filter(|c| !c.archived).cloned().collect()
     }
 
+    /// The conversations `POST /conversations/search` lists now, in creation order (new ones appear once
+    /// the search lag allows; listed ones show their current data).
+    pub fn searchable_conversations(&mut self) -> Vec<Conversation> {
+        self.search_index.advance(std::time::Instant::now());
+        self.conversations.values().filter(|c| self.search_index.lists_conversation(c.id)).cloned().collect()
+    }
+
     /// Records a change of a contact made outside the contact endpoints (e.g. `last_replied_at`).
     fn contact_changed(&mut self, id: &str) {
         if let Some(c) = self.contact(id).cloned() {
@@ -863,6 +870,7 @@ impl State {
             },
         };
         self.conversations.insert(id, conversation.clone());
+        self.search_index.record_conversation(id);
         self.emit("conversation.user.created", &id.to_string(), 0);
         Ok(conversation)
     }

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::{ApiResult, custom_attributes, json_object, opt_bool, opt_i64, opt_str, req_str};
 use crate::error::ApiError;
+use crate::search::{CONVERSATION_FIELDS, Query, pagination};
 use crate::state::{AdminReplyKind, AssigneeKind, Attachment, QuickReplyOption, ReplyExtras, State as Workspace};
 use crate::{FakeIntercom, shapes};
 
@@ -42,6 +43,42 @@ pub(crate) async fn create(State(fake): State<FakeIntercom>, body: Bytes) -> Api
         let conv = s.create_conversation(&from_id, &text, subject.as_deref())?;
         Ok(Json(shapes::message(&conv)))
     })
+}
+
+/// `POST /conversations/search`: `query` over id, created_at, updated_at, state, open, contact_ids,
+/// admin_assignee_id, team_assignee_id, title, custom_attributes.*; `pagination` with `starting_after`.
+/// With a search lag on, conversations created since the last indexing are missing.
+pub(crate) async fn search(State(fake): State<FakeIntercom>, body: Bytes) -> ApiResult {
+    let body = json_object(&body)?;
+    let query = body.get("query").filter(|q| !q.is_null()).ok_or_else(|| ApiError::missing("query"))?;
+    let query = Query::parse_for(query, &CONVERSATION_FIELDS)?;
+    let (per_page, offset) = pagination(&body)?;
+    fake.with_state(|s| {
+        let listed = s.searchable_conversations();
+        let hits: Vec<_> = listed.iter().filter(|c| query.matches_fields(&|f| conversation_field(c, f), &[])).collect();
+        let total = hits.len();
+        let page_items: Vec<_> = hits.into_iter().skip(offset).take(per_page).collect();
+        let next = (offset + per_page < total).then(|| format!("offset:{}", offset + per_page));
+        Ok(Json(shapes::conversation_list(s, &page_items, total, offset / per_page + 1, per_page, next)))
+    })
+}
+
+fn conversation_field(c: &crate::state::Conversation, field: &str) -> Value {
+    match field {
+        "id" => Value::String(c.id.to_string()),
+        "created_at" => Value::from(c.created_at),
+        "updated_at" => Value::from(c.updated_at),
+        "state" => Value::String(c.state.as_str().to_owned()),
+        "open" => Value::Bool(c.state != crate::state::ConversationState::Closed),
+        "contact_ids" => Value::from(c.contact_ids.clone()),
+        "admin_assignee_id" => c.admin_assignee_id.map_or(Value::Null, Value::from),
+        "team_assignee_id" => c.team_assignee_id.map_or(Value::Null, Value::from),
+        "title" => c.title.clone().map_or(Value::Null, Value::String),
+        other => other
+            .strip_prefix("custom_attributes.")
+            .and_then(|k| c.custom_attributes.get(k).cloned())
+            .unwrap_or(Value::Null),
+    }
 }
 
 /// `GET /conversations/{id}[?display_as=plaintext]`.
