@@ -191,12 +191,14 @@ start_bg() {
   BG_PIDS+=("$BG_PID")
 }
 
-# start_fake_intercom BINARY PORT LOGFILE TIMEOUT_S — starts the fake Intercom seeded with the demo
-# workspace and waits until it listens; sets BG_PID, dies with its log if it does not start.
+# start_fake_intercom BINARY PORT LOGFILE TIMEOUT_S [ARG...] — starts the fake Intercom seeded with the
+# demo workspace (ARGs passed on, e.g. --webhook-url URL --webhook-secret S) and waits until it listens;
+# sets BG_PID, dies with its log if it does not start.
 start_fake_intercom() {
   local bin=$1 port=$2 logfile=$3 timeout=$4
+  shift 4
   log "starting the fake Intercom on 127.0.0.1:$port"
-  start_bg "$logfile" "$bin" --port "$port" --seed demo
+  start_bg "$logfile" "$bin" --port "$port" --seed demo "$@"
   if ! wait_for_log_line "$logfile" "fake-intercom listening on http://" "$timeout" "$BG_PID"; then
     tail_log "$logfile"
     die "the fake Intercom did not start (log: $logfile)"

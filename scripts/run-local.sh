@@ -149,6 +149,7 @@ unset INTERCOM_SECRET_ARN # local runs never read Secrets Manager
 if ((USE_FAKE)); then
   export INTERCOM_API_BASE="http://127.0.0.1:$FAKE_PORT"
   export INTERCOM_ACCESS_TOKEN="local-dev-token"
+  export INTERCOM_ADMIN_ID="${INTERCOM_ADMIN_ID:-991267}" # the demo's Ada AI: the AI's admin in the hand-off rule
 else
   unset INTERCOM_API_BASE
 fi
@@ -165,7 +166,9 @@ start_moto "$MOTO_PORT" "$MOTO_LOG" 60 "$IDEMPOTENCY_TABLE"
 moto_pid=$BG_PID
 
 if ((USE_FAKE)); then
-  start_fake_intercom "$TARGET_DIR/debug/fake-intercom" "$FAKE_PORT" "$FAKE_LOG" 60
+  # The fake sends Intercom's signed webhooks to the webhook function, as a real workspace's app would.
+  start_fake_intercom "$TARGET_DIR/debug/fake-intercom" "$FAKE_PORT" "$FAKE_LOG" 60 \
+    --webhook-url "$BASE_URL/intercom-webhook/webhook/intercom-events" --webhook-secret "$INTERCOM_CLIENT_SECRET"
   fake_pid=$BG_PID
 fi
 
@@ -305,6 +308,16 @@ PY
     curl -s -o "$body_file" --max-time 10 "http://127.0.0.1:$AGENT_PORT/received" || echo '[]' >"$body_file"
     check "the agent received it, validly signed" 200 "$body_file" \
       "any(e.get('valid') and (e.get('event') or {}).get('topic') == 'conversation.user.replied' for e in d)"
+  fi
+
+  if ((USE_RECEIVER && USE_FAKE)) && [[ -n "$conversation_id" ]]; then
+    log "smoke test: the customer answers in the escalated conversation; the agent hears it is a human's"
+    curl -s -o /dev/null --max-time 10 "http://127.0.0.1:$FAKE_PORT/__fake/conversations/$conversation_id/customer_reply" \
+      -H 'content-type: application/json' -d '{"body":"Any news on my refund?"}' || true
+    curl -s -o /dev/null --max-time 40 -X POST "http://127.0.0.1:$FAKE_PORT/__fake/webhooks/flush" || true
+    curl -s -o "$body_file" --max-time 10 "http://127.0.0.1:$AGENT_PORT/received" || echo '[]' >"$body_file"
+    check "the customer's reply reached the agent with handling human" 200 "$body_file" \
+      "any(e.get('valid') and (e.get('event') or {}).get('topic') == 'conversation.user.replied' and str(((e.get('event') or {}).get('conversation') or {}).get('id')) == '$conversation_id' and (e.get('event') or {}).get('handling') == 'human' for e in d)"
   fi
 
   log "smoke test: stopping"

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::intercom::models::{Attributes, Contact, Conversation, Tag, Team};
+use crate::intercom::models::{Attributes, Contact, Conversation, Tag, Team, Teammate};
 use crate::intercom::{
     AdminMessage, Assignee, ContactKey, ConversationPage, ConversationQuery, IntercomClient, IntercomError,
     MessageKind, ResolvedContact, StateChange,
@@ -52,6 +52,8 @@ pub trait Helpdesk: Send + Sync {
     async fn tag_conversation(&self, conversation_id: &str, admin_id: &str, tag: &Tag) -> Result<(), IntercomError>;
     async fn untag_conversation(&self, conversation_id: &str, admin_id: &str, tag: &Tag) -> Result<(), IntercomError>;
     async fn find_team(&self, name: &str) -> Result<Option<Team>, IntercomError>;
+    /// Every admin with away mode, inbox seat and teams; the client answers from a 60 s cache.
+    async fn list_admins(&self) -> Result<Vec<Teammate>, IntercomError>;
     async fn update_conversation_attributes(
         &self,
         conversation_id: &str,
@@ -136,6 +138,9 @@ impl Helpdesk for IntercomClient {
     }
     async fn find_team(&self, name: &str) -> Result<Option<Team>, IntercomError> {
         IntercomClient::find_team(self, name).await
+    }
+    async fn list_admins(&self) -> Result<Vec<Teammate>, IntercomError> {
+        IntercomClient::list_admins(self).await
     }
     async fn update_conversation_attributes(
         &self,

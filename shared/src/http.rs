@@ -60,6 +60,9 @@ pub enum ActionError {
     /// caller's mistake, not Intercom failing.
     #[error("{message}")]
     UnknownAttribute { name: String, message: String },
+    /// A customer-visible reply as the AI in a conversation a human handles (see [`crate::handoff`]).
+    #[error("{message}")]
+    HumanHandlesConversation { owner: crate::handoff::Owner, message: String },
 }
 
 impl ActionError {
@@ -84,7 +87,9 @@ impl ActionError {
             ActionError::IdempotencyKeyReused | ActionError::UnknownAttribute { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            ActionError::IdempotencyKeyInUse { .. } => StatusCode::CONFLICT,
+            ActionError::IdempotencyKeyInUse { .. } | ActionError::HumanHandlesConversation { .. } => {
+                StatusCode::CONFLICT
+            }
         }
     }
 
@@ -103,6 +108,7 @@ impl ActionError {
             ActionError::IdempotencyKeyReused => "idempotency_key_reused",
             ActionError::IdempotencyKeyInUse { .. } => "idempotency_key_in_use",
             ActionError::UnknownAttribute { .. } => "unknown_attribute",
+            ActionError::HumanHandlesConversation { .. } => "human_handles_conversation",
         }
     }
 
@@ -131,6 +137,9 @@ impl ActionError {
             }
             ActionError::Conflict { retry_after_seconds: Some(s), .. }
             | ActionError::IdempotencyKeyInUse { retry_after_seconds: s } => error["retryAfterSeconds"] = (*s).into(),
+            ActionError::HumanHandlesConversation { owner, .. } => {
+                error["owner"] = serde_json::to_value(owner).unwrap_or_default()
+            }
             _ => {}
         }
         error

@@ -18,7 +18,7 @@ pub async fn handle<H: Helpdesk>(
 mod tests {
     use shared::escalation::flow::{ESCALATION_TAG, MARKER_ATTRIBUTE, Routing};
     use shared::helpdesk::MockHelpdesk;
-    use shared::intercom::models::{Tag, Team};
+    use shared::intercom::models::{Tag, Team, Teammate};
     use shared::intercom::{Assignee, ContactKey, IntercomError, MessageKind, ResolvedContact};
     use shared::store::memory::MemoryStore;
     use shared::testing::{contact, conversation, error_of, json_body, post_json};
@@ -58,6 +58,20 @@ mod tests {
             .withf(|n| n == "Billing")
             .returning(|_| Ok(Some(Team { id: "300".into(), name: "Billing".into() })));
         helpdesk.expect_admin_id().returning(|| Ok("1".into()));
+        // Grace (2) is in Billing (300) and not away; the AI's admin (1) never counts.
+        helpdesk
+            .expect_list_admins()
+            .returning(|| Ok(vec![teammate("1", false, &["300"]), teammate("2", false, &["300"])]));
+    }
+
+    fn teammate(id: &str, away: bool, teams: &[&str]) -> Teammate {
+        Teammate {
+            id: id.into(),
+            name: None,
+            away_mode_enabled: away,
+            has_inbox_seat: Some(true),
+            team_ids: teams.iter().map(|t| t.to_string()).collect(),
+        }
     }
 
     const BILLING: &str = r#"{"sessionId":"s-1","userEmail":"jane@example.com","confidence":0.82,"category":"Billing",
@@ -101,7 +115,8 @@ mod tests {
         assert_eq!(
             json_body(&response),
             serde_json::json!({"escalated":true,"dryRun":false,"reasons":["sensitive_category:billing"],"conversationId":"77",
-                "contactId":"c1","assignee":{"type":"team","id":"300","name":"Billing"},"alreadyEscalated":false,"failures":[]})
+                "contactId":"c1","assignee":{"type":"team","id":"300","name":"Billing"},"alreadyEscalated":false,
+                "humansAvailable":true,"awayReplyPosted":false,"failures":[]})
         );
     }
 
@@ -252,5 +267,72 @@ mod tests {
             let response = call(&helpdesk, body).await;
             assert_eq!(error_of(&response), (400, "invalid_request".into(), Some(field.into())), "{body}");
         }
+    }
+
+    #[tokio::test]
+    async fn nobody_available_posts_the_away_reply_as_the_ai() {
+        let mut helpdesk = MockHelpdesk::new();
+        helpdesk
+            .expect_find_or_create_contact()
+            .returning(|_, _, _| Ok(ResolvedContact { contact: contact("c1", "jane@example.com"), created: false }));
+        helpdesk.expect_ensure_tags().returning(|names| {
+            Ok(names.iter().enumerate().map(|(i, n)| Tag { id: i.to_string(), name: n.clone() }).collect())
+        });
+        helpdesk.expect_find_team().returning(|_| Ok(Some(Team { id: "300".into(), name: "Billing".into() })));
+        helpdesk.expect_admin_id().returning(|| Ok("1".into()));
+        // Grace is away; Sam is not, but not in Billing.
+        helpdesk.expect_list_admins().returning(|| {
+            Ok(vec![teammate("1", false, &["300"]), teammate("2", true, &["300"]), teammate("3", false, &[])])
+        });
+        helpdesk.expect_create_conversation().returning(|_, _| Ok("77".into()));
+        helpdesk.expect_update_contact_attributes().returning(|_, _| Ok(contact("c1", "jane@example.com")));
+        helpdesk.expect_tag_conversation().returning(|_, _, _| Ok(()));
+        helpdesk.expect_assign_conversation().returning(|_, _, _| Ok(conversation(serde_json::json!({"id":"77"}))));
+        helpdesk
+            .expect_reply()
+            .withf(|_, kind, _, _| *kind == MessageKind::Note)
+            .times(1)
+            .returning(|_, _, _, _| Ok(conversation(serde_json::json!({"id":"77"}))));
+        helpdesk
+            .expect_reply()
+            .withf(|id, kind, admin, body| {
+                id == "77"
+                    && *kind == MessageKind::Comment
+                    && admin == "1"
+                    && body.body.as_deref() == Some("<p>We're away; we'll answer by 9am.</p>")
+            })
+            .times(1)
+            .returning(|_, _, _, _| Ok(conversation(serde_json::json!({"id":"77"}))));
+        let settings = EscalationSettings { away_reply: Some("We're away; we'll answer by 9am.".into()), ..settings() };
+        let response =
+            handle(&helpdesk, &MemoryStore::new(), &settings, &AgentGuard::iam(), post_json(BILLING)).await.unwrap();
+        let body = json_body(&response);
+        assert_eq!((&body["humansAvailable"], &body["awayReplyPosted"]), (&false.into(), &true.into()), "{body}");
+        assert_eq!(body["failures"], serde_json::json!([]));
+    }
+
+    #[tokio::test]
+    async fn unreadable_admins_are_a_reported_step_not_a_failed_escalation() {
+        let mut helpdesk = MockHelpdesk::new();
+        helpdesk
+            .expect_find_or_create_contact()
+            .returning(|_, _, _| Ok(ResolvedContact { contact: contact("c1", "jane@example.com"), created: false }));
+        helpdesk.expect_ensure_tags().returning(|_| Ok(Vec::new()));
+        helpdesk.expect_find_team().returning(|_| Ok(None));
+        helpdesk.expect_admin_id().returning(|| Ok("1".into()));
+        helpdesk.expect_list_admins().returning(|| Err(IntercomError::Unavailable { status: 503, request_id: None }));
+        helpdesk.expect_create_conversation().returning(|_, _| Ok("77".into()));
+        helpdesk.expect_update_contact_attributes().returning(|_, _| Ok(contact("c1", "jane@example.com")));
+        // Only the note: without knowing who is away, no away reply.
+        helpdesk.expect_reply().times(1).returning(|_, _, _, _| Ok(conversation(serde_json::json!({"id":"77"}))));
+        let settings = EscalationSettings { away_reply: Some("away".into()), ..settings() };
+        let response =
+            handle(&helpdesk, &MemoryStore::new(), &settings, &AgentGuard::iam(), post_json(BILLING)).await.unwrap();
+        let body = json_body(&response);
+        assert_eq!(body["conversationId"], "77");
+        assert_eq!(body["humansAvailable"], serde_json::Value::Null);
+        let steps: Vec<&str> =
+            body["failures"].as_array().unwrap().iter().map(|f| f["step"].as_str().unwrap()).collect();
+        assert!(steps.contains(&"availability"), "{body}");
     }
 }

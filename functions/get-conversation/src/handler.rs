@@ -1,10 +1,17 @@
 use lambda_http::{Body, Error, Request, Response};
 use shared::actions;
+use shared::handoff::HandoffSettings;
 use shared::helpdesk::Helpdesk;
 use shared::http::{Accepts, AgentGuard, serve};
 
-pub async fn handle<H: Helpdesk>(helpdesk: &H, guard: &AgentGuard, request: Request) -> Result<Response<Body>, Error> {
-    Ok(serve(request, guard, Accepts::PostJsonOrGetQuery, |input| actions::get_conversation(helpdesk, input)).await)
+pub async fn handle<H: Helpdesk>(
+    helpdesk: &H,
+    handoff: &HandoffSettings,
+    guard: &AgentGuard,
+    request: Request,
+) -> Result<Response<Body>, Error> {
+    let read = |input| actions::get_conversation_with(helpdesk, handoff, input);
+    Ok(serve(request, guard, Accepts::PostJsonOrGetQuery, read).await)
 }
 
 #[cfg(test)]
@@ -14,6 +21,16 @@ mod tests {
     use shared::testing::{conversation, error_of, get_with_query, json_body, post_json};
 
     use super::*;
+
+    async fn call(helpdesk: &MockHelpdesk, request: Request) -> Response<Body> {
+        handle(helpdesk, &HandoffSettings::default(), &AgentGuard::iam(), request).await.unwrap()
+    }
+
+    fn helpdesk() -> MockHelpdesk {
+        let mut helpdesk = MockHelpdesk::new();
+        helpdesk.expect_admin_id().returning(|| Ok("991267".into()));
+        helpdesk
+    }
 
     fn stored() -> shared::intercom::models::Conversation {
         conversation(serde_json::json!({
@@ -33,9 +50,9 @@ mod tests {
 
     #[tokio::test]
     async fn history_lists_every_message_in_order_as_plain_text() {
-        let mut helpdesk = MockHelpdesk::new();
+        let mut helpdesk = helpdesk();
         helpdesk.expect_get_conversation().withf(|id| id == "55").returning(|_| Ok(stored()));
-        let response = handle(&helpdesk, &AgentGuard::iam(), post_json(r#"{"conversationId":"55"}"#)).await.unwrap();
+        let response = call(&helpdesk, post_json(r#"{"conversationId":"55"}"#)).await;
         let body = json_body(&response);
         assert_eq!(body["state"], "open");
         assert_eq!(body["tags"], serde_json::json!(["billing"]));
@@ -48,11 +65,30 @@ mod tests {
         assert_eq!(body["messages"][1]["text"], "Checking & refunding");
         assert_eq!(body["messages"][1]["author"]["type"], "admin");
         assert_eq!(body["truncated"], false);
+        // Assigned to the AI's admin (991267): the AI's, decided on the same read.
+        assert_eq!(body["handling"], "ai");
+        assert_eq!(body["owner"], serde_json::json!({"type":"admin","id":"991267","name":"Ada AI"}));
+        assert_eq!(body["handlingReason"]["code"], "assigned_to_ai");
+    }
+
+    #[tokio::test]
+    async fn a_handed_off_conversation_is_a_humans() {
+        let mut helpdesk = helpdesk();
+        helpdesk.expect_get_conversation().times(1).returning(|_| {
+            Ok(conversation(serde_json::json!({"id":"55","state":"open","team_assignee_id":300,
+                "tags":{"tags":[{"id":"1","name":"ai-escalation"}]},
+                "source":{"id":"s1","body":"<p>Help</p>","author":{"type":"user","id":"c1"}},
+                "conversation_parts":{"total_count":0,"conversation_parts":[]}})))
+        });
+        let body = json_body(&call(&helpdesk, post_json(r#"{"conversationId":"55"}"#)).await);
+        assert_eq!(body["handling"], "human");
+        assert_eq!(body["owner"], serde_json::json!({"type":"team","id":"300"}));
+        assert_eq!(body["handlingReason"]["code"], "assigned_to_team");
     }
 
     #[tokio::test]
     async fn the_500_part_cap_is_reported() {
-        let mut helpdesk = MockHelpdesk::new();
+        let mut helpdesk = helpdesk();
         helpdesk.expect_get_conversation().returning(|_| {
             let parts: Vec<_> = (0..500)
                 .map(|i| serde_json::json!({"id": i.to_string(), "part_type": "comment", "body": "x"}))
@@ -61,8 +97,7 @@ mod tests {
                 serde_json::json!({"id":"55","conversation_parts":{"total_count":612,"conversation_parts":parts}}),
             ))
         });
-        let response =
-            handle(&helpdesk, &AgentGuard::iam(), get_with_query(&[("conversationId", "55")])).await.unwrap();
+        let response = call(&helpdesk, get_with_query(&[("conversationId", "55")])).await;
         let body = json_body(&response);
         assert_eq!(body["truncated"], true);
         assert_eq!(body["totalParts"], 612);
@@ -71,7 +106,7 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_and_malformed_ids() {
-        let mut helpdesk = MockHelpdesk::new();
+        let mut helpdesk = helpdesk();
         helpdesk.expect_get_conversation().returning(|_| {
             Err(IntercomError::Api {
                 status: 404,
@@ -81,12 +116,12 @@ mod tests {
                 request_id: Some("r9".into()),
             })
         });
-        let response = handle(&helpdesk, &AgentGuard::iam(), post_json(r#"{"conversationId":"404"}"#)).await.unwrap();
+        let response = call(&helpdesk, post_json(r#"{"conversationId":"404"}"#)).await;
         assert_eq!(error_of(&response).0, 404);
         assert_eq!(json_body(&response)["error"]["intercomRequestId"], "r9");
-        let response = handle(&helpdesk, &AgentGuard::iam(), get_with_query(&[("conversationId", "x")])).await.unwrap();
+        let response = call(&helpdesk, get_with_query(&[("conversationId", "x")])).await;
         assert_eq!(error_of(&response), (400, "invalid_request".into(), Some("conversationId".into())));
-        let response = handle(&helpdesk, &AgentGuard::iam(), get_with_query(&[])).await.unwrap();
+        let response = call(&helpdesk, get_with_query(&[])).await;
         assert_eq!(error_of(&response).0, 400);
     }
 }

@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::handoff::{
+    Context, Decision, Handling, HandoffSettings, Owner, Ownership, OwnershipRule, Reason, ReasonCode,
+};
 use crate::helpdesk::Helpdesk;
 use crate::http::ActionError;
 use crate::intercom::models::{Conversation, Part};
@@ -34,6 +37,12 @@ pub struct ConversationHistory {
     pub total_parts: u64,
     /// Intercom returns at most the 500 most recent parts: when true, older ones are missing here.
     pub truncated: bool,
+    /// Who handles the conversation now (`ai` or `human`), by the ownership rule of the hand-off loop.
+    pub handling: Handling,
+    /// Its owner: the assignee, or the teammate whose reply or `/ai stop` made it a human's.
+    pub owner: Owner,
+    /// Why, as a stable code and one sentence.
+    pub handling_reason: Reason,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -82,16 +91,53 @@ pub struct Author {
 /// The cap Intercom applies to `conversation_parts` in one conversation read.
 pub const INTERCOM_PART_CAP: usize = 500;
 
+/// [`get_conversation_with`] under the default hand-off settings.
 pub async fn get_conversation<H: Helpdesk + ?Sized>(
     helpdesk: &H,
     request: GetConversationRequest,
 ) -> Result<ConversationHistory, ActionError> {
-    let id = conversation_id(&request.conversation_id)?;
-    let conversation = helpdesk.get_conversation(&id).await?;
-    Ok(history(conversation))
+    get_conversation_with(helpdesk, &HandoffSettings::default(), request).await
 }
 
-fn history(conversation: Conversation) -> ConversationHistory {
+/// The history, and who handles the conversation now (decided on the same read: no extra call).
+pub async fn get_conversation_with<H: Helpdesk + ?Sized>(
+    helpdesk: &H,
+    handoff: &HandoffSettings,
+    request: GetConversationRequest,
+) -> Result<ConversationHistory, ActionError> {
+    let id = conversation_id(&request.conversation_id)?;
+    let ai_admin_id = async {
+        match &handoff.admin_id {
+            Some(id) => Ok(id.clone()),
+            None => helpdesk.admin_id().await,
+        }
+    };
+    let (conversation, ai_admin_id) = tokio::join!(helpdesk.get_conversation(&id), ai_admin_id);
+    let conversation = conversation?;
+    let ownership = current_ownership(&handoff.rule(ai_admin_id?), &conversation);
+    Ok(history(conversation, ownership))
+}
+
+/// The ownership of a conversation read with `GET /conversations/{id}`. When Intercom's 500-part cap cut older
+/// parts off, the newest 500 are decided as the whole history: it is all Intercom shows anyone.
+pub fn current_ownership(rule: &OwnershipRule, conversation: &Conversation) -> Ownership {
+    if let Decision::Decided(ownership) = rule.decide(conversation, &Context::full()) {
+        return ownership;
+    }
+    let mut newest = conversation.clone();
+    newest.conversation_parts.total_count = None;
+    match rule.decide(&newest, &Context::full()) {
+        Decision::Decided(ownership) => ownership,
+        // A whole history always settles the rule; should it not, the AI stays quiet.
+        Decision::NeedsFullConversation { why } => Ownership {
+            handling: Handling::Human,
+            owner: Owner::nobody(),
+            reason: Reason { code: ReasonCode::HandedOff, message: format!("undecided ({why})") },
+        },
+    }
+}
+
+fn history(conversation: Conversation, ownership: Ownership) -> ConversationHistory {
     let parts = &conversation.conversation_parts.conversation_parts;
     let returned = parts.len() as u64;
     let total_parts = conversation.conversation_parts.total_count.unwrap_or(returned).max(returned);
@@ -136,6 +182,9 @@ fn history(conversation: Conversation) -> ConversationHistory {
         messages,
         total_parts,
         truncated,
+        handling: ownership.handling,
+        owner: ownership.owner,
+        handling_reason: ownership.reason,
     }
 }
 

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::format::{BodyFormat, to_intercom_html};
+use crate::handoff::{Handling, HandoffSettings, ReplyMode};
 use crate::helpdesk::Helpdesk;
 use crate::http::ActionError;
 use crate::intercom::conversations::contains_reply;
@@ -54,6 +55,14 @@ pub struct ReplyRequest {
     #[serde(default)]
     #[cfg_attr(feature = "schema", schemars(length(max = 10)))]
     pub attachment_urls: Option<Vec<String>>,
+    /// Send the comment although a human handles the conversation (409 `human_handles_conversation` otherwise):
+    /// only when a teammate asked the AI to answer.
+    #[serde(default)]
+    pub force: bool,
+    /// Post the comment as an internal note marked as the AI's draft, for a teammate to review and send
+    /// (always so when the deployment sets `REPLY_MODE=draft`).
+    #[serde(default)]
+    pub draft: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -68,6 +77,8 @@ pub struct ReplyResponse {
     /// The quick reply's buttons, as the customer's pick will name them (`optionId`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<ReplyOption>,
+    /// True when the comment was posted as the AI's draft (an internal note, `messageType` `note`).
+    pub draft: bool,
 }
 
 /// One quick-reply button.
@@ -79,8 +90,19 @@ pub struct ReplyOption {
     pub option_id: String,
 }
 
+/// [`reply_to_conversation_with`] under the default hand-off settings.
 pub async fn reply_to_conversation<H: Helpdesk + ?Sized>(
     helpdesk: &H,
+    request: ReplyRequest,
+) -> Result<ReplyResponse, ActionError> {
+    reply_to_conversation_with(helpdesk, &HandoffSettings::default(), request).await
+}
+
+/// Replies, unless the AI would talk over a human: a comment as the AI in a conversation a human handles is
+/// refused (409) without `force`; drafts and notes always go through.
+pub async fn reply_to_conversation_with<H: Helpdesk + ?Sized>(
+    helpdesk: &H,
+    handoff: &HandoffSettings,
     request: ReplyRequest,
 ) -> Result<ReplyResponse, ActionError> {
     let conversation_id = conversation_id(&request.conversation_id)?;
@@ -90,7 +112,14 @@ pub async fn reply_to_conversation<H: Helpdesk + ?Sized>(
         Some(id) => numeric_id("adminId", &id)?,
         None => helpdesk.admin_id().await?,
     };
-    let kind = MessageKind::from(request.message_type);
+    let draft =
+        request.message_type == MessageType::Comment && (request.draft || handoff.reply_mode == ReplyMode::Draft);
+    let message_type = if draft { MessageType::Note } else { request.message_type };
+    let outgoing = if draft { outgoing.into_draft() } else { outgoing };
+    if message_type == MessageType::Comment && !request.force {
+        ensure_the_ai_may_reply(helpdesk, handoff, &conversation_id, &admin_id).await?;
+    }
+    let kind = MessageKind::from(message_type);
     let (conversation, kind, options) = post(helpdesk, &conversation_id, kind, &admin_id, outgoing).await?;
     let part_id = conversation
         .conversation_parts
@@ -99,12 +128,44 @@ pub async fn reply_to_conversation<H: Helpdesk + ?Sized>(
         .rev()
         .find(|p| p.part_type.as_deref() == Some(kind.as_str()))
         .map(|p| p.id.clone());
-    Ok(ReplyResponse {
-        conversation_id,
-        message_type: request.message_type,
-        part_id,
-        state: conversation.state,
-        options,
+    Ok(ReplyResponse { conversation_id, message_type, part_id, state: conversation.state, options, draft })
+}
+
+/// Marks the AI's comment as a draft a teammate reviews and sends.
+pub const DRAFT_PREFIX: &str = "AI draft — review and send:";
+
+fn draft_note(body_html: &str) -> String {
+    format!("<p><b>{DRAFT_PREFIX}</b></p>{body_html}")
+}
+
+/// The gate: one conversation read, then the ownership rule. A reply as another admin is that teammate's, not
+/// the AI's, and is not gated.
+async fn ensure_the_ai_may_reply<H: Helpdesk + ?Sized>(
+    helpdesk: &H,
+    handoff: &HandoffSettings,
+    conversation_id: &str,
+    admin_id: &str,
+) -> Result<(), ActionError> {
+    let ai_admin_id = match &handoff.admin_id {
+        Some(id) => id.clone(),
+        None => helpdesk.admin_id().await?,
+    };
+    if admin_id != ai_admin_id {
+        return Ok(());
+    }
+    let conversation = helpdesk.get_conversation(conversation_id).await?;
+    let ownership = super::get_conversation::current_ownership(&handoff.rule(ai_admin_id), &conversation);
+    if ownership.handling == Handling::Ai {
+        return Ok(());
+    }
+    tracing::info!(conversation_id, reason = ownership.reason.code.as_str(), "refused: a human handles it");
+    Err(ActionError::HumanHandlesConversation {
+        message: format!(
+            "a human handles this conversation ({}); leave a note (messageType note) or a draft (draft true) \
+             instead, or send force true only if a teammate asked the AI to answer",
+            ownership.reason.message
+        ),
+        owner: ownership.owner,
     })
 }
 
@@ -130,6 +191,19 @@ async fn already_posted<H: Helpdesk + ?Sized>(
 struct Outgoing {
     message: AdminMessage,
     options: Option<Vec<String>>,
+}
+
+impl Outgoing {
+    /// The same message as the AI's draft: a marked note, with any quick-reply labels listed for the teammate.
+    fn into_draft(self) -> Outgoing {
+        let mut html = self.message.body.clone().unwrap_or_default();
+        if let Some(labels) = &self.options {
+            let items: String =
+                labels.iter().map(|l| format!("<li>{}</li>", to_intercom_html(l, BodyFormat::Text))).collect();
+            html.push_str(&format!("<p>Suggested quick replies:</p><ul>{items}</ul>"));
+        }
+        Outgoing { message: AdminMessage { body: Some(draft_note(&html)), ..self.message }, options: None }
+    }
 }
 
 fn outgoing(request: &ReplyRequest, body: &str) -> Result<Outgoing, ActionError> {

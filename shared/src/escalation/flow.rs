@@ -1,9 +1,9 @@
 //! The hand-off: decide, then open one Intercom conversation as the customer with everything a human needs.
 //!
 //! Round trips on the happy path (a known customer): (1) find the contact ‖ ensure the tags ‖ resolve the team
-//! and the acting admin (both cached per container); (2) open the conversation; (3) the internal note ‖ the tags ‖
-//! the assignment ‖ the contact's attributes. A customer who is not yet a contact costs one more (search, then
-//! create).
+//! and the acting admin (both cached per container) ‖ the admins' away mode (cached 60 s); (2) open the
+//! conversation; (3) the internal note ‖ the tags ‖ the assignment ‖ the contact's attributes ‖ the away reply
+//! when nobody is available. A customer who is not yet a contact costs one more (search, then create).
 //!
 //! Exactly once per `sessionId`, across containers and retries: the session is claimed in the [`Store`] (a
 //! conditional write) before anything is sent to Intercom, and the first answer is kept for replay (see
@@ -19,7 +19,7 @@ use serde_json::Value;
 use super::rules::{Decision, EscalationPolicy, PolicyError, Reason, Signals, decide};
 use crate::helpdesk::Helpdesk;
 use crate::http::ActionError;
-use crate::intercom::models::{Attributes, Contact, Tag, Team};
+use crate::intercom::models::{Attributes, Contact, Tag, Team, Teammate};
 use crate::intercom::{AdminMessage, Assignee, MessageKind};
 use crate::store::{Expect, KEEP_RECORDS, Store, StoreError};
 use crate::validate::{contact_key, message_body};
@@ -38,6 +38,8 @@ pub const PENDING_TTL_SECS: i64 = 120;
 const MAX_TRANSCRIPT_LINES: usize = 100;
 const MAX_LINE_CHARS: usize = 2_000;
 const MAX_SESSION_ID_CHARS: usize = 128;
+/// The text posted to the customer, as the AI, when nobody who could take the hand-off is available.
+pub const AWAY_REPLY_VAR: &str = "ESCALATION_AWAY_REPLY";
 
 /// Category → team name, from `ESCALATION_ROUTING` (`billing=Billing Team,legal=Legal,*=Support`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -88,6 +90,8 @@ impl Routing {
 pub struct EscalationSettings {
     pub policy: EscalationPolicy,
     pub routing: Routing,
+    /// `ESCALATION_AWAY_REPLY`: posted to the customer when `humansAvailable` is false; unset = nothing posted.
+    pub away_reply: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +100,8 @@ pub enum SettingsError {
     Policy(#[from] PolicyError),
     #[error(transparent)]
     Routing(#[from] RoutingError),
+    #[error("ESCALATION_AWAY_REPLY must not be empty when set; unset it to post no away reply")]
+    EmptyAwayReply,
 }
 
 impl EscalationSettings {
@@ -107,6 +113,10 @@ impl EscalationSettings {
                 var(super::CATEGORIES_VAR).as_deref(),
             )?,
             routing: Routing::parse(var("ESCALATION_ROUTING").as_deref())?,
+            away_reply: match var(AWAY_REPLY_VAR).map(|text| text.trim().to_owned()) {
+                Some(text) if text.is_empty() => return Err(SettingsError::EmptyAwayReply),
+                other => other,
+            },
         })
     }
 }
@@ -173,6 +183,14 @@ pub struct EscalateResponse {
     pub assignee: Option<TeamAssignee>,
     /// True when this session had already escalated: the first conversation is returned, nothing is written.
     pub already_escalated: bool,
+    /// Whether a teammate who could take the conversation is not in away mode: the routed team's members other
+    /// than the AI, or every teammate with an inbox seat when nothing is routed. Away mode is all Intercom shows:
+    /// not away is not "online". Null when not escalated or when the admins could not be read.
+    #[serde(default)]
+    pub humans_available: Option<bool>,
+    /// True when `ESCALATION_AWAY_REPLY` was posted to the customer because nobody is available.
+    #[serde(default)]
+    pub away_reply_posted: bool,
     /// Steps that failed after the conversation was opened (the hand-off still happened).
     pub failures: Vec<StepFailure>,
 }
@@ -191,7 +209,7 @@ pub struct TeamAssignee {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StepFailure {
-    /// `note`, `tags`, `assign`, `attributes` or `routing`.
+    /// `note`, `tags`, `assign`, `attributes`, `routing`, `availability` or `away_reply`.
     pub step: String,
     pub message: String,
 }
@@ -273,6 +291,8 @@ fn not_escalated(escalated: bool, dry_run: bool, reasons: Vec<Reason>) -> Escala
         contact_id: None,
         assignee: None,
         already_escalated: false,
+        humans_available: None,
+        away_reply_posted: false,
         failures: Vec::new(),
     }
 }
@@ -290,8 +310,8 @@ async fn bind_key_to_session(store: &dyn Store, key: &str, session_id: &str) -> 
 }
 
 /// The hand-off itself, run once per session. Round trips for a known customer: (1) find the contact ‖ ensure
-/// the tags ‖ resolve the team and the acting admin (both cached per container); (2) open the conversation;
-/// (3) the internal note ‖ the tags ‖ the assignment ‖ the contact's attributes.
+/// the tags ‖ resolve the team and the acting admin (both cached per container) ‖ the admins; (2) open the
+/// conversation; (3) the internal note ‖ the tags ‖ the assignment ‖ the contact's attributes ‖ the away reply.
 #[allow(clippy::too_many_arguments)]
 async fn hand_off<H: Helpdesk + ?Sized>(
     helpdesk: &H,
@@ -309,8 +329,8 @@ async fn hand_off<H: Helpdesk + ?Sized>(
     let mut tag_names = vec![ESCALATION_TAG.to_owned()];
     tag_names.extend(decision.reasons.iter().map(Reason::tag_name));
 
-    // Round 1: who, which tags, which team, as whom.
-    let (contact, tags, team, admin_id) = tokio::join!(
+    // Round 1: who, which tags, which team, as whom, and who could take it.
+    let (contact, tags, team, admin_id, admins) = tokio::join!(
         helpdesk.find_or_create_contact(&key, user_name, None),
         helpdesk.ensure_tags(&tag_names),
         async {
@@ -320,6 +340,7 @@ async fn hand_off<H: Helpdesk + ?Sized>(
             }
         },
         helpdesk.admin_id(),
+        helpdesk.list_admins(),
     );
     let contact = contact?.contact;
     let admin_id = admin_id?;
@@ -343,6 +364,14 @@ async fn hand_off<H: Helpdesk + ?Sized>(
             None
         }
     };
+    let available = match admins {
+        Ok(admins) => Some(humans_available(&admins, team.as_ref().map(|t| t.id.as_str()), &admin_id)),
+        Err(e) => {
+            failures.push(StepFailure::new("availability", e));
+            None
+        }
+    };
+    let away_reply = settings.away_reply.as_deref().filter(|_| available == Some(false));
 
     // The previous release kept its record on the contact: honour it, so a retry across the upgrade opens nothing.
     if let Some(Marker::Done { session, conversation_id }) =
@@ -358,6 +387,8 @@ async fn hand_off<H: Helpdesk + ?Sized>(
             contact_id: Some(contact.id),
             assignee: None,
             already_escalated: true,
+            humans_available: None,
+            away_reply_posted: false,
             failures: Vec::new(),
         });
     }
@@ -376,7 +407,7 @@ async fn hand_off<H: Helpdesk + ?Sized>(
         (COUNT_ATTRIBUTE, escalation_count(&contact).saturating_add(1).into()),
         (LAST_SESSION_ATTRIBUTE, today().into()),
     ]);
-    let (noted, tagged, assigned, updated) = tokio::join!(
+    let (noted, tagged, assigned, updated, away_replied) = tokio::join!(
         helpdesk.reply(&conversation_id, MessageKind::Note, &admin_id, &note),
         join_all(tags.iter().map(|tag| helpdesk.tag_conversation(&conversation_id, &admin_id, tag))),
         async {
@@ -389,6 +420,16 @@ async fn hand_off<H: Helpdesk + ?Sized>(
             }
         },
         helpdesk.update_contact_attributes(&contact.id, &done),
+        async {
+            match away_reply {
+                Some(text) => {
+                    let message =
+                        AdminMessage::html(crate::format::to_intercom_html(text, crate::format::BodyFormat::Text));
+                    helpdesk.reply(&conversation_id, MessageKind::Comment, &admin_id, &message).await.map(Some)
+                }
+                None => Ok(None),
+            }
+        },
     );
     if let Err(e) = noted {
         failures.push(StepFailure::new("note", e));
@@ -409,6 +450,13 @@ async fn hand_off<H: Helpdesk + ?Sized>(
     if let Err(e) = updated {
         failures.push(StepFailure::new("attributes", e));
     }
+    let away_reply_posted = match away_replied {
+        Ok(posted) => posted.is_some(),
+        Err(e) => {
+            failures.push(StepFailure::new("away_reply", e));
+            false
+        }
+    };
     if !failures.is_empty() {
         tracing::warn!(session_id, %conversation_id, failed_steps = ?failures.iter().map(|f| f.step.as_str()).collect::<Vec<_>>(), "escalation partly failed");
     }
@@ -420,8 +468,20 @@ async fn hand_off<H: Helpdesk + ?Sized>(
         contact_id: Some(contact.id),
         assignee,
         already_escalated: false,
+        humans_available: available,
+        away_reply_posted,
         failures,
     })
+}
+
+/// Whether a teammate who could pick the conversation up is not in away mode: a member of the routed team, or
+/// anyone with an inbox seat when nothing is routed; never the AI's own admin, nor an admin without a seat.
+pub fn humans_available(admins: &[Teammate], routed_team_id: Option<&str>, ai_admin_id: &str) -> bool {
+    admins
+        .iter()
+        .filter(|a| a.id != ai_admin_id && a.has_inbox_seat != Some(false))
+        .filter(|a| routed_team_id.is_none_or(|team| a.team_ids.iter().any(|id| id == team)))
+        .any(|a| !a.away_mode_enabled)
 }
 
 /// The idempotency record the previous release kept in the contact's `ai_escalation` attribute. Only read now
@@ -654,6 +714,28 @@ mod tests {
         }
         c.custom_attributes.insert(COUNT_ATTRIBUTE.into(), i64::MAX.into());
         assert_eq!(escalation_count(&c).saturating_add(1), i64::MAX, "the next count does not overflow");
+    }
+
+    #[test]
+    fn availability_counts_the_routed_teams_members_other_than_the_ai() {
+        let admin = |id: &str, away: bool, seat: Option<bool>, teams: &[&str]| Teammate {
+            id: id.into(),
+            name: None,
+            away_mode_enabled: away,
+            has_inbox_seat: seat,
+            team_ids: teams.iter().map(|t| t.to_string()).collect(),
+        };
+        let ai = admin("1", false, Some(true), &["10", "20"]);
+        let grace = admin("2", false, Some(true), &["10"]);
+        let away = admin("3", true, Some(true), &["20"]);
+        let seatless = admin("4", false, Some(false), &["20"]);
+        let admins = [ai.clone(), grace.clone(), away.clone(), seatless.clone()];
+        assert!(humans_available(&admins, Some("10"), "1"), "Grace is in team 10 and not away");
+        assert!(!humans_available(&admins, Some("20"), "1"), "only the AI, an away admin and a seatless one");
+        assert!(!humans_available(&admins, Some("30"), "1"), "an empty team");
+        assert!(humans_available(&admins, None, "1"), "nothing routed: anyone with a seat");
+        assert!(!humans_available(&[ai, away, seatless], None, "1"));
+        assert!(humans_available(&[admin("5", false, None, &[])], None, "1"), "a seat Intercom does not show counts");
     }
 
     #[test]

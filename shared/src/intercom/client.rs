@@ -10,7 +10,7 @@ use tokio::sync::{Mutex, OnceCell};
 use url::Url;
 
 use super::error::{IntercomError, without_input};
-use super::models::{Tag, Team};
+use super::models::{Tag, Team, Teammate};
 use crate::config::Config;
 use crate::deadline;
 use crate::secrets::SecretStore;
@@ -68,6 +68,8 @@ pub(super) struct Inner {
     pub(super) admin_id: OnceCell<String>,
     pub(super) tags: Mutex<Vec<Tag>>,
     pub(super) teams: Mutex<Option<Vec<Team>>>,
+    /// `GET /admins` and when it was read (see [`super::admins`]).
+    pub(super) admins: Mutex<Option<(Instant, Vec<Teammate>)>>,
 }
 
 impl IntercomClient {
@@ -95,6 +97,7 @@ impl IntercomClient {
                 admin_id: OnceCell::new(),
                 tags: Mutex::new(Vec::new()),
                 teams: Mutex::new(None),
+                admins: Mutex::new(None),
             }),
         }
     }

@@ -1,5 +1,6 @@
 //! The Intercom REST client (API v2.14): one module per resource, typed errors, retries within the deadline.
 
+pub mod admins;
 pub mod client;
 pub mod contacts;
 pub mod conversation_search;

@@ -21,6 +21,29 @@ pub struct Admin {
     pub name: Option<String>,
 }
 
+/// An admin as `GET /admins` lists it: what the availability check before a hand-off reads.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Teammate {
+    #[serde(deserialize_with = "string_id")]
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Away mode is the only presence the API shows: not away is not the same as online.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub away_mode_enabled: bool,
+    /// Unset when Intercom leaves it out; only admins with a seat work the inbox.
+    #[serde(default)]
+    pub has_inbox_seat: Option<bool>,
+    #[serde(default, deserialize_with = "string_ids")]
+    pub team_ids: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AdminList {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub admins: Vec<Teammate>,
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct Contact {
     #[serde(deserialize_with = "string_id")]
@@ -315,6 +338,13 @@ fn null_as_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: 
 /// An id Intercom may write as a string or as an integer (conversation part ids are integers in its examples).
 fn string_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     opt_string_id(d)?.ok_or_else(|| de::Error::custom("invalid type: null, expected an id (a string or an integer)"))
+}
+
+/// A list of ids, each a string or an integer; `null` is empty.
+fn string_ids<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    struct Id(#[serde(deserialize_with = "string_id")] String);
+    Ok(Option::<Vec<Id>>::deserialize(d)?.unwrap_or_default().into_iter().map(|Id(id)| id).collect())
 }
 
 /// An optional id, as a string or an integer; `null` is `None`.
