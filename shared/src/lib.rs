@@ -16,6 +16,7 @@ pub mod http;
 pub mod idempotency;
 pub mod intercom;
 pub mod ours;
+pub mod queue;
 pub mod secrets;
 pub mod store;
 #[cfg(any(test, feature = "mocks"))]

@@ -2,8 +2,9 @@
 //!
 //! - `HEAD` → 200 (Intercom checks the URL when the webhook is saved); other methods but `POST` → 405.
 //! - `POST` over 1 MiB → 413; bad `X-Hub-Signature` → 401; signed but unreadable → 400;
-//!   ping, ignored topics and repeats → 200; relayed → 200 once the agent accepted it, else 503 so Intercom
-//!   redelivers.
+//!   ping, ignored topics and repeats → 200; with a relay queue (`RELAY_QUEUE_URL`) → 200 `queued` once it is
+//!   on the queue (503 if the queue refuses it); without one → 200 `relayed` once the agent accepted it, else 503
+//!   so Intercom redelivers.
 
 use lambda_http::RequestExt;
 use lambda_http::http::{HeaderValue, Method, StatusCode, header};
@@ -71,6 +72,9 @@ async fn respond(service: &WebhookService, secrets: &SecretStore, request: Reque
         }
         Ok(Delivered::Relayed { notification_id }) => {
             json_response(StatusCode::OK, &json!({"status": "relayed", "notificationId": notification_id}))
+        }
+        Ok(Delivered::Queued { notification_id }) => {
+            json_response(StatusCode::OK, &json!({"status": "queued", "notificationId": notification_id}))
         }
         Err(e) => error(e.status(), e.code(), &e.to_string()),
     }
