@@ -902,4 +902,77 @@ mod tests {
             ]
         );
     }
+
+    use crate::queue::memory::MemoryQueue;
+    use crate::queue::{Outgoing, QueueError};
+
+    const REPLIED_ID: &str = "notif_5d6e7f80-91a2-4b3c-8d4e-5f60718293a4";
+
+    fn queued(url: url::Url, store: &Arc<MemoryStore>, queue: &Arc<MemoryQueue>) -> WebhookService {
+        with_store(url, RoutePolicy::default(), store).with_queue(queue.clone())
+    }
+
+    async fn relay(service: &WebhookService, body: &str) -> Result<Delivered, DeliveryError> {
+        let agent = SecretString::from(AGENT_SECRET);
+        service.relay(WebhookKeys { client_secret: None, agent_webhook_secret: Some(&agent) }, body.as_bytes()).await
+    }
+
+    #[tokio::test]
+    async fn with_a_queue_a_delivery_is_enqueued_and_answered_without_waiting_for_the_agent() {
+        let (url, seen) = stub_agent(200, Duration::from_secs(5)).await;
+        let (store, queue) = (Arc::new(MemoryStore::new()), Arc::new(MemoryQueue::new()));
+        let first = queued(url.clone(), &store, &queue);
+        let started = std::time::Instant::now();
+        let outcome = deliver(&first, fixtures::USER_REPLIED).await.unwrap();
+        assert_eq!(outcome, Delivered::Queued { notification_id: Some(REPLIED_ID.into()) });
+        assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
+        assert!(seen.lock().unwrap().is_empty(), "the agent is relay-to-agent's business");
+        assert_eq!(queue.sent(), [Outgoing::new(fixtures::USER_REPLIED.into(), "147", Some(REPLIED_ID))]);
+
+        // Intercom's redelivery to another container is a duplicate, not a second message.
+        let second = queued(url, &store, &queue);
+        assert_eq!(
+            deliver(&second, fixtures::USER_REPLIED).await,
+            Ok(Delivered::Duplicate { notification_id: REPLIED_ID.into() })
+        );
+        assert_eq!(queue.sent().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_queue_that_refuses_is_a_503_and_the_redelivery_is_enqueued() {
+        let (url, _) = stub_agent(200, Duration::ZERO).await;
+        let (store, queue) = (Arc::new(MemoryStore::new()), Arc::new(MemoryQueue::new()));
+        let service = queued(url, &store, &queue);
+        queue.set_down(true);
+        let err = deliver(&service, fixtures::USER_CREATED).await.unwrap_err();
+        assert!(matches!(err, DeliveryError::Enqueue(QueueError::Unavailable { .. })), "{err:?}");
+        assert_eq!((err.status(), err.code()), (StatusCode::SERVICE_UNAVAILABLE, "queue_unavailable"));
+        queue.set_down(false);
+        assert!(matches!(deliver(&service, fixtures::USER_CREATED).await.unwrap(), Delivered::Queued { .. }));
+        assert_eq!(queue.sent().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_queued_event_reaches_the_agent_once_and_a_failure_is_retried() {
+        let store = Arc::new(MemoryStore::new());
+        let (failing_url, _) = stub_agent(503, Duration::ZERO).await;
+        let failing = with_store(failing_url, RoutePolicy::default(), &store);
+        let err = relay(&failing, fixtures::USER_REPLIED).await.unwrap_err();
+        assert_eq!(err, DeliveryError::Relay(AgentRelayError::Rejected { status: 503 }));
+
+        let (url, seen) = stub_agent(200, Duration::ZERO).await;
+        let service = with_store(url.clone(), RoutePolicy::default(), &store);
+        assert_eq!(
+            relay(&service, fixtures::USER_REPLIED).await,
+            Ok(Delivered::Relayed { notification_id: Some(REPLIED_ID.into()) })
+        );
+        // SQS delivering the message again (a crash before the delete) does not reach the agent twice.
+        let other = with_store(url, RoutePolicy::default(), &store);
+        assert_eq!(
+            relay(&other, fixtures::USER_REPLIED).await,
+            Ok(Delivered::Duplicate { notification_id: REPLIED_ID.into() })
+        );
+        assert_eq!(seen.lock().unwrap().len(), 1);
+        assert_eq!(seen.lock().unwrap()[0].header("idempotency-key"), Some(REPLIED_ID));
+    }
 }
