@@ -332,7 +332,7 @@ impl WebhookService {
             Some(ownerships) => ownerships.rule().await,
             None => None,
         };
-        let trigger = conversation.as_ref().and_then(|c| trigger(&notification, c, &event));
+        let trigger = conversation.as_ref().and_then(|c| trigger(notification, c, &event));
 
         if is_customer_topic(topic) {
             let author = trigger.as_ref().and_then(|t| t.author_id.as_deref());
