@@ -16,10 +16,14 @@ FUNCTIONS=(
   manage-conversation
   escalate
   intercom-webhook
+  relay-to-agent
 )
-# Those behind a function URL (everything but the webhook receiver).
+# Those behind a function URL (everything but the webhook receiver and the queue consumer).
 # shellcheck disable=SC2034 # used by the scripts that source this file
 AGENT_ACTIONS=("${FUNCTIONS[@]:0:8}")
+# Invoked by an SQS event source mapping (locally: scripts/sqs-poller.py), not over HTTP.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+QUEUE_CONSUMERS=(relay-to-agent)
 
 # ---------------------------------------------------------------------------------------------
 # Output
