@@ -238,6 +238,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn with_the_relay_queue_a_delivery_is_answered_queued_while_the_agent_hangs() {
+        let agent = Agent::start().await;
+        agent.delay_ms.store(5_000, Ordering::SeqCst);
+        let (service, secrets) = function(Some(&agent.url), &[]);
+        let queue = Arc::new(shared::queue::memory::MemoryQueue::new());
+        let service = service.with_queue(queue.clone());
+        let started = std::time::Instant::now();
+        let (status, body) = call(&service, &secrets, signed(fixtures::USER_CREATED)).await;
+        assert_eq!(status, 200);
+        assert_eq!(body, json!({"status": "queued", "notificationId": "notif_b3a1f9e0-2c4d-4e5f-9a6b-7c8d9e0f1a2b"}));
+        assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
+        assert!(agent.received().is_empty());
+        assert_eq!(queue.sent().len(), 1);
+
+        queue.set_down(true);
+        let (status, body) =
+            call(&service, &secrets, signed(&with_topic(fixtures::USER_REPLIED, "conversation.user.replied"))).await;
+        assert_eq!((status, &body["error"]["code"]), (StatusCode::SERVICE_UNAVAILABLE, &json!("queue_unavailable")));
+    }
+
+    #[tokio::test]
     async fn a_user_reply_relays_the_latest_customer_part() {
         let agent = Agent::start().await;
         let (service, secrets) = function(Some(&agent.url), &[]);
