@@ -63,7 +63,8 @@ if [[ -n "$ONLY" ]]; then
     SELECTED+=("$w")
   done
 else
-  SELECTED=("${FUNCTIONS[@]}")
+  # Queue consumers take SQS events, not the function-URL requests measured here.
+  for fn in "${FUNCTIONS[@]}"; do [[ " ${QUEUE_CONSUMERS[*]} " == *" $fn "* ]] || SELECTED+=("$fn"); done
 fi
 
 # --- tools --------------------------------------------------------------------------------------

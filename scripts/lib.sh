@@ -18,10 +18,15 @@ FUNCTIONS=(
   escalate
   intercom-webhook
   mcp
+  relay-to-agent
 )
-# The agent actions, each behind its own function URL (the webhook receiver and the MCP server are not).
+# The agent actions, each behind its own function URL (the webhook receiver, the MCP server and the queue
+# consumer are not).
 # shellcheck disable=SC2034 # used by the scripts that source this file
 AGENT_ACTIONS=("${FUNCTIONS[@]:0:9}")
+# Invoked by an SQS event source mapping (locally: scripts/sqs-poller.py), not over HTTP.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+QUEUE_CONSUMERS=(relay-to-agent)
 
 # ---------------------------------------------------------------------------------------------
 # Output

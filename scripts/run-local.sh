@@ -20,7 +20,12 @@
 # template.yaml's definition (scripts/create-table.py); the functions get AWS_ENDPOINT_URL, dummy AWS
 # keys and IDEMPOTENCY_TABLE, so nothing reaches AWS.
 #
-# intercom-webhook relays to a local stand-in of the agent (scripts/agent-receiver.py on
+# The relay queue is an SQS FIFO queue (relay.fifo, dead-letter queue relay-dlq.fifo) on the same moto:
+# intercom-webhook enqueues (RELAY_QUEUE_URL) and answers at once, and scripts/sqs-poller.py polls the queue
+# and invokes relay-to-agent the way Lambda's event source mapping does (partial batch failures, retry after
+# RELAY_RETRY_SECONDS (10 locally), dead-letter queue after RELAY_MAX_ATTEMPTS (5 locally) attempts).
+#
+# relay-to-agent relays to a local stand-in of the agent (scripts/agent-receiver.py on
 # 127.0.0.1:$AGENT_PORT, which checks the signature and prints each event) unless you set
 # AGENT_WEBHOOK_URL yourself.
 #
@@ -70,12 +75,16 @@ done
   die "PORT, FAKE_PORT, AGENT_PORT and MOTO_PORT must differ"
 IDEMPOTENCY_TABLE="${IDEMPOTENCY_TABLE:-idempotency}"
 BASE_URL="http://127.0.0.1:$PORT/lambda-url"
+INVOKE_URL="http://127.0.0.1:$PORT/2015-03-31/functions"
 LOG_DIR="$ROOT/.local/run-local"
 mkdir -p "$LOG_DIR"
 WATCH_LOG="$LOG_DIR/functions.log"
 FAKE_LOG="$LOG_DIR/fake-intercom.log"
 AGENT_LOG="$LOG_DIR/agent-receiver.log"
 MOTO_LOG="$LOG_DIR/moto.log"
+POLLER_LOG="$LOG_DIR/sqs-poller.log"
+RELAY_RETRY_SECONDS="${RELAY_RETRY_SECONDS:-10}"
+RELAY_MAX_ATTEMPTS="${RELAY_MAX_ATTEMPTS:-5}"
 WEBHOOK_FIXTURE="$ROOT/shared/src/webhook/fixtures/conversation.user.replied.json"
 
 # Real Intercom only when the user asked for it with their own token, and never for the smoke test.
@@ -164,6 +173,11 @@ export IDEMPOTENCY_TABLE
 # --- start ------------------------------------------------------------------------------------------
 start_moto "$MOTO_PORT" "$MOTO_LOG" 60 "$IDEMPOTENCY_TABLE"
 moto_pid=$BG_PID
+RELAY_QUEUE_URL="$("$(moto_python)" "$ROOT/scripts/sqs-poller.py" --endpoint-url "$AWS_ENDPOINT_URL" --queue relay --create \
+  --visibility "$RELAY_RETRY_SECONDS" --max-receives "$RELAY_MAX_ATTEMPTS")" ||
+  die "could not create the relay queues in moto (log: $MOTO_LOG)"
+export RELAY_QUEUE_URL
+log "relay queue: $RELAY_QUEUE_URL (retry after ${RELAY_RETRY_SECONDS}s, dead-letter queue after $RELAY_MAX_ATTEMPTS attempts)"
 
 if ((USE_FAKE)); then
   # The fake sends Intercom's signed webhooks to the webhook function, as a real workspace's app would.
@@ -200,6 +214,9 @@ not_ready=()
 for fn in "${FUNCTIONS[@]}"; do
   if [[ "$fn" == intercom-webhook ]]; then
     method=(-I) url="$BASE_URL/$fn/webhook/intercom-events"
+  elif [[ " ${QUEUE_CONSUMERS[*]} " == *" $fn "* ]]; then
+    # An empty SQS batch through the Invoke API, as the event source mapping would call it.
+    method=(-H 'content-type: application/json' -d '{"Records":[]}') url="$INVOKE_URL/$fn/invocations"
   else
     method=() url="$BASE_URL/$fn/"
   fi
@@ -215,6 +232,15 @@ if ((${#not_ready[@]})); then
   tail_log "$WATCH_LOG" 40
   if ((CHECK)); then die "functions did not answer: ${not_ready[*]}"; fi
   warn "some functions did not answer: ${not_ready[*]} (they will be retried on the next request)"
+fi
+
+log "starting the SQS poller (relay-to-agent's event source mapping, scripts/sqs-poller.py)"
+start_bg "$POLLER_LOG" "$(moto_python)" -u "$ROOT/scripts/sqs-poller.py" --endpoint-url "$AWS_ENDPOINT_URL" --queue relay \
+  --invoke-url "$INVOKE_URL/relay-to-agent/invocations"
+poller_pid=$BG_PID
+if ! wait_for_log_line "$POLLER_LOG" "polling " 30 "$poller_pid"; then
+  tail_log "$POLLER_LOG"
+  die "the SQS poller did not start (log: $POLLER_LOG)"
 fi
 
 ESCALATE_BODY='{"sessionId":"demo-1","userEmail":"jane@example.com","confidence":0.82,"category":"billing","lastMessage":"I was charged twice this month"}'
@@ -296,16 +322,21 @@ PY
   fi
 
   if ((USE_RECEIVER)) && [[ -f "$WEBHOOK_FIXTURE" ]]; then
-    log "smoke test: a signed Intercom delivery is relayed, signed, to the agent"
+    log "smoke test: a signed Intercom delivery is queued, and relayed, signed, to the agent by relay-to-agent"
     signature="sha1=$(python3 -c 'import hmac, hashlib, sys; print(hmac.new(sys.argv[1].encode(), open(sys.argv[2], "rb").read(), hashlib.sha1).hexdigest())' \
       "$INTERCOM_CLIENT_SECRET" "$WEBHOOK_FIXTURE")"
     code="$(curl -s -o "$body_file" -w '%{http_code}' --max-time 30 "$BASE_URL/intercom-webhook/webhook/intercom-events" \
       -H 'content-type: application/json' -H "X-Hub-Signature: $signature" --data-binary "@$WEBHOOK_FIXTURE" || true)"
-    if [[ "$code" == 200 ]]; then log "  ok: webhook accepted the delivery"; else
+    if [[ "$code" == 200 ]] && grep -q '"queued"' "$body_file"; then log "  ok: webhook queued the delivery"; else
       warn "  FAILED: webhook answered HTTP ${code:-nothing}: $(head -c 400 "$body_file")"
       failures=$((failures + 1))
     fi
-    curl -s -o "$body_file" --max-time 10 "http://127.0.0.1:$AGENT_PORT/received" || echo '[]' >"$body_file"
+    # The poller picks it up within a second or two; give a cold relay-to-agent up to 60 s.
+    for _ in $(seq 1 120); do
+      curl -s -o "$body_file" --max-time 10 "http://127.0.0.1:$AGENT_PORT/received" || echo '[]' >"$body_file"
+      grep -q 'conversation.user.replied' "$body_file" && break
+      sleep 0.5
+    done
     check "the agent received it, validly signed" 200 "$body_file" \
       "any(e.get('valid') and (e.get('event') or {}).get('topic') == 'conversation.user.replied' for e in d)"
   fi
@@ -367,7 +398,10 @@ fi
   echo "Idempotency table: $IDEMPOTENCY_TABLE in moto's DynamoDB at $AWS_ENDPOINT_URL"
   echo "  (AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL aws dynamodb scan --table-name $IDEMPOTENCY_TABLE, with any dummy keys)"
   echo
-  logs="functions.log, moto.log"
+  echo "Relay queue: $RELAY_QUEUE_URL, polled for relay-to-agent by scripts/sqs-poller.py (sqs-poller.log);"
+  echo "  events the agent refuses $RELAY_MAX_ATTEMPTS times land in relay-dlq.fifo"
+  echo
+  logs="functions.log, moto.log, sqs-poller.log"
   ((USE_FAKE == 0)) || logs+=", fake-intercom.log"
   ((USE_RECEIVER == 0)) || logs+=", agent-receiver.log"
   echo "Logs: $LOG_DIR/ ($logs)"
@@ -375,12 +409,12 @@ fi
   echo
 } >&2
 
-tail_files=("$WATCH_LOG")
+tail_files=("$WATCH_LOG" "$POLLER_LOG")
 ((USE_RECEIVER == 0)) || tail_files+=("$AGENT_LOG")
 tail -n 0 -q -F "${tail_files[@]}" 2>/dev/null &
 TAIL_PID=$!
 # `wait` (unlike a foreground command) lets the INT/TERM traps run as soon as a signal arrives.
-while kill -0 "$watch_pid" 2>/dev/null && kill -0 "$moto_pid" 2>/dev/null && { ((USE_FAKE == 0)) || kill -0 "$fake_pid" 2>/dev/null; } &&
+while kill -0 "$watch_pid" 2>/dev/null && kill -0 "$moto_pid" 2>/dev/null && kill -0 "$poller_pid" 2>/dev/null && { ((USE_FAKE == 0)) || kill -0 "$fake_pid" 2>/dev/null; } &&
   { ((USE_RECEIVER == 0)) || kill -0 "$agent_pid" 2>/dev/null; }; do
   sleep 1 &
   wait $! || true

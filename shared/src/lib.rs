@@ -18,6 +18,7 @@ pub mod intercom;
 #[cfg(feature = "schema")]
 pub mod mcp;
 pub mod ours;
+pub mod queue;
 pub mod recent;
 pub mod secrets;
 pub mod store;

@@ -2,8 +2,9 @@
 //!
 //! - `HEAD` → 200 (Intercom checks the URL when the webhook is saved); other methods but `POST` → 405.
 //! - `POST` over 1 MiB → 413; bad `X-Hub-Signature` → 401; signed but unreadable → 400;
-//!   ping, ignored topics and repeats → 200; relayed → 200 once the agent accepted it, else 503 so Intercom
-//!   redelivers.
+//!   ping, ignored topics and repeats → 200; with a relay queue (`RELAY_QUEUE_URL`) → 200 `queued` once it is
+//!   on the queue (503 if the queue refuses it); without one → 200 `relayed` once the agent accepted it, else 503
+//!   so Intercom redelivers.
 
 use lambda_http::RequestExt;
 use lambda_http::http::{HeaderValue, Method, StatusCode, header};
@@ -72,6 +73,9 @@ async fn respond(service: &WebhookService, secrets: &SecretStore, request: Reque
         }
         Ok(Delivered::Relayed { notification_id }) => {
             json_response(StatusCode::OK, &json!({"status": "relayed", "notificationId": notification_id}))
+        }
+        Ok(Delivered::Queued { notification_id }) => {
+            json_response(StatusCode::OK, &json!({"status": "queued", "notificationId": notification_id}))
         }
         Err(e) => error(e.status(), e.code(), &e.to_string()),
     }
@@ -232,6 +236,27 @@ mod tests {
         assert_eq!(event["message"]["partId"], "2001");
         assert!(event["message"]["text"].as_str().unwrap().starts_with("Hi there,\nI was charged twice"));
         assert_eq!(event["origin"], "customer");
+    }
+
+    #[tokio::test]
+    async fn with_the_relay_queue_a_delivery_is_answered_queued_while_the_agent_hangs() {
+        let agent = Agent::start().await;
+        agent.delay_ms.store(5_000, Ordering::SeqCst);
+        let (service, secrets) = function(Some(&agent.url), &[]);
+        let queue = Arc::new(shared::queue::memory::MemoryQueue::new());
+        let service = service.with_queue(queue.clone());
+        let started = std::time::Instant::now();
+        let (status, body) = call(&service, &secrets, signed(fixtures::USER_CREATED)).await;
+        assert_eq!(status, 200);
+        assert_eq!(body, json!({"status": "queued", "notificationId": "notif_b3a1f9e0-2c4d-4e5f-9a6b-7c8d9e0f1a2b"}));
+        assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
+        assert!(agent.received().is_empty());
+        assert_eq!(queue.sent().len(), 1);
+
+        queue.set_down(true);
+        let (status, body) =
+            call(&service, &secrets, signed(&with_topic(fixtures::USER_REPLIED, "conversation.user.replied"))).await;
+        assert_eq!((status, &body["error"]["code"]), (StatusCode::SERVICE_UNAVAILABLE, &json!("queue_unavailable")));
     }
 
     #[tokio::test]

@@ -27,6 +27,10 @@ async fn main() -> Result<(), Error> {
         Ok(store) => service = service.with_store(store),
         Err(e) => tracing::warn!(error = %e, "no store: the loop guard and hand-off announcements are off"),
     }
+    // With the relay queue the delivery is answered once enqueued; relay-to-agent does the rest.
+    if let Some(queue) = shared::queue::from_env() {
+        service = service.with_queue(queue);
+    }
     // The access token (same secret) lets the webhook read a conversation the delivery does not settle, ask /me
     // for the AI's admin, and assign a conversation back on '/ai resume'.
     let helpdesk: Option<Arc<dyn Helpdesk>> = match Config::from_env() {

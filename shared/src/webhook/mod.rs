@@ -5,8 +5,14 @@
 //! the loop guard ([`loop_guard::origin_of_message`], on the store), a claim of the notification id on the store
 //! (repeats across containers), the ownership ([`ownership`]), then [`AgentClient::send`], and only after the agent
 //! accepted it the claim is completed. [`WebhookService::handle`] runs that whole sequence.
+//!
+//! With a relay queue (`RELAY_QUEUE_URL`, template.yaml's FIFO queue) the sequence is split: `intercom-webhook`
+//! verifies, parses, routes, claims the notification id and enqueues, answering in milliseconds whatever the agent
+//! does; `relay-to-agent` runs [`relay_batch`] → [`WebhookService::relay`] for the loop guard, the ownership and
+//! the agent, retried by the queue.
 
 pub mod agent;
+pub mod batch;
 pub mod dedupe;
 pub mod event;
 pub mod fixtures;
@@ -19,6 +25,7 @@ pub mod settings;
 pub mod verify;
 
 pub use agent::{AgentClient, AgentRelayError, IDEMPOTENCY_KEY_HEADER};
+pub use batch::{QueuedMessage, relay_batch};
 pub use dedupe::RecentNotifications;
 pub use event::{
     Conversation, Notification, ParseError, TOPIC_ADMIN_ASSIGNED, TOPIC_ADMIN_CLOSED, TOPIC_ADMIN_NOTED,

@@ -1,4 +1,9 @@
 //! One webhook delivery, from raw bytes to an outcome: verify, parse, route, dedupe, relay, remember.
+//!
+//! With a relay queue ([`WebhookService::with_queue`]) that is two steps: [`WebhookService::handle`] accepts
+//! (verify, parse, route, claim the notification id, enqueue, 200) and [`WebhookService::relay`], in
+//! `relay-to-agent`, does the rest for each queued notification (loop guard, ownership, the agent). Without one,
+//! `handle` does both at once and the agent's answer decides Intercom's.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,6 +24,7 @@ use super::settings::WebhookSettings;
 use super::verify::{SignatureError, verify_signature};
 use crate::handoff::{Handling, HumanHandled};
 use crate::intercom::models::{Conversation as FullConversation, Part};
+use crate::queue::{Outgoing, Queue, QueueError};
 use crate::store::{Claim, KEEP_RECORDS, Store};
 use crate::text::html_to_text;
 
@@ -48,6 +54,10 @@ pub enum Delivered {
     Relayed {
         notification_id: Option<String>,
     },
+    /// On the relay queue; `relay-to-agent` takes it to the agent.
+    Queued {
+        notification_id: Option<String>,
+    },
 }
 
 /// Why a delivery was not accepted. [`DeliveryError::status`] and [`DeliveryError::code`] are its HTTP mapping;
@@ -64,6 +74,12 @@ pub enum DeliveryError {
     /// The agent did not accept the event: 503 so Intercom redelivers.
     #[error("{0}")]
     Relay(AgentRelayError),
+    /// The relay queue did not take the event: 503 (500 if misconfigured) so Intercom redelivers.
+    #[error("{0}")]
+    Enqueue(QueueError),
+    /// Another invocation is relaying this notification right now: retried later.
+    #[error("notification {notification_id} is being relayed by another invocation; retried later")]
+    InFlight { notification_id: String },
     /// The secret lacks a field this function needs: 500 until the operator adds it.
     #[error("the secret has no {field}; add it to the secret's JSON (or set {env} locally)")]
     MissingSecret { field: &'static str, env: &'static str },
@@ -75,7 +91,10 @@ impl DeliveryError {
             DeliveryError::Signature(SignatureError::NoSecret) => StatusCode::INTERNAL_SERVER_ERROR,
             DeliveryError::Signature(_) => StatusCode::UNAUTHORIZED,
             DeliveryError::Invalid(_) => StatusCode::BAD_REQUEST,
-            DeliveryError::Relay(_) => StatusCode::SERVICE_UNAVAILABLE,
+            DeliveryError::Relay(_) | DeliveryError::InFlight { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            DeliveryError::Enqueue(QueueError::Misconfigured { .. }) => StatusCode::INTERNAL_SERVER_ERROR,
+            DeliveryError::Enqueue(QueueError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+            DeliveryError::Enqueue(_) => StatusCode::SERVICE_UNAVAILABLE,
             DeliveryError::MissingSecret { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -88,6 +107,8 @@ impl DeliveryError {
             DeliveryError::Signature(_) => "invalid_signature",
             DeliveryError::Invalid(_) => "invalid_payload",
             DeliveryError::Relay(e) => e.code(),
+            DeliveryError::Enqueue(e) => e.code(),
+            DeliveryError::InFlight { .. } => "relay_in_progress",
         }
     }
 }
@@ -100,6 +121,7 @@ pub struct WebhookService {
     recent: RecentNotifications,
     store: Option<Arc<dyn Store>>,
     ownerships: Option<Ownerships>,
+    queue: Option<Arc<dyn Queue>>,
 }
 
 impl std::fmt::Debug for WebhookService {
@@ -109,6 +131,7 @@ impl std::fmt::Debug for WebhookService {
             .field("agent", &self.agent)
             .field("store", &self.store.is_some())
             .field("ownerships", &self.ownerships)
+            .field("queue", &self.queue.is_some())
             .finish()
     }
 }
@@ -118,7 +141,21 @@ impl WebhookService {
     /// ([`Self::with_store`]) every message is the customer's and repeats are caught per container only; without
     /// [`Self::with_ownerships`] events carry no handling.
     pub fn new(policy: RoutePolicy, agent: Option<AgentClient>) -> Self {
-        WebhookService { policy, agent, recent: RecentNotifications::default(), store: None, ownerships: None }
+        WebhookService {
+            policy,
+            agent,
+            recent: RecentNotifications::default(),
+            store: None,
+            ownerships: None,
+            queue: None,
+        }
+    }
+
+    /// Accepted deliveries go on `queue` and are answered at once; [`Self::relay`] (in `relay-to-agent`) takes
+    /// each to the agent. Without a queue, [`Self::handle`] relays before answering.
+    pub fn with_queue(mut self, queue: Arc<dyn Queue>) -> Self {
+        self.queue = Some(queue);
+        self
     }
 
     /// The deployment's store: the loop guard's memory of our own messages, notification ids across containers,
@@ -142,12 +179,18 @@ impl WebhookService {
         Ok(Self::new(settings.route.clone(), agent))
     }
 
+    /// How long the agent has to take one event (zero without an agent).
+    pub fn relay_timeout(&self) -> Duration {
+        self.agent.as_ref().map(AgentClient::timeout).unwrap_or_default()
+    }
+
     pub fn recent(&self) -> &RecentNotifications {
         &self.recent
     }
 
-    /// Handles one delivery. The signature is checked on `raw_body` before anything reads it; only an event the
-    /// agent accepted is remembered, so a failed relay is retried on Intercom's redelivery.
+    /// Handles one delivery. The signature is checked on `raw_body` before anything reads it. With a queue, an
+    /// accepted event is enqueued and answered (no Intercom or agent call on this path); without one, only an
+    /// event the agent accepted is remembered, so a failed relay is retried on Intercom's redelivery.
     pub async fn handle(
         &self,
         keys: WebhookKeys<'_>,
@@ -194,6 +237,96 @@ impl WebhookService {
             tracing::info!(topic, notification_id = id, "webhook delivery already relayed");
             return Ok(Delivered::Duplicate { notification_id: id.to_string() });
         }
+        if let Some(queue) = &self.queue {
+            return self.enqueue(queue.as_ref(), &notification, &event, raw_body).await;
+        }
+        self.relay_event(keys, &notification, *event, Stage::Inline).await
+    }
+
+    /// `relay-to-agent`: relays one notification [`Self::handle`] put on the queue (its signature was checked
+    /// then). `Ok` means done with it (relayed, ignored, or relayed before); `Err` means try again later.
+    pub async fn relay(&self, keys: WebhookKeys<'_>, queued: &[u8]) -> Result<Delivered, DeliveryError> {
+        let notification = parse_notification(queued).map_err(DeliveryError::Invalid)?;
+        let event = match route(&notification, &self.policy).map_err(DeliveryError::Invalid)? {
+            Route::Ping => return Ok(Delivered::Ping),
+            Route::Ignore(reason) => return Ok(Delivered::Ignored(reason)),
+            Route::Relay(event) => event,
+        };
+        self.relay_event(keys, &notification, *event, Stage::Queued).await
+    }
+
+    /// The acknowledgement path with a queue: claim the notification id across containers (FIFO's own
+    /// deduplication only covers 5 minutes, Intercom redelivers for longer), enqueue, answer.
+    async fn enqueue(
+        &self,
+        queue: &dyn Queue,
+        notification: &Notification,
+        event: &RelayEvent,
+        raw_body: &[u8],
+    ) -> Result<Delivered, DeliveryError> {
+        let topic = notification.topic.as_str();
+        let notification_id = notification.id.as_deref();
+        let claimed = match self.claim(Stage::Inline, topic, notification_id).await {
+            Claimed::Ours(claimed) => claimed,
+            // Being enqueued by another container: if that fails, Intercom's redelivery comes back here.
+            Claimed::Done(id) | Claimed::Busy(id) => return Ok(Delivered::Duplicate { notification_id: id }),
+        };
+        // parse_notification read these bytes as JSON, so they are UTF-8; nothing is replaced.
+        let body = String::from_utf8_lossy(raw_body).into_owned();
+        let message = Outgoing::new(body, &event.conversation.id, notification_id);
+        let started = Instant::now();
+        match queue.send(&message).await {
+            Ok(()) => {
+                self.recent.mark_relayed(notification_id);
+                self.finish(Stage::Inline, claimed).await;
+                tracing::info!(
+                    topic,
+                    notification_id,
+                    conversation_id = event.conversation.id.as_str(),
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "webhook event queued"
+                );
+                Ok(Delivered::Queued { notification_id: notification_id.map(str::to_string) })
+            }
+            Err(e) => {
+                tracing::warn!(topic, notification_id, code = e.code(), error = %e, "could not enqueue the event");
+                self.release(Stage::Inline, claimed).await;
+                Err(DeliveryError::Enqueue(e))
+            }
+        }
+    }
+
+    /// Claims the notification id for `stage`.
+    async fn claim<'a>(&self, stage: Stage, topic: &str, notification_id: Option<&'a str>) -> Claimed<'a> {
+        let (Some(store), Some(id)) = (self.store.as_deref(), notification_id) else { return Claimed::Ours(None) };
+        match store.claim(&stage.key(id), "-", NOTIFICATION_LEASE).await {
+            Ok(Claim::Acquired) => Claimed::Ours(Some(id)),
+            Ok(Claim::Completed { .. }) => {
+                tracing::info!(topic, notification_id = id, stage = ?stage, "webhook delivery already handled");
+                Claimed::Done(id.to_string())
+            }
+            Ok(Claim::InProgress { .. }) => {
+                tracing::info!(topic, notification_id = id, stage = ?stage, "webhook delivery being handled elsewhere");
+                Claimed::Busy(id.to_string())
+            }
+            Err(e) => {
+                // The agent still dedupes on Idempotency-Key; holding the event back would lose it.
+                tracing::warn!(error = %e, "could not claim the notification id on the store; relaying anyway");
+                Claimed::Ours(None)
+            }
+        }
+    }
+
+    /// Loop guard, ownership and the agent: the part of a delivery that needs Intercom and the agent.
+    async fn relay_event(
+        &self,
+        keys: WebhookKeys<'_>,
+        notification: &Notification,
+        mut event: RelayEvent,
+        stage: Stage,
+    ) -> Result<Delivered, DeliveryError> {
+        let topic = notification.topic.as_str();
+        let notification_id = notification.id.as_deref();
         let Some(agent) = &self.agent else {
             tracing::info!(topic, notification_id, "AGENT_WEBHOOK_URL is not set; event not relayed");
             return Ok(Delivered::Ignored(IgnoreReason::NoAgent));
@@ -201,7 +334,6 @@ impl WebhookService {
         let agent_secret = keys
             .agent_webhook_secret
             .ok_or(DeliveryError::MissingSecret { field: "agent_webhook_secret", env: "AGENT_WEBHOOK_SECRET" })?;
-        let mut event = *event;
         let store = self.store.as_deref();
         // The item as the REST API's conversation (what the hand-off rule reads); route() already read it.
         let conversation: Option<FullConversation> =
@@ -210,7 +342,7 @@ impl WebhookService {
             Some(ownerships) => ownerships.rule().await,
             None => None,
         };
-        let trigger = conversation.as_ref().and_then(|c| trigger(&notification, c, &event));
+        let trigger = conversation.as_ref().and_then(|c| trigger(notification, c, &event));
 
         if is_customer_topic(topic) {
             let author = trigger.as_ref().and_then(|t| t.author_id.as_deref());
@@ -233,20 +365,11 @@ impl WebhookService {
             }
         }
 
-        let claimed = match (store, notification_id) {
-            (Some(store), Some(id)) => match store.claim(&notification_key(id), "-", NOTIFICATION_LEASE).await {
-                Ok(Claim::Acquired) => Some(id),
-                Ok(Claim::InProgress { .. } | Claim::Completed { .. }) => {
-                    tracing::info!(topic, notification_id = id, "webhook delivery already relayed or being relayed");
-                    return Ok(Delivered::Duplicate { notification_id: id.to_string() });
-                }
-                Err(e) => {
-                    // The agent still dedupes on Idempotency-Key; holding the event back would lose it.
-                    tracing::warn!(error = %e, "could not claim the notification id on the store; relaying anyway");
-                    None
-                }
-            },
-            _ => None,
+        let claimed = match self.claim(stage, topic, notification_id).await {
+            Claimed::Ours(claimed) => claimed,
+            // Queued, the invocation holding the id may still fail, and this message is the only copy left.
+            Claimed::Busy(id) if stage == Stage::Queued => return Err(DeliveryError::InFlight { notification_id: id }),
+            Claimed::Done(id) | Claimed::Busy(id) => return Ok(Delivered::Duplicate { notification_id: id }),
         };
 
         let outcome = match (&self.ownerships, rule, conversation) {
@@ -266,7 +389,7 @@ impl WebhookService {
             && event.handling == Some(Handling::Human)
             && event.handoff.is_none()
         {
-            self.finish(claimed).await;
+            self.finish(stage, claimed).await;
             tracing::debug!(topic, notification_id, "webhook delivery ignored: a human handles the conversation");
             return Ok(Delivered::Ignored(IgnoreReason::HumanHandled));
         }
@@ -277,7 +400,7 @@ impl WebhookService {
         match agent.send(&event, agent_secret).await {
             Ok(()) => {
                 self.recent.mark_relayed(notification_id);
-                self.finish(claimed).await;
+                self.finish(stage, claimed).await;
                 tracing::info!(
                     topic,
                     notification_id,
@@ -298,23 +421,28 @@ impl WebhookService {
                     code = e.code(),
                     error = %e,
                     elapsed_ms = started.elapsed().as_millis() as u64,
-                    "relay to the agent failed; Intercom will redeliver"
+                    retry = stage.retry(),
+                    "relay to the agent failed"
                 );
                 Ownerships::undo(store, &outcome).await;
-                if let (Some(store), Some(id)) = (store, claimed) {
-                    if let Err(e) = store.release(&notification_key(id)).await {
-                        tracing::warn!(error = %e, "could not release the notification id; its redelivery waits for the lease");
-                    }
-                }
+                self.release(stage, claimed).await;
                 Err(DeliveryError::Relay(e))
             }
         }
     }
 
-    /// Marks a claimed notification id as done, so other containers answer its redeliveries as duplicates.
-    async fn finish(&self, claimed: Option<&str>) {
+    /// Gives a claimed notification id back after a failure, so the retry may take it.
+    async fn release(&self, stage: Stage, claimed: Option<&str>) {
         let (Some(store), Some(id)) = (self.store.as_deref(), claimed) else { return };
-        if let Err(e) = store.complete(&notification_key(id), "-", "relayed", KEEP_RECORDS).await {
+        if let Err(e) = store.release(&stage.key(id)).await {
+            tracing::warn!(error = %e, "could not release the notification id; its retry waits for the lease");
+        }
+    }
+
+    /// Marks a claimed notification id as done, so other containers answer its redeliveries as duplicates.
+    async fn finish(&self, stage: Stage, claimed: Option<&str>) {
+        let (Some(store), Some(id)) = (self.store.as_deref(), claimed) else { return };
+        if let Err(e) = store.complete(&stage.key(id), "-", "relayed", KEEP_RECORDS).await {
             tracing::warn!(error = %e, "could not record the notification id as relayed");
         }
     }
@@ -323,6 +451,47 @@ impl WebhookService {
 /// The store key of a notification id.
 pub fn notification_key(id: &str) -> String {
     format!("webhook#{id}")
+}
+
+/// The store key of a queued notification the agent accepted (`relay-to-agent`'s own dedupe: a message SQS
+/// delivers again after a crash is not sent twice).
+pub fn relayed_key(id: &str) -> String {
+    format!("webhook-relayed#{id}")
+}
+
+/// What a claim on a notification id found.
+enum Claimed<'a> {
+    /// Go ahead: complete or release the id afterwards (`None`: nothing to claim, no store or no id).
+    Ours(Option<&'a str>),
+    /// Handled before.
+    Done(String),
+    /// Another invocation holds it now.
+    Busy(String),
+}
+
+/// Which step a claim belongs to: accepting a delivery (and, without a queue, relaying it) or relaying a queued
+/// one. Each has its own key, so the accepted claim does not make the relay look done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Inline,
+    Queued,
+}
+
+impl Stage {
+    fn key(self, id: &str) -> String {
+        match self {
+            Stage::Inline => notification_key(id),
+            Stage::Queued => relayed_key(id),
+        }
+    }
+
+    /// Who retries a failed relay, for the log.
+    fn retry(self) -> &'static str {
+        match self {
+            Stage::Inline => "Intercom redelivers",
+            Stage::Queued => "the queue redelivers after the visibility timeout",
+        }
+    }
 }
 
 fn is_customer_topic(topic: &str) -> bool {
@@ -764,5 +933,83 @@ mod tests {
                 (json!("ai"), json!("returned_to_ai"))
             ]
         );
+    }
+
+    use crate::queue::memory::MemoryQueue;
+    use crate::queue::{Outgoing, QueueError};
+
+    const REPLIED_ID: &str = "notif_5d6e7f80-91a2-4b3c-8d4e-5f60718293a4";
+
+    fn queued(url: url::Url, store: &Arc<MemoryStore>, queue: &Arc<MemoryQueue>) -> WebhookService {
+        with_store(url, RoutePolicy::default(), store).with_queue(queue.clone())
+    }
+
+    async fn relay(service: &WebhookService, body: &str) -> Result<Delivered, DeliveryError> {
+        let agent = SecretString::from(AGENT_SECRET);
+        service
+            .relay(
+                WebhookKeys { client_secret: None, agent_webhook_secret: Some(&agent), ..Default::default() },
+                body.as_bytes(),
+            )
+            .await
+    }
+
+    #[tokio::test]
+    async fn with_a_queue_a_delivery_is_enqueued_and_answered_without_waiting_for_the_agent() {
+        let (url, seen) = stub_agent(200, Duration::from_secs(5)).await;
+        let (store, queue) = (Arc::new(MemoryStore::new()), Arc::new(MemoryQueue::new()));
+        let first = queued(url.clone(), &store, &queue);
+        let started = std::time::Instant::now();
+        let outcome = deliver(&first, fixtures::USER_REPLIED).await.unwrap();
+        assert_eq!(outcome, Delivered::Queued { notification_id: Some(REPLIED_ID.into()) });
+        assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
+        assert!(seen.lock().unwrap().is_empty(), "the agent is relay-to-agent's business");
+        assert_eq!(queue.sent(), [Outgoing::new(fixtures::USER_REPLIED.into(), "147", Some(REPLIED_ID))]);
+
+        // Intercom's redelivery to another container is a duplicate, not a second message.
+        let second = queued(url, &store, &queue);
+        assert_eq!(
+            deliver(&second, fixtures::USER_REPLIED).await,
+            Ok(Delivered::Duplicate { notification_id: REPLIED_ID.into() })
+        );
+        assert_eq!(queue.sent().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_queue_that_refuses_is_a_503_and_the_redelivery_is_enqueued() {
+        let (url, _) = stub_agent(200, Duration::ZERO).await;
+        let (store, queue) = (Arc::new(MemoryStore::new()), Arc::new(MemoryQueue::new()));
+        let service = queued(url, &store, &queue);
+        queue.set_down(true);
+        let err = deliver(&service, fixtures::USER_CREATED).await.unwrap_err();
+        assert!(matches!(err, DeliveryError::Enqueue(QueueError::Unavailable { .. })), "{err:?}");
+        assert_eq!((err.status(), err.code()), (StatusCode::SERVICE_UNAVAILABLE, "queue_unavailable"));
+        queue.set_down(false);
+        assert!(matches!(deliver(&service, fixtures::USER_CREATED).await.unwrap(), Delivered::Queued { .. }));
+        assert_eq!(queue.sent().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_queued_event_reaches_the_agent_once_and_a_failure_is_retried() {
+        let store = Arc::new(MemoryStore::new());
+        let (failing_url, _) = stub_agent(503, Duration::ZERO).await;
+        let failing = with_store(failing_url, RoutePolicy::default(), &store);
+        let err = relay(&failing, fixtures::USER_REPLIED).await.unwrap_err();
+        assert_eq!(err, DeliveryError::Relay(AgentRelayError::Rejected { status: 503 }));
+
+        let (url, seen) = stub_agent(200, Duration::ZERO).await;
+        let service = with_store(url.clone(), RoutePolicy::default(), &store);
+        assert_eq!(
+            relay(&service, fixtures::USER_REPLIED).await,
+            Ok(Delivered::Relayed { notification_id: Some(REPLIED_ID.into()) })
+        );
+        // SQS delivering the message again (a crash before the delete) does not reach the agent twice.
+        let other = with_store(url, RoutePolicy::default(), &store);
+        assert_eq!(
+            relay(&other, fixtures::USER_REPLIED).await,
+            Ok(Delivered::Duplicate { notification_id: REPLIED_ID.into() })
+        );
+        assert_eq!(seen.lock().unwrap().len(), 1);
+        assert_eq!(seen.lock().unwrap()[0].header("idempotency-key"), Some(REPLIED_ID));
     }
 }

@@ -6,6 +6,8 @@
 //! | `AGENT_RELAY_TIMEOUT_MS` | 2000 | how long the agent has to accept an event (1–30000) |
 //! | `WEBHOOK_TOPICS` | `conversation.user.created`, `.user.replied`, `.admin.assigned`, `.admin.replied`, `.admin.closed`, `.admin.opened`, `.admin.snoozed`, `.admin.noted` | conversation topics to relay |
 //! | `WEBHOOK_LOOP_GUARD` | `flag` | `flag` relays messages our functions wrote as the customer marked `origin: integration`; `drop` skips them |
+//! | `RELAY_QUEUE_URL` | unset | `intercom-webhook`: the relay queue (SQS FIFO); set = enqueue and answer at once, `relay-to-agent` relays; unset = relay before answering |
+//! | `RELAY_FUNCTION_TIMEOUT_S` | unset | `relay-to-agent`: its Lambda timeout (template.yaml passes it), so a relay timeout that cannot fit is refused at cold start |
 //! | `INTERCOM_SECRET_ARN` | unset | the Secrets Manager secret with `client_secret` and `agent_webhook_secret`; unset = read `INTERCOM_CLIENT_SECRET` and `AGENT_WEBHOOK_SECRET` (local runs) |
 //!
 //! Why 2 s: Intercom favours endpoints that answer within 500 ms, and a healthy agent only has to enqueue the
@@ -36,6 +38,8 @@ pub struct WebhookSettings {
     pub route: RoutePolicy,
     /// Where `client_secret` and `agent_webhook_secret` come from.
     pub secret_source: TokenSource,
+    /// `relay-to-agent`'s Lambda timeout, when given: the relay timeout must fit inside it.
+    pub function_timeout: Option<Duration>,
 }
 
 /// Shows the agent URL without its query or credentials, which may carry a token.
@@ -50,6 +54,7 @@ impl fmt::Debug for WebhookSettings {
             .field("relay_timeout", &self.relay_timeout)
             .field("route", &self.route)
             .field("secret_source", &self.secret_source)
+            .field("function_timeout", &self.function_timeout)
             .finish()
     }
 }
@@ -66,6 +71,13 @@ pub enum WebhookSettingsError {
          conversation.user.created,conversation.user.replied"
     )]
     InvalidTopic { topic: String },
+    #[error(
+        "AGENT_RELAY_TIMEOUT_MS={relay_ms} does not fit in the function's {function_s} s timeout \
+         (RELAY_FUNCTION_TIMEOUT_S) with a second to spare; lower it or raise the function's Timeout"
+    )]
+    RelayTimeoutTooLong { relay_ms: u64, function_s: u64 },
+    #[error("RELAY_FUNCTION_TIMEOUT_S={value:?} must be a whole number of seconds from 1 to 900")]
+    InvalidFunctionTimeout { value: String },
     #[error(transparent)]
     LoopGuard(#[from] UnknownLoopGuardMode),
     #[error("{name} must not be empty when set")]
@@ -124,11 +136,28 @@ impl WebhookSettings {
             None => TokenSource::Environment,
         };
 
+        let function_timeout = match get("RELAY_FUNCTION_TIMEOUT_S")? {
+            None => None,
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(s) if (1..=900).contains(&s) => Some(Duration::from_secs(s)),
+                _ => return Err(WebhookSettingsError::InvalidFunctionTimeout { value: raw }),
+            },
+        };
+        if let Some(function) = function_timeout {
+            if relay_timeout + super::batch::DEADLINE_MARGIN > function {
+                return Err(WebhookSettingsError::RelayTimeoutTooLong {
+                    relay_ms: relay_timeout.as_millis() as u64,
+                    function_s: function.as_secs(),
+                });
+            }
+        }
+
         Ok(WebhookSettings {
             agent_webhook_url,
             relay_timeout,
             route: RoutePolicy { relayed_topics, loop_guard_mode },
             secret_source,
+            function_timeout,
         })
     }
 }
@@ -213,6 +242,19 @@ mod tests {
             let err = settings(&[URL, ("AGENT_RELAY_TIMEOUT_MS", bad)]).unwrap_err();
             assert!(matches!(err, WebhookSettingsError::InvalidTimeout { .. }), "{bad}");
             assert!(err.to_string().contains("from 1 to 30000"));
+        }
+    }
+
+    #[test]
+    fn the_relay_timeout_must_fit_in_the_relay_functions_timeout() {
+        let s = settings(&[URL, ("AGENT_RELAY_TIMEOUT_MS", "2000"), ("RELAY_FUNCTION_TIMEOUT_S", "30")]).unwrap();
+        assert_eq!(s.function_timeout, Some(Duration::from_secs(30)));
+        let err = settings(&[URL, ("AGENT_RELAY_TIMEOUT_MS", "9500"), ("RELAY_FUNCTION_TIMEOUT_S", "10")]).unwrap_err();
+        assert_eq!(err, WebhookSettingsError::RelayTimeoutTooLong { relay_ms: 9500, function_s: 10 });
+        assert!(err.to_string().contains("lower it or raise the function's Timeout"), "{err}");
+        for bad in ["0", "901", "30s"] {
+            let err = settings(&[URL, ("RELAY_FUNCTION_TIMEOUT_S", bad)]).unwrap_err();
+            assert!(matches!(err, WebhookSettingsError::InvalidFunctionTimeout { .. }), "{bad}");
         }
     }
 
