@@ -32,6 +32,7 @@ TOOLS = [
     "assign_conversation",
     "manage_conversation",
     "escalate",
+    "find_conversations",
 ]
 
 pytestmark = pytest.mark.anyio
@@ -136,9 +137,27 @@ async def test_every_tool_acts_on_the_fake_intercom():
         team = conversation(fake_state(), cid)["team_assignee_id"]
         assert team is not None and str(team) in [str(t["id"]) for t in fake_state()["teams"] if t["name"] == "Support"]
 
+        found = await call(s, "find_conversations", {"userEmail": email, "state": "any"})
+        assert cid in [c["conversationId"] for c in found["conversations"]], found
+
         closed = await call(s, "manage_conversation", {"conversationId": cid, "action": "close"})
         assert closed["state"] == "closed"
         assert conversation(fake_state(), cid)["state"] == "closed"
+
+
+async def test_a_retried_write_with_its_idempotency_key_posts_once():
+    email = f"mcp-{uuid.uuid4().hex[:8]}@example.com"
+    key = str(uuid.uuid4())
+    async with session() as s:
+        cid = (await call(s, "create_conversation", {"userEmail": email, "body": "Hello"}))["conversationId"]
+        args = {"conversationId": cid, "body": "Your refund is on its way.", "messageType": "note", "idempotencyKey": key}
+        first = await call(s, "reply_to_conversation", args)
+        again = await call(s, "reply_to_conversation", args)
+        assert again == first
+        parts = conversation(fake_state(), cid)["parts"]
+        assert sum("refund is on its way" in (p["body"] or "") for p in parts) == 1
+        other = await s.call_tool("reply_to_conversation", {**args, "body": "Something else"})
+        assert other.is_error and other.structured_content["error"]["code"] == "idempotency_key_reused"
 
 
 async def test_a_refused_call_is_a_tool_error_naming_the_field():

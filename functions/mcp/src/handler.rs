@@ -311,7 +311,8 @@ mod tests {
                 "tag_conversation",
                 "assign_conversation",
                 "manage_conversation",
-                "escalate"
+                "escalate",
+                "find_conversations"
             ]
         );
 

@@ -72,8 +72,10 @@ async fn a_write_with_a_slow_intercom_answers_before_the_deadline_without_an_unk
     stack.handle().inject(Fault::delay(SLOW, "POST", "/conversations/*/reply").times(10));
     let c = &stack.client;
     let idempotency = Idempotency { store: stack.store.as_ref(), scope: "reply-to-conversation" };
+    let jane = stack.handle().with_state(|s| s.contact_by_email("jane@example.com").cloned()).expect("jane");
+    let id = stack.handle().add_conversation(&jane.id, "Where is my parcel?").expect("a conversation").id.to_string();
     let started = Instant::now();
-    let body = json!({"conversationId": "1", "body": "On its way.", "adminId": "991267"});
+    let body = json!({"conversationId": id, "body": "On its way.", "adminId": "991267"});
     let response =
         serve_write(request(body), &stack.guard, idempotency, |i| actions::reply_to_conversation(c, i)).await;
     let (status, code, body) = answered_in_time(started, &response);
