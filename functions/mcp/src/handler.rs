@@ -288,6 +288,7 @@ mod tests {
     #[tokio::test]
     async fn tools_are_listed_and_called_with_the_function_urls_validation() {
         let mut helpdesk = MockHelpdesk::new();
+        helpdesk.expect_admin_id().returning(|| Ok("991267".into()));
         helpdesk
             .expect_get_conversation()
             .withf(|id| id == "7")

@@ -175,7 +175,7 @@ pub async fn call_tool<H: Helpdesk + ?Sized>(
     let mut args = arguments.unwrap_or_else(|| json!({}));
     let scope = tool.spec().operation;
     match tool {
-        Tool::GetConversation => run(args, |r| actions::get_conversation(helpdesk, r)).await,
+        Tool::GetConversation => run(args, |r| actions::get_conversation_with(helpdesk, handoff, r)).await,
         Tool::FindConversations => run(args, |r| actions::find_conversations(helpdesk, store, handoff, r)).await,
         Tool::Escalate => {
             let key = idempotency::take_key(&HeaderMap::new(), &mut args)?;
@@ -184,7 +184,9 @@ pub async fn call_tool<H: Helpdesk + ?Sized>(
         Tool::CreateConversation => {
             once(store, scope, args, |r| actions::create_conversation(helpdesk, store, r)).await
         }
-        Tool::ReplyToConversation => once(store, scope, args, |r| actions::reply_to_conversation(helpdesk, r)).await,
+        Tool::ReplyToConversation => {
+            once(store, scope, args, |r| actions::reply_to_conversation_with(helpdesk, handoff, r)).await
+        }
         Tool::UpdateUserAttributes => once(store, scope, args, |r| actions::update_user_attributes(helpdesk, r)).await,
         Tool::TagConversation => once(store, scope, args, |r| actions::tag_conversation(helpdesk, r)).await,
         Tool::AssignConversation => once(store, scope, args, |r| actions::assign_conversation(helpdesk, r)).await,
