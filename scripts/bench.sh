@@ -124,6 +124,16 @@ fi
 # --- services -----------------------------------------------------------------------------------------
 start_fake_intercom "$TARGET_DIR/release/fake-intercom" "$FAKE_PORT" "$BENCH_DIR/fake-intercom.log" 30
 
+# The idempotency table every agent action needs since wave 2 (without it they refuse to start), on moto's
+# DynamoDB as in the local stack.
+ensure_moto
+BENCH_MOTO_PORT="${BENCH_MOTO_PORT:-$(free_port)}"
+export AWS_ENDPOINT_URL="http://127.0.0.1:$BENCH_MOTO_PORT"
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_REGION
+export IDEMPOTENCY_TABLE=idempotency
+start_moto "$BENCH_MOTO_PORT" "$BENCH_DIR/moto.log" 60 "$IDEMPOTENCY_TABLE"
+
 log "starting the Runtime API emulator (cargo lambda watch --only-lambda-apis) on 127.0.0.1:$RT_PORT"
 start_bg "$BENCH_DIR/runtime-api.log" env -u RUST_LOG cargo lambda watch --only-lambda-apis --ignore-changes \
   --invoke-address 127.0.0.1 --invoke-port "$RT_PORT"
