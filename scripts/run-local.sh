@@ -346,9 +346,15 @@ PY
     curl -s -o /dev/null --max-time 10 "http://127.0.0.1:$FAKE_PORT/__fake/conversations/$conversation_id/customer_reply" \
       -H 'content-type: application/json' -d '{"body":"Any news on my refund?"}' || true
     curl -s -o /dev/null --max-time 40 -X POST "http://127.0.0.1:$FAKE_PORT/__fake/webhooks/flush" || true
-    curl -s -o "$body_file" --max-time 10 "http://127.0.0.1:$AGENT_PORT/received" || echo '[]' >"$body_file"
-    check "the customer's reply reached the agent with handling human" 200 "$body_file" \
-      "any(e.get('valid') and (e.get('event') or {}).get('topic') == 'conversation.user.replied' and str(((e.get('event') or {}).get('conversation') or {}).get('id')) == '$conversation_id' and (e.get('event') or {}).get('handling') == 'human' for e in d)"
+    human_reply="any(e.get('valid') and (e.get('event') or {}).get('topic') == 'conversation.user.replied' and str(((e.get('event') or {}).get('conversation') or {}).get('id')) == '$conversation_id' and (e.get('event') or {}).get('handling') == 'human' for e in d)"
+    # The delivery goes through the queue and the poller to relay-to-agent: give it up to 60 s.
+    for _ in $(seq 1 120); do
+      curl -s -o "$body_file" --max-time 10 "http://127.0.0.1:$AGENT_PORT/received" || echo '[]' >"$body_file"
+      python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2], {"d": d}) else 1)' \
+        "$body_file" "$human_reply" 2>/dev/null && break
+      sleep 0.5
+    done
+    check "the customer's reply reached the agent with handling human" 200 "$body_file" "$human_reply"
   fi
 
   log "smoke test: stopping"
