@@ -350,6 +350,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_tool_that_panics_answers_with_an_error_and_the_container_keeps_serving() {
+        let mut helpdesk = MockHelpdesk::new();
+        helpdesk.expect_admin_id().returning(|| Ok("991267".into()));
+        helpdesk.expect_get_conversation().withf(|id| id == "7").returning(|_| panic!("a bug in a decoder"));
+        let (service, gate) = setup(helpdesk, &[]);
+        let version = [("mcp-protocol-version", "2025-06-18")];
+
+        let call = rpc("tools/call", json!({"name": "get_conversation", "arguments": {"conversationId": "7"}}));
+        let answered = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            send(&service, &gate, request("POST", Some(call), &version)),
+        )
+        .await
+        .expect("a panicking tool must still answer, not leave the client waiting");
+        let (status, _, body) = answered;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["error"]["code"], -32603, "an internal error: {body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("failed unexpectedly"), "{body}");
+        assert!(!body.to_string().contains("a bug in a decoder"), "the panic message stays in the logs: {body}");
+
+        let (status, _, body) = send(&service, &gate, request("POST", Some(rpc("ping", json!({}))), &version)).await;
+        assert_eq!((status, &body["result"]), (200, &json!({})), "the container still serves: {body}");
+    }
+
+    #[tokio::test]
     async fn the_bearer_key_is_required() {
         let (service, gate) = setup(MockHelpdesk::new(), &[]);
         let mut missing = request("POST", Some(initialize()), &[]);

@@ -1,9 +1,11 @@
 //! The MCP server the SDK drives: it lists the catalogue from `shared::mcp` and runs tool calls through it.
 
 use std::borrow::Cow;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
+use futures::FutureExt;
 use rmcp::ErrorData as McpError;
 use rmcp::handler::server::ServerHandler;
 use rmcp::model::{
@@ -107,11 +109,21 @@ impl<H: Helpdesk + 'static> ServerHandler for Handle<H> {
             .map(|d| d.0)
             .unwrap_or_else(shared::deadline::current);
         let arguments = request.arguments.map(serde_json::Value::Object);
-        let outcome = shared::deadline::scope(
+        let call = shared::deadline::scope(
             deadline,
             call_tool(&self.0.helpdesk, self.0.store.as_ref(), &self.0.settings, &self.0.handoff, tool, arguments),
-        )
-        .await;
+        );
+        // The SDK runs each call on its own task: a panic there would end the task and leave the client waiting
+        // for an answer until the function times out. Caught, it is an answer (the panic itself is logged by the
+        // panic hook), and the container keeps serving.
+        let Ok(outcome) = AssertUnwindSafe(call).catch_unwind().await else {
+            tracing::error!(tool = %request.name, "tool call panicked");
+            return Err(McpError::internal_error(
+                "the tool failed unexpectedly and did not finish; the function's logs say where. Calling again \
+                 with the same idempotencyKey does not repeat a write that landed",
+                None,
+            ));
+        };
         let elapsed_ms = started.elapsed().as_millis() as u64;
         match &outcome {
             Ok(_) => tracing::info!(tool = %request.name, elapsed_ms, "tool call succeeded"),
