@@ -6,16 +6,21 @@ AGENT_WEBHOOK_SECRET), prints one line per event, and keeps what it received for
 (`[{"valid": bool, "idempotencyKey": ..., "event": {...}}]`).
 
     AGENT_WEBHOOK_SECRET=s python3 scripts/agent-receiver.py 9010
+
+AGENT_RECEIVER_DELAY_SECONDS (default 0) makes it a slow agent: each POST is answered after that long
+(scripts/bench.sh uses it to show the webhook's acknowledgement does not wait for the agent).
 """
 import hashlib
 import hmac
 import json
 import os
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SECRET = os.environ.get("AGENT_WEBHOOK_SECRET", "").encode()
 RECEIVED = []
+DELAY_SECONDS = float(os.environ.get("AGENT_RECEIVER_DELAY_SECONDS", "0") or 0)
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -30,6 +35,8 @@ class Receiver(BaseHTTPRequestHandler):
         RECEIVED.append({"valid": valid, "idempotencyKey": self.headers.get("idempotency-key"), "event": event})
         summary = (event or {}).get("summary", "")
         print(f"agent-receiver: {'signed' if valid else 'BAD SIGNATURE'} {summary}", flush=True)
+        if DELAY_SECONDS > 0:
+            time.sleep(DELAY_SECONDS)
         self.send_response(200 if valid else 401)
         self.end_headers()
 

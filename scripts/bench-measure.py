@@ -297,6 +297,8 @@ def main():
                     "per_s": round(args.warm / total, 1),
                     "p50_ms": round(statistics.median(latencies), 2),
                     "p90_ms": round(latencies[int(0.9 * (len(latencies) - 1))], 2),
+                    "p99_ms": round(latencies[int(0.99 * (len(latencies) - 1))], 2),
+                    "max_ms": round(latencies[-1], 2),
                     "statuses": statuses,
                 }
             hwm = vm_hwm_kb(proc.pid)
