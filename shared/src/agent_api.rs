@@ -19,6 +19,8 @@ pub struct Operation {
     pub response: Schema,
     /// Writes something a customer or teammate sees: takes an idempotency key.
     pub writes: bool,
+    /// Also answers GET with the request's fields as query parameters (`Accepts::PostJsonOrGetQuery`).
+    pub get: bool,
 }
 
 /// What every write action's description says about idempotency keys (the README says it at length).
@@ -36,7 +38,15 @@ fn op<Req: JsonSchema, Resp: JsonSchema>(
     summary: &'static str,
     description: &'static str,
 ) -> Operation {
-    Operation { name, summary, description, request: schema::<Req>(), response: schema::<Resp>(), writes: true }
+    Operation {
+        name,
+        summary,
+        description,
+        request: schema::<Req>(),
+        response: schema::<Resp>(),
+        writes: true,
+        get: false,
+    }
 }
 
 fn read<Req: JsonSchema, Resp: JsonSchema>(
@@ -102,12 +112,15 @@ pub fn operations() -> Vec<Operation> {
             "Merges flat custom attributes (string, number, boolean; null clears) into the contact; a customer known \
              only by userId or userEmail is created with them.",
         ),
-        read::<GetConversationRequest, ConversationHistory>(
-            "get-conversation",
-            "Read a conversation's full history",
-            "State, contacts, assignee, tags and every message in order as plain text. `truncated` is true when \
-             Intercom's 500-part limit hid older parts.",
-        ),
+        Operation {
+            get: true,
+            ..read::<GetConversationRequest, ConversationHistory>(
+                "get-conversation",
+                "Read a conversation's full history",
+                "State, contacts, assignee, tags and every message in order as plain text. `truncated` is true when \
+                 Intercom's 500-part limit hid older parts.",
+            )
+        },
         read::<FindConversationsRequest, FoundConversations>(
             "find-conversations",
             "List a customer's conversations",
@@ -161,40 +174,87 @@ fn error_schema() -> Value {
     })
 }
 
-/// OpenAPI 3.1: one POST path per function URL (`/<function-name>/` locally under `/lambda-url`).
+/// The error statuses an operation can answer: every one may be refused (400), unauthenticated (401, with
+/// AgentAuth=API_KEY), miss a conversation or contact (404), be rate-limited (429) or find Intercom or the token
+/// unavailable (502, 503, 504); writes can also conflict (409: a human handles it, a key in use, an outcome to
+/// check) and reuse a key or name an undefined attribute (422); bodies can be too large (413).
+fn error_statuses(op: &Operation, method: &str) -> Vec<&'static str> {
+    let mut statuses = vec!["400", "401", "404"];
+    if op.writes {
+        statuses.extend(["409", "422"]);
+    }
+    if method == "post" {
+        statuses.push("413");
+    }
+    statuses.extend(["429", "502", "503", "504"]);
+    statuses
+}
+
+fn responses(op: &Operation, method: &str) -> Value {
+    let mut responses = Map::new();
+    responses.insert(
+        "200".into(),
+        json!({"description": "Done", "content": {"application/json": {"schema": without_meta(op.response.clone())}}}),
+    );
+    for status in error_statuses(op, method) {
+        responses.insert(status.into(), json!({"$ref": "#/components/responses/Error"}));
+    }
+    Value::Object(responses)
+}
+
+/// The request's fields as query parameters (a GET's query values are strings, so only string fields qualify).
+fn query_parameters(op: &Operation) -> Vec<Value> {
+    let schema = op.request_schema();
+    let required: Vec<&str> =
+        schema["required"].as_array().map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let properties = schema["properties"].as_object().cloned().unwrap_or_default();
+    properties
+        .into_iter()
+        .map(|(name, schema)| {
+            assert_eq!(schema["type"], "string", "{}: GET query parameter {name} must be a string field", op.name);
+            let mut parameter =
+                json!({"name": name, "in": "query", "required": required.contains(&name.as_str()), "schema": schema});
+            if let Some(description) = parameter["schema"].as_object_mut().and_then(|s| s.remove("description")) {
+                parameter["description"] = description;
+            }
+            parameter
+        })
+        .collect()
+}
+
+/// OpenAPI 3.1: one path per function URL (`/<function-name>/`, locally under `/lambda-url`): POST with a JSON
+/// body, and GET with query parameters where the function answers it.
 pub fn openapi_document() -> Value {
     let mut paths = Map::new();
     for op in operations() {
-        let responses = json!({
-            "200": {"description": "Done", "content": {"application/json": {"schema": without_meta(op.response.clone())}}},
-            "400": {"$ref": "#/components/responses/Error"},
-            "401": {"$ref": "#/components/responses/Error"},
-            "404": {"$ref": "#/components/responses/Error"},
-            "409": {"$ref": "#/components/responses/Error"},
-            "413": {"$ref": "#/components/responses/Error"},
-            "422": {"$ref": "#/components/responses/Error"},
-            "429": {"$ref": "#/components/responses/Error"},
-            "502": {"$ref": "#/components/responses/Error"},
-            "503": {"$ref": "#/components/responses/Error"},
-            "504": {"$ref": "#/components/responses/Error"}
-        });
         let mut post = json!({
             "operationId": op.name.replace('-', "_"),
             "summary": op.summary,
             "description": op.full_description(),
             "requestBody": {"required": true, "content": {"application/json": {"schema": op.request_schema()}}},
-            "responses": responses
+            "responses": responses(&op, "post")
         });
         if op.writes {
             post["parameters"] = json!([{
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": false,
-                "description": "Makes retries safe (see the operation's description); or send idempotencyKey in the body.",
+                "description": "Makes retries safe (see the operation's description); or send idempotencyKey in the \
+                                body (not both with different values).",
                 "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}
             }]);
         }
-        paths.insert(format!("/{}/", op.name), json!({ "post": post }));
+        let mut item = json!({ "post": post });
+        if op.get {
+            item["get"] = json!({
+                "operationId": format!("{}_get", op.name.replace('-', "_")),
+                "summary": op.summary,
+                "description": format!("{} The same as POST, with the fields as query parameters.", op.full_description()),
+                "parameters": query_parameters(&op),
+                "responses": responses(&op, "get")
+            });
+        }
+        paths.insert(format!("/{}/", op.name), item);
     }
     json!({
         "openapi": "3.1.0",
@@ -205,6 +265,8 @@ pub fn openapi_document() -> Value {
                             `Authorization: Bearer <agent_api_key>` (AgentAuth=API_KEY)."
         },
         "servers": [{"url": "http://127.0.0.1:9000/lambda-url", "description": "the local stack (scripts/run-local.sh)"}],
+        // The bearer key with AgentAuth=API_KEY; none at this level with AWS_IAM (the function URL checks SigV4).
+        "security": [{"agentApiKey": []}, {}],
         "paths": paths,
         "components": {
             "responses": {"Error": {"description": "An error the agent can act on", "content": {"application/json": {"schema": error_schema()}}}},

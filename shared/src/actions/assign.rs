@@ -11,17 +11,21 @@ use crate::validate::{conversation_id, numeric_id, required_text};
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(transform = exactly_one_assignee))]
 pub struct AssignRequest {
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::validate::schema::NUMERIC_ID)))]
     pub conversation_id: String,
     /// `"0"` or null unassigns.
     #[serde(default, deserialize_with = "present")]
-    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>", regex(pattern = crate::validate::schema::NUMERIC_ID)))]
     pub team_id: Option<Option<String>>,
     /// `"0"` or null unassigns.
     #[serde(default, deserialize_with = "present")]
-    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>", regex(pattern = crate::validate::schema::NUMERIC_ID)))]
     pub admin_id: Option<Option<String>>,
+    /// An Intercom team's name (Settings → Teams); a name no team has is refused (400).
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 255), regex(pattern = crate::validate::schema::NOT_BLANK)))]
     pub team_name: Option<String>,
 }
 
@@ -32,6 +36,17 @@ pub struct AssignResponse {
     pub conversation_id: String,
     pub assignee: AssigneeSummary,
     pub state: Option<String>,
+}
+
+/// Exactly one of teamId, adminId (either may be null: unassign) or teamName (a string: null counts as absent).
+#[cfg(feature = "schema")]
+fn exactly_one_assignee(schema: &mut schemars::Schema) {
+    let branches = serde_json::json!([
+        {"required": ["teamId"]},
+        {"required": ["adminId"]},
+        {"required": ["teamName"], "properties": {"teamName": {"type": "string"}}}
+    ]);
+    schema.insert("oneOf".into(), branches);
 }
 
 pub async fn assign_conversation<H: Helpdesk + ?Sized>(

@@ -23,29 +23,39 @@ pub const DEFAULT_LIMIT: u32 = 20;
 /// Characters of the last message shown in a preview.
 pub const PREVIEW_CHARS: usize = 200;
 const MAX_CURSOR_CHARS: usize = 1000;
+/// Later than this, `updatedSince` is taken for milliseconds (year 5138 in seconds).
+const MAX_UPDATED_SINCE: i64 = 100_000_000_000;
 
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(transform = crate::validate::schema::customer_key))]
 pub struct FindConversationsRequest {
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(email, length(max = crate::validate::MAX_EMAIL_BYTES), regex(pattern = crate::validate::schema::EMAIL)))]
     pub user_email: Option<String>,
     /// The id in the customer's own system (Intercom `external_id`).
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = crate::validate::MAX_USER_ID_CHARS), regex(pattern = crate::validate::schema::NOT_BLANK)))]
     pub user_id: Option<String>,
+    /// The Intercom contact id (letters and digits); wins over userId and userEmail.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::validate::schema::CONTACT_ID)))]
     pub contact_id: Option<String>,
     /// `open`, `closed`, `snoozed` or `any` (default).
     #[serde(default)]
     pub state: StateFilter,
     /// Only conversations updated at or after this Unix time (seconds).
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0, max = MAX_UPDATED_SINCE)))]
     pub updated_since: Option<i64>,
     /// Conversations per page, 1 to 50 (default 20).
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = MAX_LIMIT)))]
     pub limit: Option<u32>,
     /// The `nextCursor` of the previous page; absent for the first page.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(length(max = MAX_CURSOR_CHARS), regex(pattern = crate::validate::schema::NO_CONTROL)))]
     pub cursor: Option<String>,
 }
 
@@ -204,7 +214,7 @@ fn filters(request: &FindConversationsRequest) -> Result<Filters, ActionError> {
         if since < 0 {
             return Err(ActionError::bad_request("updatedSince", "updatedSince must be a Unix time in seconds"));
         }
-        if since > 100_000_000_000 {
+        if since > MAX_UPDATED_SINCE {
             return Err(ActionError::bad_request(
                 "updatedSince",
                 "updatedSince must be a Unix time in seconds, not milliseconds",

@@ -32,9 +32,12 @@ impl From<MessageType> for MessageKind {
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(transform = options_are_for_comments))]
 pub struct ReplyRequest {
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::validate::schema::NUMERIC_ID)))]
     pub conversation_id: String,
     /// Markdown by default: `**bold**`, `*italic*`, `[links](https://…)`, lists, `code`, headings.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = crate::validate::MAX_MESSAGE_CHARS), regex(pattern = crate::validate::schema::NOT_BLANK)))]
     pub body: String,
     /// How `body` is written: `markdown`, `text` (shown as typed) or `html` (reduced to what Intercom renders).
     /// Default: the deployment's `BODY_FORMAT` (markdown unless set).
@@ -45,15 +48,17 @@ pub struct ReplyRequest {
     pub message_type: MessageType,
     /// Reply as this admin instead of the configured AI admin.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::validate::schema::NUMERIC_ID)))]
     pub admin_id: Option<String>,
     /// Quick-reply buttons (2–10 labels, each ≤ 255 characters; comments only): `body` is posted, then the
     /// buttons under it. The customer's pick reaches the webhook as `message.quickReply`.
     #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(length(min = 2, max = 10)))]
+    #[cfg_attr(feature = "schema", schemars(length(min = 2, max = 10), inner(length(min = 1, max = crate::validate::MAX_QUICK_REPLY_OPTION_CHARS), regex(pattern = crate::validate::schema::TRIMMED))))]
+    #[cfg_attr(feature = "schema", schemars(extend("uniqueItems" = true)))]
     pub options: Option<Vec<String>>,
     /// Files to show with the message: up to 10 https URLs Intercom can fetch.
     #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(length(max = 10)))]
+    #[cfg_attr(feature = "schema", schemars(length(max = crate::validate::MAX_ATTACHMENTS), inner(length(max = crate::validate::schema::MAX_URL_BYTES), regex(pattern = crate::validate::schema::HTTPS_URL))))]
     pub attachment_urls: Option<Vec<String>>,
     /// Send the comment although a human handles the conversation (409 `human_handles_conversation` otherwise):
     /// only when a teammate asked the AI to answer.
@@ -63,6 +68,16 @@ pub struct ReplyRequest {
     /// (always so when the deployment sets `REPLY_MODE=draft`).
     #[serde(default)]
     pub draft: bool,
+}
+
+/// Quick-reply options go with comments: a note with options is refused.
+#[cfg(feature = "schema")]
+fn options_are_for_comments(schema: &mut schemars::Schema) {
+    let note_with_options = serde_json::json!({
+        "required": ["messageType", "options"],
+        "properties": {"messageType": {"const": "note"}, "options": {"type": "array"}}
+    });
+    schema.insert("not".into(), note_with_options);
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
