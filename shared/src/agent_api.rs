@@ -21,7 +21,18 @@ pub struct Operation {
     pub writes: bool,
     /// Also answers GET with the request's fields as query parameters (`Accepts::PostJsonOrGetQuery`).
     pub get: bool,
+    /// The rule across fields that the request schema states with a top-level `anyOf`/`oneOf`/`not`, in words:
+    /// LLM tool APIs refuse those combinators at the top of an input schema, so tool schemas leave them out and
+    /// the tool's description says this instead.
+    pub rule: Option<&'static str>,
 }
+
+/// Keywords a tool input schema must not have at its top level (Anthropic: "input_schema does not support oneOf,
+/// allOf, or anyOf at the top level"; OpenAI's function parameters likewise).
+pub const TOP_LEVEL_COMBINATORS: &[&str] = &["oneOf", "anyOf", "allOf", "not", "if", "then", "else"];
+
+/// The customer-key rule of the actions that find a customer ([`crate::validate::schema::customer_key`]).
+const CUSTOMER_RULE: &str = "Give at least one of contactId, userId or userEmail (contactId wins, then userId).";
 
 /// What every write action's description says about idempotency keys (the README says it at length).
 const IDEMPOTENCY_NOTE: &str = " Safe to retry with an idempotency key (`Idempotency-Key` header or `idempotencyKey`): \
@@ -46,6 +57,7 @@ fn op<Req: JsonSchema, Resp: JsonSchema>(
         response: schema::<Resp>(),
         writes: true,
         get: false,
+        rule: None,
     }
 }
 
@@ -58,9 +70,32 @@ fn read<Req: JsonSchema, Resp: JsonSchema>(
 }
 
 impl Operation {
-    /// What the model reads: the description, plus the idempotency contract on writes.
+    /// What the model reads: the description, the rule across fields, and the idempotency contract on writes.
     pub fn full_description(&self) -> String {
-        if self.writes { format!("{}{IDEMPOTENCY_NOTE}", self.description) } else { self.description.to_owned() }
+        let mut text = self.description.to_owned();
+        if let Some(rule) = self.rule {
+            text = format!("{text} {rule}");
+        }
+        if self.writes {
+            text.push_str(IDEMPOTENCY_NOTE);
+        }
+        text
+    }
+
+    fn with_rule(self, rule: &'static str) -> Operation {
+        Operation { rule: Some(rule), ..self }
+    }
+
+    /// The request schema as LLM tool APIs take it: a plain top-level object with per-property constraints; the
+    /// top-level combinators [`Operation::request_schema`] has are left out (their rule is in [`Operation::rule`]).
+    pub fn tool_schema(&self) -> Value {
+        let mut schema = self.request_schema();
+        if let Some(map) = schema.as_object_mut() {
+            for keyword in TOP_LEVEL_COMBINATORS {
+                map.remove(*keyword);
+            }
+        }
+        schema
     }
 
     /// The request's JSON Schema as the agent sends it: write actions also take `idempotencyKey`.
@@ -95,7 +130,8 @@ pub fn operations() -> Vec<Operation> {
              plain text: Markdown (bodyFormat, default markdown) is sent as readable text, without markup. With \
              continueOpen, a customer's open conversation updated within CONTINUE_WINDOW_HOURS (default 24) gets \
              `body` as their reply instead, answered with `continued: true`.",
-        ),
+        )
+        .with_rule(CUSTOMER_RULE),
         op::<ReplyRequest, ReplyResponse>(
             "reply-to-conversation",
             "Reply to a conversation, or leave an internal note",
@@ -105,13 +141,15 @@ pub fn operations() -> Vec<Operation> {
              adds quick-reply buttons under the comment; the customer's pick comes back in the webhook event's \
              message.quickReply.optionId. `attachmentUrls` (up to 10 https URLs) shows files with the message. A reply \
              whose confirmation is lost is checked before it could be posted twice.",
-        ),
+        )
+        .with_rule("`options` go with messageType comment only (not with note)."),
         op::<UpdateAttributesRequest, UpdateAttributesResponse>(
             "update-user-attributes",
             "Set custom attributes on a customer",
             "Merges flat custom attributes (string, number, boolean; null clears) into the contact; a customer known \
              only by userId or userEmail is created with them.",
-        ),
+        )
+        .with_rule(CUSTOMER_RULE),
         Operation {
             get: true,
             ..read::<GetConversationRequest, ConversationHistory>(
@@ -129,29 +167,34 @@ pub fn operations() -> Vec<Operation> {
              (ai or human) when the assignment settles it, else null. Filter by state (open, closed, snoozed, any) \
              and updatedSince (Unix seconds); `limit` 1-50 (default 20). Pass `nextCursor` as `cursor` for the next \
              page; it is null on the last. Conversations opened seconds ago are included.",
-        ),
+        )
+        .with_rule(CUSTOMER_RULE),
         op::<TagRequest, TagResponse>(
             "tag-conversation",
             "Add or remove tags on a conversation by name",
             "Tags in `tags` are created when missing and added; tags in `removeTags` are removed.",
-        ),
+        )
+        .with_rule("Give at least one tag in tags or removeTags; a name (in any case) cannot be in both."),
         op::<AssignRequest, AssignResponse>(
             "assign-conversation",
             "Assign a conversation to a team or an admin, or unassign it",
-            "Give exactly one of teamId, adminId or teamName; \"0\" or null unassigns.",
-        ),
+            "\"0\" or null as teamId or adminId unassigns; a teamName no team has is 404 not_found.",
+        )
+        .with_rule("Give exactly one of teamId, adminId or teamName."),
         op::<ManageRequest, ManageResponse>(
             "manage-conversation",
             "Close, snooze or reopen a conversation",
-            "action `snooze` needs snoozedUntil (Unix seconds or RFC 3339, in the future).",
-        ),
+            "snoozedUntil is Unix seconds or RFC 3339, in the future.",
+        )
+        .with_rule("action snooze needs snoozedUntil; close and open take none."),
         op::<EscalateRequest, EscalateResponse>(
             "escalate",
             "Hand the customer over to a human when the rules say so",
             "Escalates when confidence is below the threshold (default 0.40), the customer asks for a human, or the \
              category is sensitive (default billing, legal, account_deletion): opens one conversation per sessionId \
              with the transcript as an internal note, tags it and routes it to a team. dryRun only decides.",
-        ),
+        )
+        .with_rule("Give at least one of contactId, userId or userEmail (contactId wins, then userId), unless dryRun."),
     ]
 }
 
@@ -165,7 +208,7 @@ fn error_schema() -> Value {
             "properties": {
                 "code": {"type": "string", "description": "invalid_request, not_found, conflict, rate_limited, intercom_unauthorized, intercom_unavailable, intercom_outcome_unknown, token_unavailable, idempotency_key_reused, idempotency_key_in_use, idempotency_unavailable, …"},
                 "message": {"type": "string", "description": "What went wrong and what to do about it."},
-                "field": {"type": "string", "description": "The request field to fix (400 only)."},
+                "field": {"type": "string", "description": "The request field to fix (400), or the one naming what does not exist (404)."},
                 "intercomRequestId": {"type": "string"},
                 "retryAfterSeconds": {"type": "integer"},
                 "idempotencyKey": {"type": "string", "description": "With intercom_outcome_unknown: retry with this key."}
@@ -283,7 +326,7 @@ pub fn tool_definitions() -> Value {
             json!({"type": "function", "function": {
                 "name": op.name.replace('-', "_"),
                 "description": format!("{}. {}", op.summary, op.full_description()),
-                "parameters": op.request_schema()
+                "parameters": op.tool_schema()
             }})
         })
         .collect();

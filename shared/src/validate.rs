@@ -173,6 +173,42 @@ pub fn quick_reply_options(field: &str, raw: Vec<String>) -> Result<Vec<String>,
     Ok(options)
 }
 
+/// A JSON number that is a whole number, as an `i64`: JSON Schema's `integer` admits `5.0`, and clients
+/// (JavaScript among them) may send one; a fraction or a number out of range is `None`.
+pub fn whole_number(n: &serde_json::Number) -> Option<i64> {
+    if let Some(i) = n.as_i64() {
+        return Some(i);
+    }
+    let f = n.as_f64()?;
+    // 2^63 as f64 is exact; anything at or above it does not fit (`as` would saturate silently).
+    (f.fract() == 0.0 && f >= -9_223_372_036_854_775_808.0 && f < 9_223_372_036_854_775_808.0).then_some(f as i64)
+}
+
+/// serde `deserialize_with` for optional integer fields that accept whole-number floats ([`whole_number`]) and
+/// refuse a fraction saying so (the message never quotes the value).
+pub mod whole {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer};
+
+    pub fn option_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        match Option::<serde_json::Number>::deserialize(d)? {
+            None => Ok(None),
+            Some(n) => super::whole_number(&n).map(Some).ok_or_else(|| {
+                D::Error::custom("expected a whole number (an integer), found a fraction or a number out of range")
+            }),
+        }
+    }
+
+    pub fn option_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+        match option_i64(d)? {
+            None => Ok(None),
+            Some(n) => u32::try_from(n)
+                .map(Some)
+                .map_err(|_| D::Error::custom("expected a whole number between 0 and 4294967295")),
+        }
+    }
+}
+
 /// The validators above as JSON Schema, for the published agent API ([`crate::agent_api`]). Each admits what its
 /// validator accepts, written without the padding the validators trim; the drift test checks examples against
 /// both.

@@ -97,7 +97,7 @@ fn snooze_time(value: &Value) -> Result<i64, ActionError> {
         )
     };
     let until = match value {
-        Value::Number(n) => n.as_i64().ok_or_else(invalid)?,
+        Value::Number(n) => crate::validate::whole_number(n).ok_or_else(invalid)?,
         Value::String(s) => match s.trim().parse::<i64>() {
             Ok(n) => n,
             Err(_) => time::OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339)
@@ -134,5 +134,8 @@ mod tests {
         assert!(snooze_time(&Value::from(1_000)).is_err());
         assert!(snooze_time(&Value::from("tomorrow")).is_err());
         assert!(snooze_time(&Value::Bool(true)).is_err());
+        // JSON Schema's integer admits 1.7e9 written as a float; a fraction is refused.
+        assert_eq!(snooze_time(&serde_json::json!(soon as f64)).unwrap(), soon);
+        assert!(snooze_time(&serde_json::json!(soon as f64 + 0.5)).is_err());
     }
 }

@@ -147,7 +147,7 @@ pub struct TranscriptLine {
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[cfg_attr(feature = "schema", schemars(transform = crate::validate::schema::customer_key))]
+#[cfg_attr(feature = "schema", schemars(transform = customer_unless_dry_run))]
 pub struct EscalateRequest {
     /// The agent's conversation/session id: one escalation per session, however often it is retried.
     #[cfg_attr(feature = "schema", schemars(regex(pattern = SESSION_ID_PATTERN)))]
@@ -178,6 +178,15 @@ pub struct EscalateRequest {
     /// Decide only: no Intercom call at all.
     #[serde(default)]
     pub dry_run: bool,
+}
+
+/// The customer is needed to escalate; a dry run only decides and needs none.
+#[cfg(feature = "schema")]
+fn customer_unless_dry_run(schema: &mut schemars::Schema) {
+    crate::validate::schema::customer_key(schema);
+    if let Some(branches) = schema.get_mut("anyOf").and_then(serde_json::Value::as_array_mut) {
+        branches.push(serde_json::json!({"required": ["dryRun"], "properties": {"dryRun": {"const": true}}}));
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
