@@ -68,7 +68,23 @@ conversations+=("$(field conversationId <<<"$answer")")
 export SCHEMA_CONVERSATION_IDS SCHEMA_CONTACT_IDS SCHEMA_CUSTOMER_EMAILS=jane@example.com,schema-1@example.com
 SCHEMA_CONVERSATION_IDS="$(IFS=,; echo "${conversations[*]}")"
 SCHEMA_CONTACT_IDS="$(IFS=,; echo "${contacts[*]}")"
-log "aiming at conversations $SCHEMA_CONVERSATION_IDS and contacts $SCHEMA_CONTACT_IDS"
+# The fake's admins, teams and custom contact attributes (the demo workspace), for the hooks to aim at.
+fake() { curl -sf --max-time 30 "http://127.0.0.1:$FAKE_PORT/$1" -H 'Authorization: Bearer local-dev-token'; }
+workspace="$(
+  { fake admins && echo && fake teams && echo && fake 'data_attributes?model=contact'; } | python3 -c '
+import json, sys
+admins, teams, attributes = (json.loads(line) for line in sys.stdin if line.strip())
+print(",".join(str(a["id"]) for a in admins["admins"]))
+print(",".join(str(t["id"]) for t in teams["teams"]))
+print(",".join(t["name"] for t in teams["teams"]))
+internal = {"ai_escalation"}  # shared::validate::INTERNAL_ATTRIBUTES: refused by design
+print(json.dumps({a["name"]: a["data_type"] for a in attributes["data"]
+                  if a.get("custom") and not a.get("archived") and a["name"].lower() not in internal}))
+'
+)" || die "could not read the fake Intercom's admins, teams and attributes; the stack's log: $STACK_LOG"
+export SCHEMA_ADMIN_IDS SCHEMA_TEAM_IDS SCHEMA_TEAM_NAMES SCHEMA_ATTRIBUTES
+{ read -r SCHEMA_ADMIN_IDS; read -r SCHEMA_TEAM_IDS; read -r SCHEMA_TEAM_NAMES; read -r SCHEMA_ATTRIBUTES; } <<<"$workspace"
+log "aiming at conversations $SCHEMA_CONVERSATION_IDS, contacts $SCHEMA_CONTACT_IDS, admins $SCHEMA_ADMIN_IDS, teams $SCHEMA_TEAM_NAMES, attributes $SCHEMA_ATTRIBUTES"
 
 # --- Schemathesis -----------------------------------------------------------------------------------------
 # Positive data only: the schema is written without the padding the functions trim, so some requests it
@@ -77,12 +93,16 @@ log "aiming at conversations $SCHEMA_CONVERSATION_IDS and contacts $SCHEMA_CONTA
 log "schemathesis: every operation, $MAX_EXAMPLES examples each, seed $SEED (at most ${MAX_TIME}s)"
 started=$SECONDS
 status=0
-SCHEMATHESIS_HOOKS="$ROOT/scripts/schema_hooks.py" schemathesis --config-file "$ROOT/scripts/schemathesis.toml" run \
+# From the log directory: Schemathesis and Hypothesis write .schemathesis/ and .hypothesis/ where they run, and
+# a new file in the workspace makes cargo lambda watch rebuild and restart every function mid-run (60 s timeouts).
+cd "$LOG_DIR"
+PYTHONDONTWRITEBYTECODE=1 SCHEMATHESIS_HOOKS="$ROOT/scripts/schema_hooks.py" schemathesis --config-file "$ROOT/scripts/schemathesis.toml" run \
   "$ROOT/agent-tools/openapi.json" --url "$BASE_URL" -H "$AUTH" \
   --mode positive --phases examples,fuzzing --max-examples "$MAX_EXAMPLES" --seed "$SEED" \
   --generation-database none --max-time "$MAX_TIME" --workers 2 \
   --checks all --exclude-checks negative_data_rejection,use_after_free,ensure_resource_availability,object_level_authorization \
   --request-timeout 60 --no-color --report junit --report-dir "$LOG_DIR" || status=$?
+cd "$ROOT"
 log "schemathesis finished in $((SECONDS - started))s (exit $status); JUnit report in $LOG_DIR"
 if ((status != 0)); then
   grep -E ' (ERROR|WARN) ' "$ROOT/.local/run-local/functions.log" 2>/dev/null | tail -n 20 >&2 || true
