@@ -181,7 +181,7 @@ pub fn whole_number(n: &serde_json::Number) -> Option<i64> {
     }
     let f = n.as_f64()?;
     // 2^63 as f64 is exact; anything at or above it does not fit (`as` would saturate silently).
-    (f.fract() == 0.0 && f >= -9_223_372_036_854_775_808.0 && f < 9_223_372_036_854_775_808.0).then_some(f as i64)
+    (f.fract() == 0.0 && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f)).then_some(f as i64)
 }
 
 /// serde `deserialize_with` for optional integer fields that accept whole-number floats ([`whole_number`]) and
