@@ -15,6 +15,7 @@ command -v cfn-lint >/dev/null 2>&1 || need_pip+=("cfn-lint==1.58.0")
 command -v sam >/dev/null 2>&1 || need_pip+=("aws-sam-cli==1.170.0")
 # The official MCP Python SDK (a client nobody here wrote) and what its test uses.
 python3 -c 'import mcp, jsonschema, pytest, anyio' >/dev/null 2>&1 || need_pip+=("mcp==2.3.0" "jsonschema==4.26.0" "pytest==9.2.0")
+command -v schemathesis >/dev/null 2>&1 || need_pip+=("schemathesis==4.32.5")
 if ((${#need_pip[@]})); then
   echo "setup: pip install ${need_pip[*]}"
   python3 -m pip install --quiet --disable-pip-version-check "${need_pip[@]}"

@@ -37,8 +37,9 @@ pub enum ActionError {
     MethodNotAllowed { allowed: &'static str },
     #[error("a valid Authorization: Bearer <agent api key> header is required")]
     Unauthenticated,
+    /// What the request names does not exist; `field` is the request field that named it, when one did.
     #[error("{message}")]
-    NotFound { message: String, intercom_request_id: Option<String> },
+    NotFound { field: Option<String>, message: String, intercom_request_id: Option<String> },
     #[error("{message}")]
     Conflict { message: String, retry_after_seconds: Option<u64> },
     #[error("Intercom's rate limit is exhausted; retry in {retry_after_seconds} s")]
@@ -68,6 +69,11 @@ pub enum ActionError {
 impl ActionError {
     pub fn bad_request(field: &str, message: impl Into<String>) -> Self {
         ActionError::BadRequest { field: Some(field.to_owned()), message: message.into() }
+    }
+
+    /// 404: `field` names something that does not exist; `message` says what to send instead.
+    pub fn not_found(field: &str, message: impl Into<String>) -> Self {
+        ActionError::NotFound { field: Some(field.to_owned()), message: message.into(), intercom_request_id: None }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -125,8 +131,15 @@ impl ActionError {
         match self {
             ActionError::BadRequest { field: Some(field), .. } => error["field"] = field.as_str().into(),
             ActionError::UnknownAttribute { name, .. } => error["field"] = format!("attributes.{name}").into(),
-            ActionError::NotFound { intercom_request_id: Some(id), .. }
-            | ActionError::Upstream { intercom_request_id: Some(id), .. } => {
+            ActionError::NotFound { field, intercom_request_id, .. } => {
+                if let Some(field) = field {
+                    error["field"] = field.as_str().into();
+                }
+                if let Some(id) = intercom_request_id {
+                    error["intercomRequestId"] = id.as_str().into();
+                }
+            }
+            ActionError::Upstream { intercom_request_id: Some(id), .. } => {
                 error["intercomRequestId"] = id.as_str().into()
             }
             ActionError::RateLimited { retry_after_seconds, intercom_request_id } => {
@@ -168,6 +181,7 @@ impl From<IntercomError> for ActionError {
         let request_id = e.request_id().map(str::to_owned);
         match e {
             IntercomError::Api { status: 404, message, .. } => ActionError::NotFound {
+                field: None,
                 message: format!("Intercom has no such resource: {}", nonempty(&message, "Resource Not Found")),
                 intercom_request_id: request_id,
             },
@@ -624,6 +638,24 @@ mod tests {
 
         let token = ActionError::from(SecretsError::MissingField { field: "access_token" }).to_response();
         assert_eq!(token.status(), 503);
+    }
+
+    #[test]
+    fn a_not_found_names_the_field_to_fix() {
+        let error = ActionError::not_found("teamName", "no Intercom team is named \"Ops\"").to_json();
+        assert_eq!(
+            error,
+            serde_json::json!({"code": "not_found", "message": "no Intercom team is named \"Ops\"", "field": "teamName"})
+        );
+        let intercom = ActionError::from(IntercomError::Api {
+            status: 404,
+            code: "not_found".into(),
+            message: "Resource Not Found".into(),
+            field: None,
+            request_id: Some("r2".into()),
+        });
+        assert_eq!(intercom.to_json()["intercomRequestId"], "r2");
+        assert_eq!(intercom.to_json().get("field"), None);
     }
 
     #[tokio::test]

@@ -12,6 +12,10 @@ pub const MAX_MESSAGE_CHARS: usize = 20_000;
 /// `last_ai_session` are informational and stay writable.
 pub const INTERNAL_ATTRIBUTES: &[&str] = &["ai_escalation"];
 
+/// Longest custom attribute name and string value (Intercom's limits).
+pub const MAX_ATTRIBUTE_NAME_CHARS: usize = 190;
+pub const MAX_ATTRIBUTE_VALUE_CHARS: usize = 255;
+
 /// Refuses a custom attribute the integration maintains, naming it (names compare without case or padding).
 pub fn writable_attribute(name: &str) -> Result<(), ActionError> {
     let normalized = name.trim();
@@ -24,34 +28,50 @@ pub fn writable_attribute(name: &str) -> Result<(), ActionError> {
     }
 }
 
-/// Picks how to find the customer: contactId, else userId, else userEmail.
+/// Longest Intercom contact id accepted (they are 24 hex digits today).
+pub const MAX_CONTACT_ID_CHARS: usize = 64;
+/// Longest `userId` (Intercom `external_id`) and customer name accepted.
+pub const MAX_USER_ID_CHARS: usize = 255;
+pub const MAX_NAME_CHARS: usize = 255;
+/// Longest email address (RFC 5321's 254 octets).
+pub const MAX_EMAIL_BYTES: usize = 254;
+/// Longest Intercom id made of digits (conversation, admin, team).
+pub const MAX_NUMERIC_ID_DIGITS: usize = 20;
+
+/// Picks how to find the customer: contactId, else userId, else userEmail. Every one given must be well-formed,
+/// so a mistyped identifier is refused rather than silently passed over for another.
 pub fn contact_key(
     contact_id: Option<String>,
     user_id: Option<String>,
     user_email: Option<String>,
 ) -> Result<ContactKey, ActionError> {
-    if let Some(id) = contact_id {
-        let id = required_text("contactId", &id, 64)?;
-        if !id.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(ActionError::bad_request(
-                "contactId",
-                "contactId must be an Intercom contact id (letters and digits)",
-            ));
+    let contact_id = contact_id
+        .map(|id| {
+            let id = required_text("contactId", &id, MAX_CONTACT_ID_CHARS)?;
+            if !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(ActionError::bad_request(
+                    "contactId",
+                    "contactId must be an Intercom contact id (letters and digits)",
+                ));
+            }
+            Ok(id)
+        })
+        .transpose()?;
+    let user_id = user_id.map(|id| required_text("userId", &id, MAX_USER_ID_CHARS)).transpose()?;
+    let user_email = user_email.map(|email| email_address("userEmail", &email)).transpose()?;
+    match (contact_id, user_id, user_email) {
+        (Some(id), _, _) => Ok(ContactKey::Id(id)),
+        (None, Some(id), _) => Ok(ContactKey::ExternalId(id)),
+        (None, None, Some(email)) => Ok(ContactKey::Email(email)),
+        (None, None, None) => {
+            Err(ActionError::bad_request("userEmail", "give the customer as userEmail, userId or contactId"))
         }
-        return Ok(ContactKey::Id(id));
     }
-    if let Some(id) = user_id {
-        return Ok(ContactKey::ExternalId(required_text("userId", &id, 255)?));
-    }
-    if let Some(email) = user_email {
-        return Ok(ContactKey::Email(email_address("userEmail", &email)?));
-    }
-    Err(ActionError::bad_request("userEmail", "give the customer as userEmail, userId or contactId"))
 }
 
 pub fn email_address(field: &str, raw: &str) -> Result<String, ActionError> {
     let email = raw.trim();
-    let valid = email.len() <= 254
+    let valid = email.len() <= MAX_EMAIL_BYTES
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
@@ -73,7 +93,7 @@ pub fn conversation_id(raw: &str) -> Result<String, ActionError> {
 
 pub fn numeric_id(field: &str, raw: &str) -> Result<String, ActionError> {
     let id = raw.trim();
-    if id.is_empty() || id.len() > 20 || !id.bytes().all(|b| b.is_ascii_digit()) {
+    if id.is_empty() || id.len() > MAX_NUMERIC_ID_DIGITS || !id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ActionError::bad_request(
             field,
             format!("{field} must be an Intercom id made of digits (for example \"123456789\")"),
@@ -151,6 +171,122 @@ pub fn quick_reply_options(field: &str, raw: Vec<String>) -> Result<Vec<String>,
         options.push(option);
     }
     Ok(options)
+}
+
+/// A JSON number that is a whole number, as an `i64`: JSON Schema's `integer` admits `5.0`, and clients
+/// (JavaScript among them) may send one; a fraction or a number out of range is `None`.
+pub fn whole_number(n: &serde_json::Number) -> Option<i64> {
+    if let Some(i) = n.as_i64() {
+        return Some(i);
+    }
+    let f = n.as_f64()?;
+    // 2^63 as f64 is exact; anything at or above it does not fit (`as` would saturate silently).
+    (f.fract() == 0.0 && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f)).then_some(f as i64)
+}
+
+/// serde `deserialize_with` for optional integer fields that accept whole-number floats ([`whole_number`]) and
+/// refuse a fraction saying so (the message never quotes the value).
+pub mod whole {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer};
+
+    pub fn option_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        match Option::<serde_json::Number>::deserialize(d)? {
+            None => Ok(None),
+            Some(n) => super::whole_number(&n).map(Some).ok_or_else(|| {
+                D::Error::custom("expected a whole number (an integer), found a fraction or a number out of range")
+            }),
+        }
+    }
+
+    pub fn option_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+        match option_i64(d)? {
+            None => Ok(None),
+            Some(n) => u32::try_from(n)
+                .map(Some)
+                .map_err(|_| D::Error::custom("expected a whole number between 0 and 4294967295")),
+        }
+    }
+}
+
+/// The validators above as JSON Schema, for the published agent API ([`crate::agent_api`]). Each admits what its
+/// validator accepts, written without the padding the validators trim; the drift test checks examples against
+/// both.
+#[cfg(feature = "schema")]
+pub mod schema {
+    use schemars::{Schema, json_schema};
+    use serde_json::json;
+
+    use super::INTERNAL_ATTRIBUTES;
+
+    /// Something other than whitespace (the validators trim, then refuse what is left empty).
+    pub const NOT_BLANK: &str = r"\S";
+    /// No leading or trailing whitespace (for values compared after trimming, such as quick-reply labels).
+    pub const TRIMMED: &str = r"^\S([\s\S]*\S)?$";
+    /// An Intercom id made of digits: `MAX_NUMERIC_ID_DIGITS` at most.
+    pub const NUMERIC_ID: &str = "^[0-9]{1,20}$";
+    /// An Intercom contact id: letters and digits, `MAX_CONTACT_ID_CHARS` at most.
+    pub const CONTACT_ID: &str = "^[A-Za-z0-9]{1,64}$";
+    /// What [`super::email_address`] accepts, in ASCII (so the 254-octet limit is `maxLength`): one `@`, a
+    /// domain with a dot that neither starts nor ends it, no whitespace or control characters.
+    pub const EMAIL: &str = r"^[\x21-\x3F\x41-\x7E]+@[\x21-\x2D\x2F-\x3F\x41-\x7E][\x21-\x3F\x41-\x7E]*\.[\x21-\x3F\x41-\x7E]*[\x21-\x2D\x2F-\x3F\x41-\x7E]$";
+    /// An absolute https URL with a DNS host (the last label not a number, which would be read as an IPv4
+    /// address) and an optional port, path, query and fragment: what [`super::attachment_urls`] accepts.
+    pub const HTTPS_URL: &str = r"^https://([A-Za-z0-9]+(-[A-Za-z0-9]+)*\.)*[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*(:[0-9]{1,4})?([/?#][\x21-\x7E]*)?$";
+    /// Longest attachment URL, in bytes (the pattern keeps it ASCII, so characters).
+    pub const MAX_URL_BYTES: usize = 2048;
+    /// No control characters (a pagination cursor).
+    pub const NO_CONTROL: &str = r"^[^\x00-\x1F\x7F-\x9F]*$";
+
+    /// The customer is given as contactId, userId or userEmail: at least one of them, not null. When several
+    /// are given, contactId wins over userId over userEmail (each must still be well-formed).
+    pub fn customer_key(schema: &mut Schema) {
+        let branches: Vec<_> = ["contactId", "userId", "userEmail"]
+            .into_iter()
+            .map(|key| json!({"required": [key], "properties": {key: {"type": "string"}}}))
+            .collect();
+        schema.insert("anyOf".into(), branches.into());
+    }
+
+    /// Custom attributes: at least one; names 1 to 190 characters, not one the integration maintains; values
+    /// flat (string of at most 255 characters, number, boolean, or null to clear).
+    pub fn custom_attributes(_: &mut schemars::SchemaGenerator) -> Schema {
+        let internal: Vec<Schema> =
+            INTERNAL_ATTRIBUTES.iter().map(|name| json_schema!({"pattern": any_case(name)})).collect();
+        json_schema!({
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": {
+                "minLength": 1,
+                "maxLength": super::MAX_ATTRIBUTE_NAME_CHARS,
+                "pattern": NOT_BLANK,
+                "not": {"anyOf": internal}
+            },
+            "additionalProperties": {
+                "type": ["string", "number", "boolean", "null"],
+                "maxLength": super::MAX_ATTRIBUTE_VALUE_CHARS
+            }
+        })
+    }
+
+    /// `^\s*[Aa][Ii]_…\s*$`: the name in any case, with any padding (as [`super::writable_attribute`] compares).
+    fn any_case(name: &str) -> String {
+        let letters: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphabetic() {
+                    format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase())
+                } else {
+                    regex_escape(c)
+                }
+            })
+            .collect();
+        format!(r"^\s*{letters}\s*$")
+    }
+
+    fn regex_escape(c: char) -> String {
+        if c.is_ascii_alphanumeric() || c == '_' { c.to_string() } else { format!(r"\x{:02X}", c as u32) }
+    }
 }
 
 #[cfg(test)]

@@ -79,10 +79,13 @@ mod tests {
             (r#"{"conversationId":"7"}"#, "teamId"),
             (r#"{"conversationId":"7","teamId":"1","adminId":"2"}"#, "teamId"),
             (r#"{"conversationId":"7","adminId":"ada"}"#, "adminId"),
-            (r#"{"conversationId":"7","teamName":"Nobody Here"}"#, "teamName"),
         ] {
             let response = handle(&helpdesk, &MemoryStore::new(), &AgentGuard::iam(), post_json(body)).await.unwrap();
             assert_eq!(error_of(&response), (400, "invalid_request".into(), Some(field.into())), "{body}");
         }
+        // A well-formed name no team has is not a malformed request: 404, naming the field to fix.
+        let body = r#"{"conversationId":"7","teamName":"Nobody Here"}"#;
+        let response = handle(&helpdesk, &MemoryStore::new(), &AgentGuard::iam(), post_json(body)).await.unwrap();
+        assert_eq!(error_of(&response), (404, "not_found".into(), Some("teamName".into())));
     }
 }

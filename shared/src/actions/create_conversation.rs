@@ -18,19 +18,26 @@ use crate::validate::{contact_key, message_body, optional_text};
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(transform = crate::validate::schema::customer_key))]
 pub struct CreateConversationRequest {
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(email, length(max = crate::validate::MAX_EMAIL_BYTES), regex(pattern = crate::validate::schema::EMAIL)))]
     pub user_email: Option<String>,
     /// The id in the customer's own system (Intercom `external_id`).
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = crate::validate::MAX_USER_ID_CHARS), regex(pattern = crate::validate::schema::NOT_BLANK)))]
     pub user_id: Option<String>,
+    /// The Intercom contact id (letters and digits); wins over userId and userEmail.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::validate::schema::CONTACT_ID)))]
     pub contact_id: Option<String>,
-    /// Used only when the contact is created.
+    /// Used only when the contact is created (blank: none).
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(length(max = crate::validate::MAX_NAME_CHARS)))]
     pub name: Option<String>,
     /// The customer's message that opens the conversation. Intercom shows it as plain text: Markdown or HTML is
     /// sent as readable text (`**Refund**` reads `Refund`, a link reads `text (url)`).
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = crate::validate::MAX_MESSAGE_CHARS), regex(pattern = crate::validate::schema::NOT_BLANK)))]
     pub body: String,
     /// How `body` is written: `markdown`, `text` or `html`. Default: the deployment's `BODY_FORMAT`.
     #[serde(default)]

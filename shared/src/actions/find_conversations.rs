@@ -12,8 +12,8 @@ use crate::actions::get_conversation::{AssigneeSummary, Author};
 use crate::handoff::{Context, Decision, Handling, HandoffSettings, History, OwnershipRule};
 use crate::helpdesk::Helpdesk;
 use crate::http::ActionError;
-use crate::intercom::ConversationQuery;
 use crate::intercom::models::Conversation;
+use crate::intercom::{ConversationQuery, IntercomError};
 use crate::text::html_to_text;
 use crate::validate::contact_key;
 
@@ -23,29 +23,39 @@ pub const DEFAULT_LIMIT: u32 = 20;
 /// Characters of the last message shown in a preview.
 pub const PREVIEW_CHARS: usize = 200;
 const MAX_CURSOR_CHARS: usize = 1000;
+/// Later than this, `updatedSince` is taken for milliseconds (year 5138 in seconds).
+const MAX_UPDATED_SINCE: i64 = 100_000_000_000;
 
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(transform = crate::validate::schema::customer_key))]
 pub struct FindConversationsRequest {
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(email, length(max = crate::validate::MAX_EMAIL_BYTES), regex(pattern = crate::validate::schema::EMAIL)))]
     pub user_email: Option<String>,
     /// The id in the customer's own system (Intercom `external_id`).
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = crate::validate::MAX_USER_ID_CHARS), regex(pattern = crate::validate::schema::NOT_BLANK)))]
     pub user_id: Option<String>,
+    /// The Intercom contact id (letters and digits); wins over userId and userEmail.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::validate::schema::CONTACT_ID)))]
     pub contact_id: Option<String>,
     /// `open`, `closed`, `snoozed` or `any` (default).
     #[serde(default)]
     pub state: StateFilter,
     /// Only conversations updated at or after this Unix time (seconds).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::validate::whole::option_i64")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0, max = MAX_UPDATED_SINCE)))]
     pub updated_since: Option<i64>,
     /// Conversations per page, 1 to 50 (default 20).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::validate::whole::option_u32")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = MAX_LIMIT)))]
     pub limit: Option<u32>,
     /// The `nextCursor` of the previous page; absent for the first page.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(length(max = MAX_CURSOR_CHARS), regex(pattern = crate::validate::schema::NO_CONTROL)))]
     pub cursor: Option<String>,
 }
 
@@ -132,6 +142,7 @@ pub async fn find_conversations<H: Helpdesk + ?Sized>(
     let filters = filters(&request)?;
     let key = contact_key(request.contact_id, request.user_id, request.user_email)?;
     let contact = helpdesk.find_contact(&key).await?.ok_or_else(|| ActionError::NotFound {
+        field: None,
         message: "no Intercom contact matches this customer; check the userEmail, userId or contactId".into(),
         intercom_request_id: None,
     })?;
@@ -148,6 +159,27 @@ pub async fn find_conversations<H: Helpdesk + ?Sized>(
     Ok(FoundConversations { contact_id: contact.id, conversations, next_cursor })
 }
 
+/// Intercom's 400 about pagination when a cursor was sent: the agent's `cursor` is not one Intercom gave (a
+/// 400 naming that field, not a 502: Intercom is fine, the cursor is not). Anything else maps as usual.
+fn refused_cursor(e: IntercomError, query: &ConversationQuery) -> ActionError {
+    let about_cursor = |field: &Option<String>, message: &str| {
+        let said = |s: &str| s.contains("starting_after") || s.contains("pagination") || s.contains("cursor");
+        field.as_deref().is_some_and(said) || said(&message.to_ascii_lowercase())
+    };
+    match e {
+        IntercomError::Api { status: 400 | 422, ref field, ref message, .. }
+            if query.starting_after.is_some() && about_cursor(field, message) =>
+        {
+            ActionError::bad_request(
+                "cursor",
+                "Intercom does not accept this cursor; pass the nextCursor of the previous page unchanged, or leave \
+                 cursor out for the first page",
+            )
+        }
+        e => e.into(),
+    }
+}
+
 /// One page of `query`, newest update first, with the cursor of the next. The first page also holds the
 /// conversations our functions opened recently that search does not list yet (read whole, hence
 /// [`History::Full`]); later pages leave those out, so the walk lists each once.
@@ -156,7 +188,7 @@ pub async fn search_page<H: Helpdesk + ?Sized>(
     store: &dyn crate::store::Store,
     query: &ConversationQuery,
 ) -> Result<(Vec<(Conversation, History)>, Option<String>), ActionError> {
-    let page = helpdesk.search_conversations(query).await?;
+    let page = helpdesk.search_conversations(query).await.map_err(|e| refused_cursor(e, query))?;
     let next_cursor = page.next_cursor().map(str::to_owned);
     let recent = match crate::recent::recently_opened(store, &query.contact_id).await {
         Ok(ids) => ids,
@@ -204,7 +236,7 @@ fn filters(request: &FindConversationsRequest) -> Result<Filters, ActionError> {
         if since < 0 {
             return Err(ActionError::bad_request("updatedSince", "updatedSince must be a Unix time in seconds"));
         }
-        if since > 100_000_000_000 {
+        if since > MAX_UPDATED_SINCE {
             return Err(ActionError::bad_request(
                 "updatedSince",
                 "updatedSince must be a Unix time in seconds, not milliseconds",
@@ -480,5 +512,82 @@ mod tests {
         let cut = preview(&long);
         assert_eq!(cut.chars().count(), PREVIEW_CHARS + 1);
         assert!(cut.ends_with('…'));
+    }
+
+    fn refusal(status: u16, field: Option<&str>, message: &str) -> IntercomError {
+        IntercomError::Api {
+            status,
+            code: "parameter_invalid".into(),
+            message: message.into(),
+            field: field.map(str::to_owned),
+            request_id: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_cursor_intercom_refuses_is_a_400_naming_cursor_not_a_502() {
+        let mut helpdesk = MockHelpdesk::new();
+        jane(&mut helpdesk);
+        helpdesk.expect_search_conversations().returning(|q| match q.starting_after.as_deref() {
+            Some(_) => Err(refusal(400, Some("pagination"), "starting_after is not a valid cursor")),
+            None => Ok(page(json!([]), None)),
+        });
+        let ask = |cursor: Option<&str>| request(json!({"userEmail": "jane@example.com", "cursor": cursor}));
+        let err =
+            find_conversations(&helpdesk, &MemoryStore::new(), &settings(), ask(Some("made-up"))).await.unwrap_err();
+        assert_eq!((err.status().as_u16(), err.code()), (400, "invalid_request"));
+        assert_eq!(err.to_json()["field"], "cursor");
+        assert!(err.to_string().contains("nextCursor of the previous page"), "{err}");
+        assert!(find_conversations(&helpdesk, &MemoryStore::new(), &settings(), ask(None)).await.is_ok());
+    }
+
+    #[test]
+    fn only_a_refusal_about_pagination_with_a_cursor_blames_the_cursor() {
+        let with = |cursor: Option<&str>| ConversationQuery {
+            contact_id: "c1".into(),
+            state: None,
+            updated_since: None,
+            per_page: 20,
+            starting_after: cursor.map(str::to_owned),
+        };
+        let about = refusal(400, None, "Invalid starting_after parameter");
+        assert_eq!(refused_cursor(about.clone(), &with(Some("x"))).to_json()["field"], "cursor");
+        // Without a cursor, or about something else, Intercom's refusal stays what it is.
+        assert_eq!(refused_cursor(about, &with(None)).code(), "intercom_rejected");
+        let other = refusal(400, Some("query"), "Invalid query");
+        assert_eq!(refused_cursor(other, &with(Some("x"))).code(), "intercom_rejected");
+        let gone = IntercomError::Api {
+            status: 404,
+            code: "not_found".into(),
+            message: "Resource Not Found".into(),
+            field: None,
+            request_id: None,
+        };
+        assert_eq!(refused_cursor(gone, &with(Some("x"))).code(), "not_found");
+    }
+
+    #[test]
+    fn whole_number_floats_are_integers_and_fractions_are_refused_by_name() {
+        let decoded: FindConversationsRequest = crate::http::from_value(
+            json!({"userEmail": "jane@example.com", "updatedSince": 1_700_000_000.0, "limit": 5.0}),
+        )
+        .unwrap();
+        assert_eq!((decoded.updated_since, decoded.limit), (Some(1_700_000_000), Some(5)));
+        for (body, field) in [
+            (json!({"userEmail": "a@b.co", "updatedSince": 5.5}), "updatedSince"),
+            (json!({"userEmail": "a@b.co", "limit": 2.5}), "limit"),
+            (json!({"userEmail": "a@b.co", "limit": -1}), "limit"),
+            (json!({"userEmail": "a@b.co", "updatedSince": 1e300}), "updatedSince"),
+        ] {
+            match crate::http::from_value::<FindConversationsRequest>(body.clone()) {
+                Err(ActionError::BadRequest { field: Some(f), message }) => {
+                    assert_eq!(f, field, "{body}");
+                    assert!(message.contains("expected a whole number"), "{message}");
+                }
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+        let strings = crate::http::from_value::<FindConversationsRequest>(json!({"userEmail": "a@b.co", "limit": "5"}));
+        assert!(matches!(strings, Err(ActionError::BadRequest { .. })), "{strings:?}");
     }
 }

@@ -15,6 +15,7 @@ use crate::validate::conversation_id;
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GetConversationRequest {
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::validate::schema::NUMERIC_ID)))]
     pub conversation_id: String,
 }
 

@@ -20,11 +20,15 @@ pub enum ManageAction {
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(transform = snooze_needs_a_time))]
 pub struct ManageRequest {
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::validate::schema::NUMERIC_ID)))]
     pub conversation_id: String,
     pub action: ManageAction,
-    /// For `snooze`: Unix seconds, or an RFC 3339 time such as `2026-12-01T09:00:00Z`.
+    /// For `snooze` (and only then): Unix seconds, or an RFC 3339 time such as `2026-12-01T09:00:00Z`; in the
+    /// future, within a year.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "snooze_time_schema"))]
     pub snoozed_until: Option<Value>,
 }
 
@@ -36,6 +40,33 @@ pub struct ManageResponse {
     pub state: Option<String>,
     pub snoozed_until: Option<i64>,
 }
+
+/// `snoozedUntil` is required with action snooze and refused with the others.
+#[cfg(feature = "schema")]
+fn snooze_needs_a_time(schema: &mut schemars::Schema) {
+    let branches = serde_json::json!([
+        {"properties": {"action": {"const": "snooze"}, "snoozedUntil": {"not": {"type": "null"}}}, "required": ["snoozedUntil"]},
+        {"properties": {"action": {"enum": ["close", "open"]}, "snoozedUntil": {"type": "null"}}}
+    ]);
+    schema.insert("oneOf".into(), branches);
+}
+
+/// Unix seconds (a number, or digits in a string), or an RFC 3339 time; null or absent when not snoozing.
+#[cfg(feature = "schema")]
+fn snooze_time_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "anyOf": [
+            {"type": "integer", "minimum": 1, "maximum": MAX_SNOOZE_SECONDS},
+            {"type": "string", "pattern": "^[0-9]{1,11}$"},
+            {"type": "string", "format": "date-time"},
+            {"type": "null"}
+        ]
+    })
+}
+
+/// A Unix time far beyond the one-year limit, bounding the schema's integers (the limit itself moves with time).
+#[cfg(feature = "schema")]
+const MAX_SNOOZE_SECONDS: i64 = 99_999_999_999;
 
 pub async fn manage_conversation<H: Helpdesk + ?Sized>(
     helpdesk: &H,
@@ -66,7 +97,7 @@ fn snooze_time(value: &Value) -> Result<i64, ActionError> {
         )
     };
     let until = match value {
-        Value::Number(n) => n.as_i64().ok_or_else(invalid)?,
+        Value::Number(n) => crate::validate::whole_number(n).ok_or_else(invalid)?,
         Value::String(s) => match s.trim().parse::<i64>() {
             Ok(n) => n,
             Err(_) => time::OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339)
@@ -103,5 +134,8 @@ mod tests {
         assert!(snooze_time(&Value::from(1_000)).is_err());
         assert!(snooze_time(&Value::from("tomorrow")).is_err());
         assert!(snooze_time(&Value::Bool(true)).is_err());
+        // JSON Schema's integer admits 1.7e9 written as a float; a fraction is refused.
+        assert_eq!(snooze_time(&serde_json::json!(soon as f64)).unwrap(), soon);
+        assert!(snooze_time(&serde_json::json!(soon as f64 + 0.5)).is_err());
     }
 }

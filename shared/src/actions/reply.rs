@@ -8,7 +8,7 @@ use crate::helpdesk::Helpdesk;
 use crate::http::ActionError;
 use crate::intercom::conversations::contains_reply;
 use crate::intercom::models::{Conversation, QuickReplyOption};
-use crate::intercom::{AdminMessage, MessageKind};
+use crate::intercom::{AdminMessage, IntercomError, MessageKind};
 use crate::validate::{attachment_urls, conversation_id, message_body, numeric_id, quick_reply_options};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -32,9 +32,12 @@ impl From<MessageType> for MessageKind {
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(transform = options_are_for_comments))]
 pub struct ReplyRequest {
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::validate::schema::NUMERIC_ID)))]
     pub conversation_id: String,
     /// Markdown by default: `**bold**`, `*italic*`, `[links](https://…)`, lists, `code`, headings.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = crate::validate::MAX_MESSAGE_CHARS), regex(pattern = crate::validate::schema::NOT_BLANK)))]
     pub body: String,
     /// How `body` is written: `markdown`, `text` (shown as typed) or `html` (reduced to what Intercom renders).
     /// Default: the deployment's `BODY_FORMAT` (markdown unless set).
@@ -45,15 +48,17 @@ pub struct ReplyRequest {
     pub message_type: MessageType,
     /// Reply as this admin instead of the configured AI admin.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::validate::schema::NUMERIC_ID)))]
     pub admin_id: Option<String>,
     /// Quick-reply buttons (2–10 labels, each ≤ 255 characters; comments only): `body` is posted, then the
     /// buttons under it. The customer's pick reaches the webhook as `message.quickReply`.
     #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(length(min = 2, max = 10)))]
+    #[cfg_attr(feature = "schema", schemars(length(min = 2, max = 10), inner(length(min = 1, max = crate::validate::MAX_QUICK_REPLY_OPTION_CHARS), regex(pattern = crate::validate::schema::TRIMMED))))]
+    #[cfg_attr(feature = "schema", schemars(extend("uniqueItems" = true)))]
     pub options: Option<Vec<String>>,
     /// Files to show with the message: up to 10 https URLs Intercom can fetch.
     #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(length(max = 10)))]
+    #[cfg_attr(feature = "schema", schemars(length(max = crate::validate::MAX_ATTACHMENTS), inner(length(max = crate::validate::schema::MAX_URL_BYTES), regex(pattern = crate::validate::schema::HTTPS_URL))))]
     pub attachment_urls: Option<Vec<String>>,
     /// Send the comment although a human handles the conversation (409 `human_handles_conversation` otherwise):
     /// only when a teammate asked the AI to answer.
@@ -63,6 +68,16 @@ pub struct ReplyRequest {
     /// (always so when the deployment sets `REPLY_MODE=draft`).
     #[serde(default)]
     pub draft: bool,
+}
+
+/// Quick-reply options go with comments: a note with options is refused.
+#[cfg(feature = "schema")]
+fn options_are_for_comments(schema: &mut schemars::Schema) {
+    let note_with_options = serde_json::json!({
+        "required": ["messageType", "options"],
+        "properties": {"messageType": {"const": "note"}, "options": {"type": "array"}}
+    });
+    schema.insert("not".into(), note_with_options);
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -108,6 +123,7 @@ pub async fn reply_to_conversation_with<H: Helpdesk + ?Sized>(
     let conversation_id = conversation_id(&request.conversation_id)?;
     let body = message_body("body", &request.body)?;
     let outgoing = outgoing(&request, &body)?;
+    let chosen = request.admin_id.is_some();
     let admin_id = match request.admin_id {
         Some(id) => numeric_id("adminId", &id)?,
         None => helpdesk.admin_id().await?,
@@ -120,7 +136,9 @@ pub async fn reply_to_conversation_with<H: Helpdesk + ?Sized>(
         ensure_the_ai_may_reply(helpdesk, handoff, &conversation_id, &admin_id).await?;
     }
     let kind = MessageKind::from(message_type);
-    let (conversation, kind, options) = post(helpdesk, &conversation_id, kind, &admin_id, outgoing).await?;
+    let (conversation, kind, options) = post(helpdesk, &conversation_id, kind, &admin_id, outgoing)
+        .await
+        .map_err(|e| unknown_admin(e, chosen.then_some(admin_id.as_str())))?;
     let part_id = conversation
         .conversation_parts
         .conversation_parts
@@ -129,6 +147,45 @@ pub async fn reply_to_conversation_with<H: Helpdesk + ?Sized>(
         .find(|p| p.part_type.as_deref() == Some(kind.as_str()))
         .map(|p| p.id.clone());
     Ok(ReplyResponse { conversation_id, message_type, part_id, state: conversation.state, options, draft })
+}
+
+/// Intercom's 404 `admin_not_found` to a reply as the agent's `adminId` names that field: the agent chose an
+/// admin the workspace does not have. With the configured AI admin the generic 404 stands.
+fn unknown_admin(e: PostError, chosen: Option<&str>) -> ActionError {
+    match (e, chosen) {
+        (PostError::Intercom(IntercomError::Api { status: 404, code, request_id, .. }), Some(admin_id))
+            if code == "admin_not_found" =>
+        {
+            ActionError::NotFound {
+                field: Some("adminId".into()),
+                message: format!(
+                    "Intercom has no admin with id {admin_id}; pass a teammate's admin id (get-conversation shows \
+                     assignees' ids), or leave adminId out to reply as the AI's admin"
+                ),
+                intercom_request_id: request_id,
+            }
+        }
+        (PostError::Intercom(e), _) => e.into(),
+        (PostError::Action(e), _) => e,
+    }
+}
+
+/// A failed post: Intercom's answer kept whole until [`unknown_admin`] reads it.
+enum PostError {
+    Intercom(IntercomError),
+    Action(ActionError),
+}
+
+impl From<ActionError> for PostError {
+    fn from(e: ActionError) -> Self {
+        PostError::Action(e)
+    }
+}
+
+impl From<IntercomError> for PostError {
+    fn from(e: IntercomError) -> Self {
+        PostError::Intercom(e)
+    }
 }
 
 /// Marks the AI's comment as a draft a teammate reviews and sends.
@@ -226,7 +283,7 @@ async fn post<H: Helpdesk + ?Sized>(
     kind: MessageKind,
     admin_id: &str,
     outgoing: Outgoing,
-) -> Result<(Conversation, MessageKind, Vec<ReplyOption>), ActionError> {
+) -> Result<(Conversation, MessageKind, Vec<ReplyOption>), PostError> {
     let conversation = post_once(helpdesk, conversation_id, kind, admin_id, &outgoing.message).await?;
     let Some(labels) = outgoing.options else { return Ok((conversation, kind, Vec::new())) };
     let reply_options = labels.into_iter().map(|text| QuickReplyOption { text, uuid: uuid_v4() }).collect();
@@ -247,7 +304,7 @@ async fn post_once<H: Helpdesk + ?Sized>(
     kind: MessageKind,
     admin_id: &str,
     message: &AdminMessage,
-) -> Result<Conversation, ActionError> {
+) -> Result<Conversation, PostError> {
     Ok(match already_posted(helpdesk, conversation_id, kind, admin_id, message).await? {
         Some(conversation) => conversation,
         None => helpdesk.reply(conversation_id, kind, admin_id, message).await?,
@@ -261,4 +318,48 @@ fn uuid_v4() -> String {
     b[8] = (b[8] & 0x3f) | 0x80;
     let hex: String = b.iter().map(|byte| format!("{byte:02x}")).collect();
     format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::helpdesk::MockHelpdesk;
+
+    fn admin_not_found() -> IntercomError {
+        IntercomError::Api {
+            status: 404,
+            code: "admin_not_found".into(),
+            message: "Admin for admin_id not found".into(),
+            field: None,
+            request_id: None,
+        }
+    }
+
+    fn reply(body: serde_json::Value) -> ReplyRequest {
+        crate::http::from_value(body).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_admin_id_intercom_does_not_know_is_a_404_naming_admin_id() {
+        let mut helpdesk = MockHelpdesk::new();
+        helpdesk.expect_admin_id().returning(|| Ok("991267".into()));
+        helpdesk.expect_reply().returning(|_, _, _, _| Err(admin_not_found()));
+        let err = reply_to_conversation(
+            &helpdesk,
+            reply(serde_json::json!({"conversationId": "1", "body": "Hi", "adminId": "0"})),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!((err.status().as_u16(), err.code()), (404, "not_found"));
+        assert_eq!(err.to_json()["field"], "adminId");
+        assert!(err.to_string().contains("no admin with id 0"), "{err}");
+    }
+
+    #[test]
+    fn without_a_chosen_admin_intercoms_answer_maps_as_usual() {
+        let err = unknown_admin(PostError::Intercom(admin_not_found()), None);
+        assert_eq!((err.code(), err.to_json().get("field")), ("not_found", None));
+        let refused = ActionError::bad_request("body", "too long");
+        assert_eq!(unknown_admin(PostError::Action(refused.clone()), Some("1")), refused);
+    }
 }

@@ -6,16 +6,24 @@ use crate::helpdesk::Helpdesk;
 use crate::http::ActionError;
 use crate::validate::conversation_id;
 
+/// Longest tag name, and most tags added (or removed) by one request.
+pub const MAX_TAG_CHARS: usize = 190;
+pub const MAX_TAGS: usize = 20;
+
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(transform = some_tag))]
 pub struct TagRequest {
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::validate::schema::NUMERIC_ID)))]
     pub conversation_id: String,
     /// Tag names to add; missing tags are created.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(length(max = MAX_TAGS), inner(length(min = 1, max = MAX_TAG_CHARS), regex(pattern = crate::validate::schema::NOT_BLANK))))]
     pub tags: Vec<String>,
     /// Tag names to remove; a tag that does not exist is reported, not an error.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(length(max = MAX_TAGS), inner(length(min = 1, max = MAX_TAG_CHARS), regex(pattern = crate::validate::schema::NOT_BLANK))))]
     pub remove_tags: Vec<String>,
 }
 
@@ -28,6 +36,16 @@ pub struct TagResponse {
     pub removed: Vec<String>,
     /// Names in `removeTags` that no tag in the workspace has.
     pub not_found: Vec<String>,
+}
+
+/// At least one name in tags or removeTags (the same name in both is refused too, which JSON Schema cannot say).
+#[cfg(feature = "schema")]
+fn some_tag(schema: &mut schemars::Schema) {
+    let branches: Vec<_> = ["tags", "removeTags"]
+        .into_iter()
+        .map(|key| serde_json::json!({"required": [key], "properties": {key: {"minItems": 1}}}))
+        .collect();
+    schema.insert("anyOf".into(), branches.into());
 }
 
 pub async fn tag_conversation<H: Helpdesk + ?Sized>(
@@ -72,14 +90,14 @@ fn tag_names(field: &str, names: &[String]) -> Result<Vec<String>, ActionError> 
     let mut out: Vec<String> = Vec::new();
     for (i, name) in names.iter().enumerate() {
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 190 {
+        if name.is_empty() || name.chars().count() > MAX_TAG_CHARS {
             return Err(ActionError::bad_request(&format!("{field}[{i}]"), "tag names must be 1 to 190 characters"));
         }
         if !out.iter().any(|n| n.eq_ignore_ascii_case(name)) {
             out.push(name.to_owned());
         }
     }
-    if out.len() > 20 {
+    if out.len() > MAX_TAGS {
         return Err(ActionError::bad_request(field, "at most 20 tags per request"));
     }
     Ok(out)

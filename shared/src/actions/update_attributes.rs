@@ -6,19 +6,27 @@ use serde_json::Value;
 use crate::helpdesk::Helpdesk;
 use crate::http::ActionError;
 use crate::intercom::models::Attributes;
-use crate::validate::{contact_key, writable_attribute};
+use crate::validate::{MAX_ATTRIBUTE_NAME_CHARS, MAX_ATTRIBUTE_VALUE_CHARS, contact_key, writable_attribute};
 
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(transform = crate::validate::schema::customer_key))]
 pub struct UpdateAttributesRequest {
+    /// The id in the customer's own system (Intercom `external_id`).
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = crate::validate::MAX_USER_ID_CHARS), regex(pattern = crate::validate::schema::NOT_BLANK)))]
     pub user_id: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(email, length(max = crate::validate::MAX_EMAIL_BYTES), regex(pattern = crate::validate::schema::EMAIL)))]
     pub user_email: Option<String>,
+    /// The Intercom contact id (letters and digits); wins over userId and userEmail.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::validate::schema::CONTACT_ID)))]
     pub contact_id: Option<String>,
-    /// Custom attributes to set (strings, numbers, booleans; null clears one).
+    /// Custom attributes to set (strings, numbers, booleans; null clears one). Intercom refuses a name the
+    /// workspace has not defined (422 unknown_attribute).
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::validate::schema::custom_attributes"))]
     pub attributes: Attributes,
 }
 
@@ -57,13 +65,14 @@ fn validate_attributes(attributes: &Attributes) -> Result<(), ActionError> {
     }
     for (name, value) in attributes {
         let field = format!("attributes.{name}");
-        if name.trim().is_empty() || name.len() > 190 {
+        // Characters, as the message says (a byte count refused shorter non-ASCII names).
+        if name.trim().is_empty() || name.chars().count() > MAX_ATTRIBUTE_NAME_CHARS {
             return Err(ActionError::bad_request(&field, "attribute names must be 1 to 190 characters"));
         }
         writable_attribute(name)?;
         match value {
             Value::Null | Value::Bool(_) | Value::Number(_) => {}
-            Value::String(s) if s.chars().count() <= 255 => {}
+            Value::String(s) if s.chars().count() <= MAX_ATTRIBUTE_VALUE_CHARS => {}
             Value::String(_) => {
                 return Err(ActionError::bad_request(
                     &field,

@@ -38,6 +38,9 @@ pub const PENDING_TTL_SECS: i64 = 120;
 const MAX_TRANSCRIPT_LINES: usize = 100;
 const MAX_LINE_CHARS: usize = 2_000;
 const MAX_SESSION_ID_CHARS: usize = 128;
+/// What `session_id` accepts, for the published schema.
+#[cfg(feature = "schema")]
+const SESSION_ID_PATTERN: &str = "^[A-Za-z0-9_.:@-]{1,128}$";
 /// The text posted to the customer, as the AI, when nobody who could take the hand-off is available.
 pub const AWAY_REPLY_VAR: &str = "ESCALATION_AWAY_REPLY";
 
@@ -134,6 +137,7 @@ pub enum Role {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TranscriptLine {
     pub role: Role,
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::validate::schema::NOT_BLANK)))]
     pub text: String,
     /// When it was said (any text, for example an RFC 3339 time); shown as given.
     #[serde(default)]
@@ -143,22 +147,29 @@ pub struct TranscriptLine {
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(transform = customer_unless_dry_run))]
 pub struct EscalateRequest {
     /// The agent's conversation/session id: one escalation per session, however often it is retried.
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = SESSION_ID_PATTERN)))]
     pub session_id: String,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(email, length(max = crate::validate::MAX_EMAIL_BYTES), regex(pattern = crate::validate::schema::EMAIL)))]
     pub user_email: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = crate::validate::MAX_USER_ID_CHARS), regex(pattern = crate::validate::schema::NOT_BLANK)))]
     pub user_id: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::validate::schema::CONTACT_ID)))]
     pub contact_id: Option<String>,
     #[serde(default)]
     pub user_name: Option<String>,
     /// The AI's confidence in its answer, 0 to 1.
+    #[cfg_attr(feature = "schema", schemars(range(min = 0.0, max = 1.0)))]
     pub confidence: f64,
     #[serde(default)]
     pub category: Option<String>,
     /// The customer's latest message: it opens the Intercom conversation.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = crate::validate::MAX_MESSAGE_CHARS), regex(pattern = crate::validate::schema::NOT_BLANK)))]
     pub last_message: String,
     #[serde(default)]
     pub transcript: Vec<TranscriptLine>,
@@ -167,6 +178,15 @@ pub struct EscalateRequest {
     /// Decide only: no Intercom call at all.
     #[serde(default)]
     pub dry_run: bool,
+}
+
+/// The customer is needed to escalate; a dry run only decides and needs none.
+#[cfg(feature = "schema")]
+fn customer_unless_dry_run(schema: &mut schemars::Schema) {
+    crate::validate::schema::customer_key(schema);
+    if let Some(branches) = schema.get_mut("anyOf").and_then(serde_json::Value::as_array_mut) {
+        branches.push(serde_json::json!({"required": ["dryRun"], "properties": {"dryRun": {"const": true}}}));
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

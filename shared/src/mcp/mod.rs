@@ -103,7 +103,7 @@ const TAG: &str = "Add tags (`tags`, created when missing) to and remove tags (`
     name. Use it to label the topic or outcome for reporting; escalation tags itself, so do not add escalation tags \
     by hand. Names in removeTags that do not exist are reported in notFound, not refused.";
 const ASSIGN: &str = "Assign a conversation to a team (teamId or teamName) or a teammate (adminId), or unassign it \
-    (\"0\" or null). Give exactly one of the three. Prefer `escalate` to hand a customer to a human: it assigns by \
+    (\"0\" or null). Prefer `escalate` to hand a customer to a human: it assigns by \
     category and also leaves the transcript for the human. Use this tool to move a conversation that is already \
     with humans.";
 const MANAGE: &str = "Change a conversation's state: `close` when the customer's issue is resolved, `snooze` with \
@@ -143,11 +143,16 @@ pub fn tool_list() -> Vec<Value> {
         .iter()
         .filter_map(|spec| {
             let op = by_name.remove(spec.operation)?;
+            // The rule across fields is in words: tool input schemas cannot say it at their top level.
+            let description = match op.rule {
+                Some(rule) => format!("{} {rule}", spec.description),
+                None => spec.description.to_owned(),
+            };
             Some(json!({
                 "name": spec.tool.name(),
                 "title": spec.title,
-                "description": spec.description,
-                "inputSchema": op.request_schema(),
+                "description": description,
+                "inputSchema": op.tool_schema(),
                 "outputSchema": without_meta(op.response),
                 "annotations": {
                     "title": spec.title,

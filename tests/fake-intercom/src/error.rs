@@ -46,6 +46,16 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "tag_not_found", "Tag not found")
     }
 
+    /// 404 for an `admin_id` no admin has (Intercom's wording in `PUT /admins/{admin_id}/away`).
+    pub fn admin_not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "admin_not_found", "Admin for admin_id not found")
+    }
+
+    /// 404 for an `assignee_id` no admin or team has (Intercom's answer to a ticket's unknown assignee).
+    pub fn assignee_not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "assignee_not_found", "Assignee not found")
+    }
+
     pub fn route_not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", "Resource Not Found")
     }

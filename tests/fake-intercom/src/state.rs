@@ -527,9 +527,10 @@ impl State {
         id.parse::<u64>().ok().and_then(|n| self.conversations.get_mut(&n)).ok_or_else(ApiError::conversation_not_found)
     }
 
-    /// The admin named by a request's `admin_id`, or 400 `parameter_invalid`.
+    /// The admin named by a request's `admin_id`, or 404 `admin_not_found`: the conversation endpoints declare
+    /// 404 as their only refusal, and Intercom words an unknown `admin_id` so (`PUT /admins/{id}/away`).
     pub fn require_admin(&self, admin_id: &str) -> Result<Admin, ApiError> {
-        self.admin(admin_id).cloned().ok_or_else(|| ApiError::invalid("admin_id", "Admin not found"))
+        self.admin(admin_id).cloned().ok_or_else(ApiError::admin_not_found)
     }
 
     // ----- admins, teams, tags -----
@@ -1089,15 +1090,7 @@ impl State {
             let parsed = assignee_id.parse::<i64>().ok().filter(|_| exists);
             match parsed {
                 Some(n) => Some(n),
-                None => {
-                    return Err(ApiError::invalid(
-                        "assignee_id",
-                        match kind {
-                            AssigneeKind::Admin => "Assignee admin not found",
-                            AssigneeKind::Team => "Assignee team not found",
-                        },
-                    ));
-                }
+                None => return Err(ApiError::assignee_not_found()),
             }
         };
         let part_id = self.next_part_id();

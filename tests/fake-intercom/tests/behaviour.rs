@@ -485,7 +485,7 @@ async fn conversation_lifecycle() {
             json!({"message_type": "comment", "type": "admin", "admin_id": "123", "body": "x"}),
         )
         .await;
-    assert_eq!((r.status, r.code()), (400, "parameter_invalid"));
+    assert_eq!((r.status, r.code()), (404, "admin_not_found"));
     let r = api
         .post(
             &format!("/conversations/{id}/parts"),
@@ -499,7 +499,7 @@ async fn conversation_lifecycle() {
             json!({"message_type": "assignment", "type": "team", "admin_id": ADA, "assignee_id": "77"}),
         )
         .await;
-    assert_eq!((r.status, r.code()), (400, "parameter_invalid"));
+    assert_eq!((r.status, r.code()), (404, "assignee_not_found"));
     let r = api.get("/conversations/123").await;
     assert_eq!((r.status, r.code()), (404, "not_found"));
     let r = api.get("/conversations/not-a-number").await;

@@ -457,11 +457,11 @@ async fn every_endpoint_conforms_through_prism_proxy() {
             M::POST,
             &format!("/conversations/{conv}/reply"),
             Some(json!({"message_type": "comment", "type": "admin", "admin_id": "1", "body": "x"})),
-            400,
-            No,
+            404,
+            Yes,
         )
         .await;
-    assert_eq!(code(&bad_admin), "parameter_invalid");
+    assert_eq!(code(&bad_admin), "admin_not_found");
 
     let assigned = c
         .ok(
@@ -492,11 +492,11 @@ async fn every_endpoint_conforms_through_prism_proxy() {
             M::POST,
             &format!("/conversations/{conv}/parts"),
             Some(json!({"message_type": "assignment", "type": "team", "admin_id": "991267", "assignee_id": "42"})),
-            400,
-            No,
+            404,
+            Yes,
         )
         .await;
-    assert_eq!(code(&no_team), "parameter_invalid");
+    assert_eq!(code(&no_team), "assignee_not_found");
     let closed = c
         .ok(
             M::POST,

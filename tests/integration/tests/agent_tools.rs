@@ -82,3 +82,47 @@ fn the_documented_seed_payload_decodes() {
     let decoded: shared::actions::UpdateAttributesRequest = serde_json::from_value(payload).unwrap();
     assert_eq!(decoded.user_id.as_deref(), Some("6123abc"));
 }
+
+/// LLM tool APIs refuse `oneOf`/`anyOf`/`allOf` (and `not`, `if`) at the top of an input schema (Anthropic:
+/// "input_schema does not support oneOf, allOf, or anyOf at the top level"): every tool's schema is a plain
+/// object, and a rule the OpenAPI document states with a combinator is in the tool's description instead.
+#[test]
+fn tool_input_schemas_have_no_top_level_combinators() {
+    let llm_tools = tool_definitions();
+    let mcp_tools = tool_list();
+    let mut schemas: Vec<(String, Value, String)> = Vec::new();
+    // The generated definitions: openapi_and_tool_files_match_the_request_types holds the committed files to them.
+    for t in llm_tools.as_array().unwrap() {
+        let f = &t["function"];
+        schemas.push((f["name"].to_string(), f["parameters"].clone(), f["description"].to_string()));
+    }
+    for t in &mcp_tools {
+        schemas.push((t["name"].to_string(), t["inputSchema"].clone(), t["description"].to_string()));
+    }
+    assert_eq!(schemas.len(), 2 * operations().len());
+    for (name, schema, _) in &schemas {
+        assert_eq!(schema["type"], "object", "{name}");
+        assert!(schema["properties"].is_object(), "{name}");
+        for keyword in ["oneOf", "anyOf", "allOf", "not", "if", "then", "else"] {
+            assert!(schema.get(keyword).is_none(), "{name}: tool input schemas cannot have a top-level {keyword}");
+        }
+    }
+    // The OpenAPI document keeps the combinators (HTTP clients and Schemathesis read them); each has its words.
+    let doc = openapi_document();
+    for op in operations() {
+        let request =
+            &doc["paths"][format!("/{}/", op.name)]["post"]["requestBody"]["content"]["application/json"]["schema"];
+        let combined = ["oneOf", "anyOf", "allOf", "not"].iter().any(|k| request.get(*k).is_some());
+        assert_eq!(
+            combined,
+            op.rule.is_some(),
+            "{}: a top-level combinator needs its rule in words, and only one",
+            op.name
+        );
+        if let Some(rule) = op.rule {
+            let name = format!("{:?}", op.name.replace('-', "_"));
+            let described = schemas.iter().filter(|(n, _, d)| *n == name && d.contains(rule)).count();
+            assert_eq!(described, 2, "{}: every tool description says {rule:?}", op.name);
+        }
+    }
+}

@@ -283,3 +283,38 @@ async fn an_attribute_the_workspace_lacks_is_the_callers_mistake_named_not_a_502
     let jane = stack.handle().with_state(|s| s.contact_by_email("jane@example.com").cloned()).unwrap();
     assert_ne!(jane.custom_attributes.get("support_tier"), Some(&json!("gold")), "refused whole, nothing applied");
 }
+
+/// What the agent named does not exist: a 404 naming the field to fix, never a 502 (Intercom did not fail).
+#[tokio::test]
+async fn an_unknown_admin_or_team_is_a_404_naming_the_field() {
+    let stack = Stack::direct().await;
+    let c = &stack.client;
+    let (status, created) = stack
+        .call(json!({"userEmail": "jane@example.com", "body": "Where is my parcel?"}), |i| {
+            actions::create_conversation(c, stack.store.as_ref(), i)
+        })
+        .await;
+    assert_eq!(status, 200, "{created}");
+    let id = created["conversationId"].as_str().unwrap().to_owned();
+    let (status, body) = stack
+        .call(json!({"conversationId": id, "body": "Hi", "adminId": "0", "messageType": "note"}), |i| {
+            actions::reply_to_conversation(c, i)
+        })
+        .await;
+    assert_eq!(
+        (status, &body["error"]["code"], &body["error"]["field"]),
+        (404, &json!("not_found"), &json!("adminId"))
+    );
+    for (request, field) in [
+        (json!({"conversationId": id, "teamId": "424242"}), "teamId"),
+        (json!({"conversationId": id, "adminId": "424242"}), "adminId"),
+        (json!({"conversationId": id, "teamName": "Nobody Here"}), "teamName"),
+    ] {
+        let (status, body) = stack.call(request.clone(), |i| actions::assign_conversation(c, i)).await;
+        assert_eq!((status, &body["error"]["field"]), (404, &json!(field)), "{request}: {body}");
+        assert_eq!(body["error"]["code"], "not_found");
+    }
+    let (status, body) =
+        stack.call(json!({"conversationId": id, "teamName": "Billing"}), |i| actions::assign_conversation(c, i)).await;
+    assert_eq!(status, 200, "{body}");
+}

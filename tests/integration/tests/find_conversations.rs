@@ -183,3 +183,19 @@ async fn continue_open_adds_to_an_open_conversation_within_the_window_only() {
     assert!(third.get("continued").is_none(), "{third}");
     no_violations(&stack);
 }
+
+/// A cursor no page gave is the agent's to fix (400 naming `cursor`), not Intercom failing (502). Directly on
+/// the fake: the contract declares no refusal for search at all, so Prism would flag the fake's 400.
+#[tokio::test]
+async fn a_made_up_cursor_is_a_400_naming_cursor() {
+    let stack = Stack::direct().await;
+    let (status, body) = find(&stack, json!({"userEmail": "jane@example.com", "cursor": "not-a-cursor"})).await;
+    assert_eq!(
+        (status, &body["error"]["code"], &body["error"]["field"]),
+        (400, &json!("invalid_request"), &json!("cursor"))
+    );
+    assert!(body["error"]["message"].as_str().unwrap().contains("nextCursor"), "{body}");
+    let (status, body) =
+        find(&stack, json!({"userEmail": "jane@example.com", "updatedSince": 5.0, "limit": 2.0})).await;
+    assert_eq!(status, 200, "whole-number floats are integers: {body}");
+}
