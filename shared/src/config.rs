@@ -131,10 +131,10 @@ impl Config {
         let api_version = get("INTERCOM_API_VERSION")?.unwrap_or_else(|| DEFAULT_API_VERSION.to_owned());
 
         let admin_id = get("INTERCOM_ADMIN_ID")?;
-        if let Some(id) = &admin_id {
-            if !id.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(ConfigError::InvalidAdminId { value: id.clone() });
-            }
+        if let Some(id) = &admin_id
+            && !id.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(ConfigError::InvalidAdminId { value: id.clone() });
         }
 
         let token_source = match (get("INTERCOM_SECRET_ARN")?, lookup("INTERCOM_ACCESS_TOKEN")) {

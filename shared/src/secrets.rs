@@ -221,10 +221,10 @@ impl SecretStore {
     /// Called after Intercom rejected `stale`: fetches again unless another caller already replaced it.
     pub async fn refresh(&self, stale: &Arc<Secrets>) -> Result<Arc<Secrets>, SecretsError> {
         let _guard = self.fetching.lock().await;
-        if let Some(cached) = self.current.read().await.as_ref() {
-            if !Arc::ptr_eq(&cached.secrets, stale) {
-                return Ok(cached.secrets.clone());
-            }
+        if let Some(cached) = self.current.read().await.as_ref()
+            && !Arc::ptr_eq(&cached.secrets, stale)
+        {
+            return Ok(cached.secrets.clone());
         }
         self.fetch_and_store().await
     }

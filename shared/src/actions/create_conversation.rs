@@ -73,10 +73,11 @@ pub async fn create_conversation<H: Helpdesk + ?Sized>(
     let body = message_body("body", &body)?;
     let name = optional_text("name", request.name, 255)?;
     let resolved = helpdesk.find_or_create_contact(&key, name, None).await?;
-    if request.continue_open && !resolved.created {
-        if let Some(continued) = continue_open_conversation(helpdesk, store, &resolved.contact, &body).await? {
-            return Ok(continued);
-        }
+    if request.continue_open
+        && !resolved.created
+        && let Some(continued) = continue_open_conversation(helpdesk, store, &resolved.contact, &body).await?
+    {
+        return Ok(continued);
     }
     // Before sending: the webhook must know this customer message is ours, even if its event comes first.
     crate::ours::remember_customer_message(store, &resolved.contact.id, &body).await?;

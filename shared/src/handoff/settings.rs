@@ -83,10 +83,10 @@ impl HandoffSettings {
         };
 
         let admin_id = get(ADMIN_ID_VAR)?;
-        if let Some(id) = &admin_id {
-            if !is_digits(id) {
-                return Err(HandoffSettingsError::InvalidAdminId { value: id.clone() });
-            }
+        if let Some(id) = &admin_id
+            && !is_digits(id)
+        {
+            return Err(HandoffSettingsError::InvalidAdminId { value: id.clone() });
         }
 
         let ai_team_ids = match get(AI_TEAM_IDS_VAR)? {

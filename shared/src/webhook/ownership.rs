@@ -154,11 +154,11 @@ impl Ownerships {
                 Some((state, version)) => (state.clone(), Some(*version)),
                 None => (HandoffState::default(), None),
             };
-            if let (Some(seen), Some(now)) = (state.at, at) {
-                if now < seen {
-                    // An older delivery: it tells who handled the conversation then, not a change of hands now.
-                    return Outcome { ownership: Some(ownership), ..Outcome::default() };
-                }
+            if let (Some(seen), Some(now)) = (state.at, at)
+                && now < seen
+            {
+                // An older delivery: it tells who handled the conversation then, not a change of hands now.
+                return Outcome { ownership: Some(ownership), ..Outcome::default() };
             }
             let last = state.ownership.as_ref().map(|o| o.handling);
             let handoff = transition(last, ownership.handling);

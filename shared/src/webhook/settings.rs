@@ -143,13 +143,13 @@ impl WebhookSettings {
                 _ => return Err(WebhookSettingsError::InvalidFunctionTimeout { value: raw }),
             },
         };
-        if let Some(function) = function_timeout {
-            if relay_timeout + super::batch::DEADLINE_MARGIN > function {
-                return Err(WebhookSettingsError::RelayTimeoutTooLong {
-                    relay_ms: relay_timeout.as_millis() as u64,
-                    function_s: function.as_secs(),
-                });
-            }
+        if let Some(function) = function_timeout
+            && relay_timeout + super::batch::DEADLINE_MARGIN > function
+        {
+            return Err(WebhookSettingsError::RelayTimeoutTooLong {
+                relay_ms: relay_timeout.as_millis() as u64,
+                function_s: function.as_secs(),
+            });
         }
 
         Ok(WebhookSettings {

@@ -224,13 +224,13 @@ pub fn repair_spec_for_prism(spec: &mut Value) -> Vec<String> {
     let value = spec
         .pointer_mut("/components/schemas/multiple_filter_search_request/properties/value")
         .and_then(Value::as_object_mut);
-    if let Some(value) = value {
-        if let Some(arms) = value.remove("oneOf") {
-            value.insert("anyOf".to_owned(), arms);
-            fixes.push(
-                "multiple_filter_search_request.value: oneOf -> anyOf (recursive arm is unchecked by Prism)".to_owned(),
-            );
-        }
+    if let Some(value) = value
+        && let Some(arms) = value.remove("oneOf")
+    {
+        value.insert("anyOf".to_owned(), arms);
+        fixes.push(
+            "multiple_filter_search_request.value: oneOf -> anyOf (recursive arm is unchecked by Prism)".to_owned(),
+        );
     }
     fixes
 }

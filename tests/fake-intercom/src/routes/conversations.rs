@@ -224,10 +224,10 @@ pub(crate) async fn manage(State(fake): State<FakeIntercom>, Path(id): Path<Stri
     let text = opt_str(&body, "body")?.filter(|b| !b.trim().is_empty());
     match message_type.as_str() {
         "close" => {
-            if let Some(t) = opt_str(&body, "type")? {
-                if t != "admin" {
-                    return Err(ApiError::invalid("type", "type must be admin"));
-                }
+            if let Some(t) = opt_str(&body, "type")?
+                && t != "admin"
+            {
+                return Err(ApiError::invalid("type", "type must be admin"));
             }
             fake.with_state(|s| {
                 s.close(&id, &admin_id, text.as_deref())?;

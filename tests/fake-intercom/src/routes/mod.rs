@@ -103,13 +103,13 @@ pub(crate) fn opt_object(obj: &Map<String, Value>, field: &str) -> Result<Option
 /// Custom attribute values must be scalars (`null` deletes on update).
 pub(crate) fn custom_attributes(obj: &Map<String, Value>) -> Result<Option<Map<String, Value>>, ApiError> {
     let attrs = opt_object(obj, "custom_attributes")?;
-    if let Some(attrs) = &attrs {
-        if let Some((k, _)) = attrs.iter().find(|(_, v)| matches!(v, Value::Array(_) | Value::Object(_))) {
-            return Err(ApiError::invalid(
-                "custom_attributes",
-                format!("Custom attribute '{k}' must be a string, number, boolean or null"),
-            ));
-        }
+    if let Some(attrs) = &attrs
+        && let Some((k, _)) = attrs.iter().find(|(_, v)| matches!(v, Value::Array(_) | Value::Object(_)))
+    {
+        return Err(ApiError::invalid(
+            "custom_attributes",
+            format!("Custom attribute '{k}' must be a string, number, boolean or null"),
+        ));
     }
     Ok(attrs)
 }
