@@ -92,17 +92,37 @@ log "aiming at conversations $SCHEMA_CONVERSATION_IDS, contacts $SCHEMA_CONTACT_
 # operation on these patterns and does not apply the hooks; the stateful phase needs links the document lacks.
 log "schemathesis: every operation, $MAX_EXAMPLES examples each, seed $SEED (at most ${MAX_TIME}s)"
 started=$SECONDS
-status=0
 # From the log directory: Schemathesis and Hypothesis write .schemathesis/ and .hypothesis/ where they run, and
 # a new file in the workspace makes cargo lambda watch rebuild and restart every function mid-run (60 s timeouts).
-cd "$LOG_DIR"
-PYTHONDONTWRITEBYTECODE=1 SCHEMATHESIS_HOOKS="$ROOT/scripts/schema_hooks.py" schemathesis --config-file "$ROOT/scripts/schemathesis.toml" run \
-  "$ROOT/agent-tools/openapi.json" --url "$BASE_URL" -H "$AUTH" \
-  --mode positive --phases examples,fuzzing --max-examples "$MAX_EXAMPLES" --seed "$SEED" \
-  --generation-database none --max-time "$MAX_TIME" --workers 2 \
-  --checks all --exclude-checks negative_data_rejection,use_after_free,ensure_resource_availability,object_level_authorization \
-  --request-timeout 60 --no-color --report junit --report-dir "$LOG_DIR" || status=$?
-cd "$ROOT"
+run_schemathesis() {
+  (cd "$LOG_DIR" && PYTHONDONTWRITEBYTECODE=1 SCHEMATHESIS_HOOKS="$ROOT/scripts/schema_hooks.py" \
+    schemathesis --config-file "$ROOT/scripts/schemathesis.toml" run \
+    "$ROOT/agent-tools/openapi.json" --url "$BASE_URL" -H "$AUTH" \
+    --mode positive --phases examples,fuzzing --max-examples "$MAX_EXAMPLES" --seed "$SEED" \
+    --generation-database none --max-time "$MAX_TIME" --workers 2 \
+    --checks all --exclude-checks negative_data_rejection,use_after_free,ensure_resource_availability,object_level_authorization \
+    --request-timeout 60 --no-color --report junit --report-dir "$LOG_DIR")
+}
+# Whether every failure of the newest JUnit report is the local emulator's own 500 (cargo lambda watch answers
+# `{"type":"https://httpstatuses.com/500",...}` and logs "doesn't exist as a binary" when it cannot route a
+# request, seen once in ~2,000 requests): our functions never answer that body.
+only_emulator_errors() {
+  grep -q "doesn't exist as a binary" "$ROOT/.local/run-local/functions.log" 2>/dev/null || return 1
+  python3 - "$LOG_DIR" <<'PY'
+import glob, os, sys, xml.etree.ElementTree as ET
+newest = max(glob.glob(os.path.join(sys.argv[1], "junit-*.xml")), key=os.path.getmtime)
+failures = [f for tc in ET.parse(newest).iter("testcase") for f in tc if f.tag in ("failure", "error")]
+sys.exit(0 if failures and all("httpstatuses.com/500" in (f.text or "") for f in failures) else 1)
+PY
+}
+status=0
+run_schemathesis || status=$?
+if ((status != 0)) && only_emulator_errors; then
+  warn "every failure was the local emulator's own 500 (cargo lambda watch could not route a request), not a" \
+    "function's answer: running Schemathesis once more with the same seed"
+  status=0
+  run_schemathesis || status=$?
+fi
 log "schemathesis finished in $((SECONDS - started))s (exit $status); JUnit report in $LOG_DIR"
 if ((status != 0)); then
   grep -E ' (ERROR|WARN) ' "$ROOT/.local/run-local/functions.log" 2>/dev/null | tail -n 20 >&2 || true
