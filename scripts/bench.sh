@@ -67,6 +67,12 @@ else
   for fn in "${FUNCTIONS[@]}"; do [[ " ${QUEUE_CONSUMERS[*]} " == *" $fn "* ]] || SELECTED+=("$fn"); done
 fi
 
+# Each function's real request: checked before the builds, not half an hour into the run.
+for fn in "${SELECTED[@]}"; do
+  [[ -f "$ROOT/bench/payloads/$fn.json" ]] ||
+    die "bench/payloads/$fn.json is missing: add the request $fn gets in the bench (see bench/README.md)"
+done
+
 # --- tools --------------------------------------------------------------------------------------
 require_cmd python3 "Install Python 3: apt-get install -y python3 python3-pip"
 require_cmd setsid "It is part of util-linux: apt-get install -y util-linux"

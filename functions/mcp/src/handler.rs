@@ -219,8 +219,7 @@ mod tests {
             Arc::new(shared::store::memory::MemoryStore::new()),
             EscalationSettings::default(),
             Default::default(),
-        )
-        .unwrap();
+        );
         let secrets = Secrets::parse(&json!({"access_token": "t", "agent_api_key": KEY}).to_string()).unwrap();
         let gate = Gate {
             guard: AgentGuard::new(AgentAuth::ApiKey, Arc::new(SecretStore::fixed(secrets))),

@@ -17,8 +17,7 @@ async fn main() -> Result<(), Error> {
     let app = shared::App::from_config(config).inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
     let settings = EscalationSettings::from_env().inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
     let handoff = HandoffSettings::from_env().inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
-    let server = server::McpServer::new(app.intercom, app.store, settings, handoff)
-        .inspect_err(|e| tracing::error!(error = %e, "cold start failed: the tool catalogue is not valid MCP"))?;
+    let server = server::McpServer::new(app.intercom, app.store, settings, handoff);
     let service = handler::service(server, handler::list_var("MCP_ALLOWED_ORIGINS"));
     let gate = handler::Gate { guard: app.guard, hosts: handler::HostPolicy::from_env() };
     run(service_fn(|request| handler::handle(&service, &gate, request))).await

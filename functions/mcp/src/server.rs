@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use futures::FutureExt;
@@ -16,7 +16,7 @@ use rmcp::service::{RequestContext, RoleServer};
 use shared::escalation::flow::EscalationSettings;
 use shared::handoff::HandoffSettings;
 use shared::helpdesk::Helpdesk;
-use shared::mcp::{Tool, call_tool, tool_list, tool_result};
+use shared::mcp::{CATALOGUE, Tool, call_tool, tool_result};
 use shared::store::Store;
 
 /// The protocol revisions this server speaks, newest first (the first is offered to clients that ask for a
@@ -40,19 +40,29 @@ pub struct McpServer<H> {
     store: Arc<dyn Store>,
     settings: EscalationSettings,
     handoff: HandoffSettings,
-    tools: Vec<McpTool>,
+}
+
+/// The tool catalogue as published in `agent-tools/mcp-tools.json`, which the drift test
+/// (`tests/integration/tests/agent_tools.rs`) keeps equal to what `shared::mcp::tool_list` generates. Read from
+/// the file and parsed on first use: generating the schemas at start-up cost every cold start ~2 ms (a third of
+/// it), including those that never list a tool.
+const CATALOGUE_JSON: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../agent-tools/mcp-tools.json"));
+
+/// The parsed catalogue, or why it could not be read (a build from a broken checkout; tested below).
+fn catalogue() -> Result<&'static [McpTool], &'static str> {
+    static TOOLS: OnceLock<Result<Vec<McpTool>, String>> = OnceLock::new();
+    TOOLS
+        .get_or_init(|| {
+            serde_json::from_str(CATALOGUE_JSON)
+                .map_err(|e| format!("agent-tools/mcp-tools.json is not a valid MCP tool list ({e})"))
+        })
+        .as_deref()
+        .map_err(String::as_str)
 }
 
 impl<H: Helpdesk + 'static> McpServer<H> {
-    /// Builds the tool list once per container; a catalogue the SDK cannot read is a cold-start failure.
-    pub fn new(
-        helpdesk: H,
-        store: Arc<dyn Store>,
-        settings: EscalationSettings,
-        handoff: HandoffSettings,
-    ) -> Result<Self, serde_json::Error> {
-        let tools = tool_list().into_iter().map(serde_json::from_value).collect::<Result<Vec<McpTool>, _>>()?;
-        Ok(McpServer { helpdesk, store, settings, handoff, tools })
+    pub fn new(helpdesk: H, store: Arc<dyn Store>, settings: EscalationSettings, handoff: HandoffSettings) -> Self {
+        McpServer { helpdesk, store, settings, handoff }
     }
 }
 
@@ -82,11 +92,12 @@ impl<H: Helpdesk + 'static> ServerHandler for Handle<H> {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(self.0.tools.clone()))
+        let tools = catalogue().map_err(|e| McpError::internal_error(e, None))?;
+        Ok(ListToolsResult::with_all_items(tools.to_vec()))
     }
 
     fn get_tool(&self, name: &str) -> Option<McpTool> {
-        self.0.tools.iter().find(|t| t.name == name).cloned()
+        catalogue().ok()?.iter().find(|t| t.name == name).cloned()
     }
 
     async fn call_tool(
@@ -95,7 +106,7 @@ impl<H: Helpdesk + 'static> ServerHandler for Handle<H> {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let Some(tool) = Tool::from_name(&request.name) else {
-            let known: Vec<String> = self.0.tools.iter().map(|t| t.name.to_string()).collect();
+            let known: Vec<String> = CATALOGUE.iter().map(|spec| spec.tool.name()).collect();
             return Err(McpError::invalid_params(
                 format!("unknown tool {:?}; this server has {}", request.name, known.join(", ")),
                 None,
@@ -137,5 +148,23 @@ impl<H: Helpdesk + 'static> ServerHandler for Handle<H> {
         let result: CallToolResult = serde_json::from_value(tool_result(&outcome))
             .map_err(|e| McpError::internal_error(format!("the tool result could not be encoded ({e})"), None))?;
         Ok(result.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_published_catalogue_is_a_valid_mcp_tool_list_naming_every_tool() {
+        let tools = catalogue().unwrap();
+        let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+        let expected: Vec<String> = CATALOGUE.iter().map(|spec| spec.tool.name()).collect();
+        assert_eq!(names, expected);
+        assert_eq!(
+            serde_json::to_value(tools).unwrap(),
+            serde_json::Value::Array(shared::mcp::tool_list()),
+            "agent-tools/mcp-tools.json is stale: UPDATE_AGENT_TOOLS=1 cargo test -p integration-tests --test agent_tools"
+        );
     }
 }
