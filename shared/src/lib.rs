@@ -10,6 +10,8 @@ pub mod config;
 pub mod deadline;
 pub mod escalation;
 pub mod format;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod handoff;
 pub mod helpdesk;
 pub mod http;

@@ -55,7 +55,7 @@ pub async fn recently_opened(store: &dyn Store, contact_id: &str) -> Result<Vec<
 }
 
 /// A list written by [`remember_opened`]; anything else reads as empty (it only ever adds to search).
-fn parse(value: &str) -> Vec<String> {
+pub(crate) fn parse(value: &str) -> Vec<String> {
     serde_json::from_str(value).unwrap_or_default()
 }
 

@@ -240,6 +240,23 @@ fn written_by(item: &Item, write_id: &str) -> bool {
     matches!(item.get("write_id"), Some(AttributeValue::S(id)) if id == write_id)
 }
 
+/// What a record that refused a claim means for the claimant: `None` when it may be claimed again now (expired, or
+/// a lapsed lease). `pub(crate)` for [`crate::fuzzing`], which feeds it records as DynamoDB could hold them.
+pub(crate) fn refused_claim(record: &Item, now: i64) -> Result<Option<Claim>, StoreError> {
+    if is_claimable(record, now)? {
+        return Ok(None);
+    }
+    claim_answer(record, now).map(Some)
+}
+
+/// The value a record holds, if it is a live value record (see [`refused_claim`] for the `pub(crate)`).
+pub(crate) fn live_value(item: &Item, now: i64) -> Result<Option<Versioned>, StoreError> {
+    if !is_live(item, now)? || text(item, "status")? != VALUE {
+        return Ok(None);
+    }
+    Ok(Some(Versioned { value: text(item, "value")?.to_owned(), version: number(item, "version")? }))
+}
+
 /// What a live record that refused a claim means for the claimant.
 fn claim_answer(item: &Item, now: i64) -> Result<Claim, StoreError> {
     match text(item, "status")? {
@@ -342,10 +359,10 @@ impl Store for DynamoStore {
             if written_by(&record, &write_id) {
                 return Ok(Claim::Acquired); // our first attempt landed and the SDK retried it
             }
-            if is_claimable(&record, now)? {
-                continue;
+            match refused_claim(&record, now)? {
+                Some(answer) => return Ok(answer),
+                None => continue,
             }
-            return claim_answer(&record, now);
         }
         Err(StoreError::Unavailable { reason: "the key kept changing while it was claimed".into() })
     }
@@ -395,10 +412,7 @@ impl Store for DynamoStore {
     async fn get_value(&self, key: &str) -> Result<Option<Versioned>, StoreError> {
         let now = now_epoch_secs();
         let Some(item) = self.read(key).await? else { return Ok(None) };
-        if !is_live(&item, now)? || text(&item, "status")? != VALUE {
-            return Ok(None);
-        }
-        Ok(Some(Versioned { value: text(&item, "value")?.to_owned(), version: number(&item, "version")? }))
+        live_value(&item, now)
     }
 
     async fn put_value(
