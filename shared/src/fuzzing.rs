@@ -287,10 +287,10 @@ impl Helpdesk for StubHelpdesk {
     ) -> Result<FullConversation, IntercomError> {
         assert_intercom_id("conversation id", conversation_id);
         assert_intercom_id("admin id", admin_id);
-        if let Some(body) = &message.body {
-            if let Err(problem) = check_intercom_html(body) {
-                panic!("a {kind:?} body outside the allow-list reached Intercom ({problem}): {body:?}");
-            }
+        if let Some(body) = &message.body
+            && let Err(problem) = check_intercom_html(body)
+        {
+            panic!("a {kind:?} body outside the allow-list reached Intercom ({problem}): {body:?}");
         }
         for url in &message.attachment_urls {
             assert!(url.starts_with("https://"), "an attachment URL that is not https reached Intercom: {url:?}");
@@ -401,10 +401,10 @@ pub fn markdown(data: &[u8]) {
         if let Err(problem) = check_intercom_html(&html) {
             panic!("{format} body gave HTML outside the allow-list ({problem}): {html:?}");
         }
-        if format != BodyFormat::Markdown {
-            if let Err(problem) = check_balanced(&html) {
-                panic!("{format} body gave unbalanced HTML ({problem}): {html:?}");
-            }
+        if format != BodyFormat::Markdown
+            && let Err(problem) = check_balanced(&html)
+        {
+            panic!("{format} body gave unbalanced HTML ({problem}): {html:?}");
         }
         assert!(html.len() <= 16 * body.len() + 64, "{format}: {} bytes of HTML from {}", html.len(), body.len());
         let _ = to_customer_text(&body, format);
