@@ -99,13 +99,14 @@ run_schemathesis() {
     schemathesis --config-file "$ROOT/scripts/schemathesis.toml" run \
     "$ROOT/agent-tools/openapi.json" --url "$BASE_URL" -H "$AUTH" \
     --mode positive --phases examples,fuzzing --max-examples "$MAX_EXAMPLES" --seed "$SEED" \
-    --generation-database none --max-time "$MAX_TIME" --workers 2 \
+    --generation-database none --max-time "$MAX_TIME" --workers 1 \
     --checks all --exclude-checks negative_data_rejection,use_after_free,ensure_resource_availability,object_level_authorization \
     --request-timeout 60 --no-color --report junit --report-dir "$LOG_DIR")
 }
-# Whether every failure of the newest JUnit report is the local emulator's own 500 (cargo lambda watch answers
-# `{"type":"https://httpstatuses.com/500",...}` and logs "doesn't exist as a binary" when it cannot route a
-# request, seen once in ~2,000 requests): our functions never answer that body.
+# One worker: with two, a get-conversation read while the other worker's writes changed the same conversation
+# got cargo lambda watch's own 500 (`{"type":"https://httpstatuses.com/500",...}`, no line in the function's
+# log, no panic) once or twice per run; alone, or with one worker, 5,000+ cases passed. Should that body still be
+# every failure of a run, the run is repeated once with the same seed (a function's own 5xx never has it).
 only_emulator_errors() {
   grep -q "doesn't exist as a binary" "$ROOT/.local/run-local/functions.log" 2>/dev/null || return 1
   python3 - "$LOG_DIR" <<'PY'

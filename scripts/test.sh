@@ -25,9 +25,6 @@ scripts/check-template.sh
 echo "== MCP endpoint with the official MCP Python SDK (and the MCP Inspector CLI)"
 scripts/test-mcp.sh
 
-echo "== agent API against its OpenAPI document (Schemathesis)"
-scripts/test-schema.sh
-
 echo "== local stack smoke test"
 # Several containers per function, so the smoke test races same-session escalations across them.
 scripts/run-local.sh --check --concurrency 4
