@@ -155,6 +155,7 @@ fn history(conversation: Conversation, ownership: Ownership) -> ConversationHist
         });
     }
     messages.extend(parts.iter().map(history_message));
+    let truncated = keep_within_budget(&mut messages, MAX_HISTORY_TEXT_BYTES) || truncated;
     let contacts = conversation
         .contacts
         .contacts
@@ -189,6 +190,58 @@ fn history(conversation: Conversation, ownership: Ownership) -> ConversationHist
     }
 }
 
+/// The most message text one answer carries. A function's answer must stay under Lambda's 6 MB response limit
+/// (beyond it the platform answers 502 and the agent gets nothing), and Intercom's 500 newest parts can hold
+/// far more (500 notes of 20,000 characters are 10 MB). JSON escaping at most doubles ordinary text.
+pub const MAX_HISTORY_TEXT_BYTES: usize = 1_000_000;
+
+/// Keeps the opening message and the newest messages whose text fits in `budget` bytes, dropping the older ones
+/// in between (the answer's `truncated` then says older messages are missing); a single newest message larger
+/// than the budget is cut at a character boundary with `…`. Returns whether anything was dropped or cut.
+fn keep_within_budget(messages: &mut Vec<HistoryMessage>, budget: usize) -> bool {
+    let total: usize = messages.iter().map(|m| m.text.len()).sum();
+    if total <= budget {
+        return false;
+    }
+    let opening_is_source = messages.first().is_some_and(|m| m.kind == "message");
+    let first_part = usize::from(opening_is_source);
+    let mut left = budget.saturating_sub(if opening_is_source { messages[0].text.len().min(budget / 2) } else { 0 });
+    if opening_is_source && messages[0].text.len() > budget / 2 {
+        cut_text(&mut messages[0].text, budget / 2);
+    }
+    // Walk from the newest back while the text fits.
+    let mut keep_from = messages.len();
+    while keep_from > first_part {
+        let len = messages[keep_from - 1].text.len();
+        if len > left {
+            break;
+        }
+        left -= len;
+        keep_from -= 1;
+    }
+    if keep_from == messages.len() && keep_from > first_part {
+        // Not even the newest fits whole: keep it, cut.
+        cut_text(&mut messages[keep_from - 1].text, left);
+        keep_from -= 1;
+    }
+    messages.drain(first_part..keep_from);
+    true
+}
+
+/// Cuts `text` to at most `max` bytes at a character boundary, ending it with `…`.
+fn cut_text(text: &mut String, max: usize) {
+    const ELLIPSIS: &str = "…";
+    if text.len() <= max {
+        return;
+    }
+    let mut end = max.saturating_sub(ELLIPSIS.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push_str(ELLIPSIS);
+}
+
 fn history_message(part: &Part) -> HistoryMessage {
     HistoryMessage {
         id: part.id.clone(),
@@ -202,4 +255,57 @@ fn history_message(part: &Part) -> HistoryMessage {
 fn author(a: Option<&crate::intercom::models::Author>) -> Author {
     let a = a.cloned().unwrap_or_default();
     Author { kind: a.kind, id: a.id, name: a.name, email: a.email }
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+
+    fn message(kind: &str, id: usize, len: usize) -> HistoryMessage {
+        HistoryMessage {
+            id: id.to_string(),
+            kind: kind.into(),
+            author: author(None),
+            text: "é".repeat(len / 2),
+            created_at: Some(id as i64),
+        }
+    }
+
+    #[test]
+    fn a_history_within_the_budget_is_untouched() {
+        let mut messages = vec![message("message", 0, 100), message("comment", 1, 100)];
+        assert!(!keep_within_budget(&mut messages, 1_000));
+        assert_eq!(messages.len(), 2);
+    }
+
+    #[test]
+    fn the_opening_message_and_the_newest_that_fit_are_kept() {
+        let mut messages: Vec<HistoryMessage> =
+            std::iter::once(message("message", 0, 100)).chain((1..=500).map(|i| message("note", i, 20_000))).collect();
+        assert!(keep_within_budget(&mut messages, MAX_HISTORY_TEXT_BYTES));
+        let total: usize = messages.iter().map(|m| m.text.len()).sum();
+        assert!(total <= MAX_HISTORY_TEXT_BYTES, "{total}");
+        assert_eq!(messages[0].id, "0", "the opening message stays first");
+        assert_eq!(messages.last().unwrap().id, "500", "the newest stays last");
+        let ids: Vec<usize> = messages[1..].iter().map(|m| m.id.parse().unwrap()).collect();
+        assert!(ids.windows(2).all(|w| w[1] == w[0] + 1), "a contiguous run of the newest: {ids:?}");
+        assert_eq!(ids.len(), 49, "49 notes of 20,000 bytes fit beside the opening message");
+    }
+
+    #[test]
+    fn a_single_message_larger_than_the_budget_is_cut_at_a_character_boundary() {
+        let mut messages = vec![message("message", 0, 10), message("comment", 1, 3_000)];
+        assert!(keep_within_budget(&mut messages, 1_001));
+        assert_eq!(messages.len(), 2);
+        let newest = &messages[1].text;
+        assert!(newest.ends_with('…') && newest.len() <= 1_001 - 10, "{}", newest.len());
+    }
+
+    #[test]
+    fn a_huge_opening_message_takes_at_most_half_the_budget() {
+        let mut messages = vec![message("message", 0, 5_000), message("comment", 1, 100)];
+        assert!(keep_within_budget(&mut messages, 1_000));
+        assert!(messages[0].text.len() <= 500 && messages[0].text.ends_with('…'));
+        assert_eq!(messages.len(), 2, "the newest still fits in the other half");
+    }
 }
