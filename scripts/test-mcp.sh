@@ -101,13 +101,14 @@ if [[ "${MCP_TEST_SKIP_INSPECTOR:-0}" != 1 ]] && command -v npm >/dev/null 2>&1;
     # cargo lambda watch has answered a request with its own 500 (`httpstatuses.com/500`, a body our function
     # never sends, nothing in the function's log) in ~1 of 3 fresh-clone runs: that alone earns one more try.
     inspect() {
-      local out rc=0
-      out="$(inspect_once "$@" 2>&1)" || rc=$?
-      if ((rc != 0)) && [[ "$out" == *"httpstatuses.com/500"* ]]; then
+      local out err="$LOG_DIR/inspector-stderr.log" rc=0
+      out="$(inspect_once "$@" 2>"$err")" || rc=$?
+      if ((rc != 0)) && grep -qs "httpstatuses.com/500" "$err" <(printf '%s' "$out"); then
         warn "  the local emulator answered with its own 500; trying once more"
         rc=0
-        out="$(inspect_once "$@" 2>&1)" || rc=$?
+        out="$(inspect_once "$@" 2>"$err")" || rc=$?
       fi
+      cat "$err" >&2
       printf '%s\n' "$out"
       return "$rc"
     }
