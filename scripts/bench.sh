@@ -94,16 +94,7 @@ ARM_DIR="$BENCH_DIR/arm64"
 mkdir -p "$BENCH_DIR"
 HELLO_MANIFEST="$ROOT/bench/hello-world/Cargo.toml"
 
-# shellcheck disable=SC2317 # called by the traps
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if ((${#BG_PIDS[@]})); then stop_all_bg; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+stop_bg_on_exit
 
 # --- build --------------------------------------------------------------------------------------------
 pkg_args=()

@@ -278,6 +278,20 @@ stop_all_bg() {
   BG_PIDS=()
 }
 
+# Stops everything start_bg started when the script ends (done, failed, Ctrl-C or TERM), keeping its exit code.
+stop_bg_on_exit() {
+  trap _stop_bg_and_exit EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+# shellcheck disable=SC2317 # called by the traps
+_stop_bg_and_exit() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if ((${#BG_PIDS[@]})); then stop_all_bg; fi
+  exit "$rc"
+}
+
 # cargo_target_dir — where cargo puts build output for this workspace (honours CARGO_TARGET_DIR
 # and .cargo/config.toml).
 cargo_target_dir() {

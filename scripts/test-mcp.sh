@@ -15,16 +15,7 @@ KEY="mcp-test-key-$RANDOM$RANDOM"
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# shellcheck disable=SC2317 # called by the traps
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if ((${#BG_PIDS[@]})); then stop_all_bg; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+stop_bg_on_exit
 
 # --- tools ------------------------------------------------------------------------------------------
 ensure_cargo_lambda

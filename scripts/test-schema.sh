@@ -26,16 +26,7 @@ BASE_URL="http://127.0.0.1:$PORT/lambda-url"
 export AGENT_AUTH=API_KEY AGENT_API_KEY="schema-test-key-$RANDOM$RANDOM"
 AUTH="Authorization: Bearer $AGENT_API_KEY"
 
-# shellcheck disable=SC2317 # called by the traps
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if ((${#BG_PIDS[@]})); then stop_all_bg; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+stop_bg_on_exit
 
 # --- tools ------------------------------------------------------------------------------------------
 command -v schemathesis >/dev/null 2>&1 || pip_install "schemathesis==4.32.5"
