@@ -30,7 +30,8 @@
 # AGENT_WEBHOOK_URL yourself.
 #
 # Environment: PORT (9000), FAKE_PORT (4011), AGENT_PORT (9010), MOTO_PORT (a free one),
-# IDEMPOTENCY_TABLE (idempotency), RUST_LOG (info); any variable the
+# IDEMPOTENCY_TABLE (idempotency), RUST_LOG (info, the functions' level), EMULATOR_RUST_LOG (cargo lambda
+# watch's own, unset; e.g. cargo_lambda_watch=debug,tower_http=debug to see each request it routes); any variable the
 # functions read (ESCALATION_ROUTING, AGENT_WEBHOOK_URL, AGENT_AUTH + AGENT_API_KEY,
 # INTERCOM_REGION, ...) is passed through. Logs: .local/run-local/*.log
 set -euo pipefail
@@ -200,7 +201,12 @@ log "starting cargo lambda watch on 127.0.0.1:$PORT"
 watch_args=(--invoke-address 127.0.0.1 --invoke-port "$PORT" --env-file "$ENV_FILE")
 ((CHECK == 0)) || watch_args+=(--ignore-changes)
 [[ -z "$CONCURRENCY" ]] || watch_args+=(--concurrency "$CONCURRENCY")
-start_bg "$WATCH_LOG" cargo lambda watch "${watch_args[@]}"
+# EMULATOR_RUST_LOG (unset by default) is cargo lambda watch's own RUST_LOG, e.g. cargo_lambda_watch=debug.
+if [[ -n "${EMULATOR_RUST_LOG:-}" ]]; then
+  RUST_LOG="$EMULATOR_RUST_LOG" start_bg "$WATCH_LOG" cargo lambda watch "${watch_args[@]}"
+else
+  start_bg "$WATCH_LOG" cargo lambda watch "${watch_args[@]}"
+fi
 watch_pid=$BG_PID
 if ! wait_for_port "$PORT" 120 "$watch_pid"; then
   tail_log "$WATCH_LOG"
