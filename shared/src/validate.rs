@@ -219,10 +219,12 @@ pub mod schema {
 
     use super::INTERNAL_ATTRIBUTES;
 
-    /// Something other than whitespace (the validators trim, then refuse what is left empty).
-    pub const NOT_BLANK: &str = r"\S";
+    /// Something other than whitespace (the validators trim, then refuse what is left empty). Whitespace is what
+    /// Rust's `trim` removes: Unicode's White_Space, which is the regex `\s` plus U+0085 (NEL). `\s` alone let
+    /// `"\u0085"` through the schema, and the function refused it as blank (found by Schemathesis).
+    pub const NOT_BLANK: &str = r"[^\s\u0085]";
     /// No leading or trailing whitespace (for values compared after trimming, such as quick-reply labels).
-    pub const TRIMMED: &str = r"^\S([\s\S]*\S)?$";
+    pub const TRIMMED: &str = r"^[^\s\u0085]([\s\S]*[^\s\u0085])?$";
     /// An Intercom id made of digits: `MAX_NUMERIC_ID_DIGITS` at most.
     pub const NUMERIC_ID: &str = "^[0-9]{1,20}$";
     /// An Intercom contact id: letters and digits, `MAX_CONTACT_ID_CHARS` at most.
@@ -269,7 +271,8 @@ pub mod schema {
         })
     }
 
-    /// `^\s*[Aa][Ii]_…\s*$`: the name in any case, with any padding (as [`super::writable_attribute`] compares).
+    /// `^[\s\u0085]*[Aa][Ii]_…[\s\u0085]*$`: the name in any case, with any padding `trim` removes (as
+    /// [`super::writable_attribute`] compares).
     fn any_case(name: &str) -> String {
         let letters: String = name
             .chars()
@@ -281,7 +284,7 @@ pub mod schema {
                 }
             })
             .collect();
-        format!(r"^\s*{letters}\s*$")
+        format!(r"^[\s\u0085]*{letters}[\s\u0085]*$")
     }
 
     fn regex_escape(c: char) -> String {
@@ -292,6 +295,34 @@ pub mod schema {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The schema's "not blank" must call blank exactly what `trim` removes. JSON Schema patterns are ECMA-262,
+    /// whose `\s` is this set; every character Rust calls whitespace must be in it or named in the pattern.
+    #[cfg(feature = "schema")]
+    #[test]
+    fn the_not_blank_pattern_treats_as_whitespace_everything_trim_removes() {
+        const ECMA_WHITESPACE: &[char] = &[
+            '\u{9}', '\u{A}', '\u{B}', '\u{C}', '\u{D}', ' ', '\u{A0}', '\u{1680}', '\u{2000}', '\u{2001}', '\u{2002}',
+            '\u{2003}', '\u{2004}', '\u{2005}', '\u{2006}', '\u{2007}', '\u{2008}', '\u{2009}', '\u{200A}', '\u{2028}',
+            '\u{2029}', '\u{202F}', '\u{205F}', '\u{3000}', '\u{FEFF}',
+        ];
+        let named: Vec<char> = schema::NOT_BLANK
+            .split("\\u")
+            .skip(1)
+            .map(|hex| char::from_u32(u32::from_str_radix(&hex[..4], 16).unwrap()).unwrap())
+            .collect();
+        let missed: Vec<String> = (0..=0x10FFFF_u32)
+            .filter_map(char::from_u32)
+            .filter(|c| c.is_whitespace() && !ECMA_WHITESPACE.contains(c) && !named.contains(c))
+            .map(|c| format!("U+{:04X}", c as u32))
+            .collect();
+        assert!(missed.is_empty(), "schema::NOT_BLANK accepts as text what trim() removes: {missed:?}");
+        for pattern in [schema::NOT_BLANK, schema::TRIMMED] {
+            for c in &named {
+                assert!(pattern.contains(&format!("\\u{:04x}", *c as u32)), "{pattern} does not name U+{:04X}", *c as u32);
+            }
+        }
+    }
 
     #[test]
     fn contact_key_prefers_the_most_precise_identifier() {
