@@ -7,6 +7,9 @@
 #                                   conversation back, deliver a signed webhook and see it relayed,
 #                                   all through the local URLs; stop; exit 0/1 (= LOCAL_STACK_SMOKE=1)
 #   scripts/run-local.sh --fake     use the fake Intercom even when INTERCOM_ACCESS_TOKEN is set
+#   scripts/run-local.sh --no-reload
+#                                   do not rebuild and restart the functions when a file changes (a test run
+#                                   that must not be restarted by an edit; --check implies it)
 #   scripts/run-local.sh --concurrency N
 #                                   up to N instances of each function at once (cargo lambda watch
 #                                   --concurrency; default 1), e.g. to try concurrent retries
@@ -44,11 +47,13 @@ usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | grep '^#' | sed 's/^# \{
 CHECK="${LOCAL_STACK_SMOKE:-0}"
 [[ "$CHECK" == 1 || "$CHECK" == true ]] && CHECK=1 || CHECK=0
 FORCE_FAKE=0
+NO_RELOAD=0
 CONCURRENCY=""
 while (($#)); do
   case "$1" in
     --check | --smoke) CHECK=1 ;;
     --fake) FORCE_FAKE=1 ;;
+    --no-reload) NO_RELOAD=1 ;;
     --concurrency)
       (($# >= 2)) || die "--concurrency needs a number, e.g. --concurrency 4"
       CONCURRENCY=$2
@@ -199,7 +204,7 @@ fi
 
 log "starting cargo lambda watch on 127.0.0.1:$PORT"
 watch_args=(--invoke-address 127.0.0.1 --invoke-port "$PORT" --env-file "$ENV_FILE")
-((CHECK == 0)) || watch_args+=(--ignore-changes)
+((CHECK == 0 && NO_RELOAD == 0)) || watch_args+=(--ignore-changes)
 [[ -z "$CONCURRENCY" ]] || watch_args+=(--concurrency "$CONCURRENCY")
 # EMULATOR_RUST_LOG (unset by default) is cargo lambda watch's own RUST_LOG, e.g. cargo_lambda_watch=debug.
 if [[ -n "${EMULATOR_RUST_LOG:-}" ]]; then
@@ -417,7 +422,11 @@ fi
   ((USE_FAKE == 0)) || logs+=", fake-intercom.log"
   ((USE_RECEIVER == 0)) || logs+=", agent-receiver.log"
   echo "Logs: $LOG_DIR/ ($logs)"
-  echo "Code changes reload the functions. Ctrl-C stops everything. Function logs follow."
+  if ((NO_RELOAD)); then
+    echo "Code changes do not reload the functions (--no-reload). Ctrl-C stops everything. Function logs follow."
+  else
+    echo "Code changes reload the functions. Ctrl-C stops everything. Function logs follow."
+  fi
   echo
 } >&2
 
