@@ -7,7 +7,8 @@
 #
 # Schemathesis talks to the functions through scripts/emulator-read-retry.py, which resends a read when, and only
 # when, cargo lambda watch lost the function's answer and answered with its own 500 (an emulator bug described
-# there; never a function's answer, never a write).
+# there; never a function's answer, never a write). Afterwards scripts/check-invocations.py checks, from the
+# functions' own log, that every invocation was answered by its function within 10 s.
 #
 #   scripts/test-schema.sh
 #
@@ -34,6 +35,9 @@ export AGENT_AUTH=API_KEY AGENT_API_KEY="schema-test-key-$RANDOM$RANDOM"
 AUTH="Authorization: Bearer $AGENT_API_KEY"
 
 stop_bg_on_exit
+# The functions behind the document's operations.
+AGENT_OPERATIONS=(create-conversation reply-to-conversation update-user-attributes get-conversation tag-conversation
+  assign-conversation manage-conversation escalate find-conversations)
 
 # --- tools ------------------------------------------------------------------------------------------
 command -v schemathesis >/dev/null 2>&1 || pip_install "schemathesis==4.32.5"
@@ -41,7 +45,8 @@ log "$(schemathesis --version)"
 
 # --- the local stack ---------------------------------------------------------------------------------
 log "starting the local stack (scripts/run-local.sh --fake --no-reload) on port $PORT; log: $STACK_LOG"
-start_bg "$STACK_LOG" scripts/run-local.sh --fake --no-reload
+# The emulator's debug log says which invocation went to which function: scripts/check-invocations.py needs it.
+EMULATOR_RUST_LOG=cargo_lambda_watch=debug start_bg "$STACK_LOG" scripts/run-local.sh --fake --no-reload
 stack_pid=$BG_PID
 if ! wait_for_log_line "$STACK_LOG" "Local stack is up" 600 "$stack_pid"; then
   tail_log "$STACK_LOG" 40
@@ -106,13 +111,17 @@ run_schemathesis() {
     --mode positive --phases examples,fuzzing --max-examples "$MAX_EXAMPLES" --seed "$SEED" \
     --generation-database none --max-time "$MAX_TIME" --workers 1 \
     --checks all --exclude-checks negative_data_rejection,use_after_free,ensure_resource_availability,object_level_authorization \
-    --request-timeout 60 --no-color --report junit --report-dir "$LOG_DIR")
+    --request-timeout 90 --no-color --report junit --report-dir "$LOG_DIR")
 }
 status=0
 run_schemathesis || status=$?
 resent=$(grep -c '^emulator-read-retry: resending' "$PROXY_LOG" || true)
 ((resent == 0)) || warn "cargo lambda watch lost $resent read answers (its own 500); scripts/emulator-read-retry.py resent them: $PROXY_LOG"
 log "schemathesis finished in $((SECONDS - started))s (exit $status); JUnit report in $LOG_DIR"
+# Every invocation answered by the function itself, none slower than 10 s: so a resent read was the emulator's
+# loss, never a function that hung or was slow (the fake answers in milliseconds).
+python3 "$ROOT/scripts/check-invocations.py" "$ROOT/.local/run-local/functions.log" 10000 \
+  "${AGENT_OPERATIONS[@]}" || status=1
 if ((status != 0)); then
   grep -E ' (ERROR|WARN) ' "$ROOT/.local/run-local/functions.log" 2>/dev/null | tail -n 20 >&2 || true
   die "schemathesis found requests the functions and agent-tools/openapi.json disagree on (see above)"

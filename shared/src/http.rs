@@ -462,10 +462,11 @@ where
         }
         Err(error) => {
             let status = error.status().as_u16();
+            let elapsed_ms = started.elapsed().as_millis() as u64;
             if status >= 500 {
-                tracing::error!(status, code = error.code(), error = %error, "action failed");
+                tracing::error!(status, elapsed_ms, code = error.code(), error = %error, "action failed");
             } else {
-                tracing::warn!(status, code = error.code(), error = %error, "action refused");
+                tracing::warn!(status, elapsed_ms, code = error.code(), error = %error, "action refused");
             }
             error.to_response()
         }
