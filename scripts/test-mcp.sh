@@ -90,7 +90,9 @@ if [[ "${MCP_TEST_SKIP_INSPECTOR:-0}" != 1 ]] && command -v npm >/dev/null 2>&1;
         --header "Authorization: Bearer $KEY" "$@"
     }
     # cargo lambda watch has answered a request with its own 500 (`httpstatuses.com/500`, a body our function
-    # never sends, nothing in the function's log) in ~1 of 3 fresh-clone runs: that alone earns one more try.
+    # never sends) in ~1 of 3 fresh-clone runs: it acknowledges a function's answer before reading its body and
+    # can lose a large one (scripts/emulator-read-retry.py says more). That alone earns one more try: the Inspector's
+    # calls write nothing (tools/list, a dry-run escalate).
     inspect() {
       local out err="$LOG_DIR/inspector-stderr.log" rc=0
       out="$(inspect_once "$@" 2>"$err")" || rc=$?
