@@ -28,3 +28,6 @@ scripts/test-mcp.sh
 echo "== local stack smoke test"
 # Several containers per function, so the smoke test races same-session escalations across them.
 scripts/run-local.sh --check --concurrency 4
+
+echo "== agent API against its OpenAPI document (Schemathesis)"
+scripts/test-schema.sh
