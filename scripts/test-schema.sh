@@ -6,15 +6,15 @@
 # answer (scripts/schema_hooks.py). Stops everything it started.
 #
 # Schemathesis talks to the functions through scripts/emulator-read-retry.py, which resends a read when, and only
-# when, cargo lambda watch lost the function's answer and answered with its own 500 (an emulator bug described
-# there; never a function's answer, never a write). Afterwards scripts/check-invocations.py checks, from the
+# when, cargo lambda watch lost the function's answer and answered with its own 500 or not at all (an emulator
+# bug described there; never a function's answer, never a write). Afterwards scripts/check-invocations.py checks, from the
 # functions' own log, that every invocation was answered by its function within 10 s.
 #
 #   scripts/test-schema.sh
 #
-# Environment: PORT (9410), FAKE_PORT (9411), AGENT_PORT (9412), MOTO_PORT (9413), PROXY_PORT (9414); SCHEMA_MAX_EXAMPLES (25 per
-# operation), SCHEMA_SEED (20260314), SCHEMA_MAX_TIME (180 s for the Schemathesis run). Logs and the JUnit report:
-# target/test-schema/
+# Environment: PORT (9410), FAKE_PORT (9411), AGENT_PORT (9412), MOTO_PORT (9413), PROXY_PORT (9414);
+# SCHEMA_MAX_EXAMPLES (25 per operation), SCHEMA_SEED (20260314), SCHEMA_MAX_TIME (180 s for the Schemathesis run).
+# Logs and the JUnit report: target/test-schema/
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -103,7 +103,7 @@ log "aiming at conversations $SCHEMA_CONVERSATION_IDS, contacts $SCHEMA_CONTACT_
 log "schemathesis: every operation, $MAX_EXAMPLES examples each, seed $SEED (at most ${MAX_TIME}s)"
 started=$SECONDS
 # From the log directory: Schemathesis and Hypothesis write .schemathesis/ and .hypothesis/ where they run, which
-# keeps the workspace clean (the stack runs with --no-reload: a restart mid-run cost 60 s timeouts).
+# keeps the workspace clean (and the stack runs with --no-reload, so no edit can restart the functions mid-run).
 run_schemathesis() {
   (cd "$LOG_DIR" && PYTHONDONTWRITEBYTECODE=1 SCHEMATHESIS_HOOKS="$ROOT/scripts/schema_hooks.py" \
     schemathesis --config-file "$ROOT/scripts/schemathesis.toml" run \
@@ -116,7 +116,7 @@ run_schemathesis() {
 status=0
 run_schemathesis || status=$?
 resent=$(grep -c '^emulator-read-retry: resending' "$PROXY_LOG" || true)
-((resent == 0)) || warn "cargo lambda watch lost $resent read answers (its own 500); scripts/emulator-read-retry.py resent them: $PROXY_LOG"
+((resent == 0)) || warn "cargo lambda watch lost $resent read answers (its own 500 or none); scripts/emulator-read-retry.py resent them: $PROXY_LOG"
 log "schemathesis finished in $((SECONDS - started))s (exit $status); JUnit report in $LOG_DIR"
 # Every invocation answered by the function itself, none slower than 10 s: so a resent read was the emulator's
 # loss, never a function that hung or was slow (the fake answers in milliseconds).
