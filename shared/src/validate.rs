@@ -319,7 +319,11 @@ mod tests {
         assert!(missed.is_empty(), "schema::NOT_BLANK accepts as text what trim() removes: {missed:?}");
         for pattern in [schema::NOT_BLANK, schema::TRIMMED] {
             for c in &named {
-                assert!(pattern.contains(&format!("\\u{:04x}", *c as u32)), "{pattern} does not name U+{:04X}", *c as u32);
+                assert!(
+                    pattern.contains(&format!("\\u{:04x}", *c as u32)),
+                    "{pattern} does not name U+{:04X}",
+                    *c as u32
+                );
             }
         }
     }
