@@ -8,7 +8,7 @@
 # Schemathesis talks to the functions through scripts/emulator-read-retry.py, which resends a read when, and only
 # when, cargo lambda watch lost the function's answer and answered with its own 500 or not at all (an emulator
 # bug described there; never a function's answer, never a write). Afterwards scripts/check-invocations.py checks, from the
-# functions' own log, that every invocation was answered by its function within 10 s.
+# functions' own log, that every invocation was answered by its function within 5 s (the proxy's wait for a read).
 #
 #   scripts/test-schema.sh
 #
@@ -118,9 +118,9 @@ run_schemathesis || status=$?
 resent=$(grep -c '^emulator-read-retry: resending' "$PROXY_LOG" || true)
 ((resent == 0)) || warn "cargo lambda watch lost $resent read answers (its own 500 or none); scripts/emulator-read-retry.py resent them: $PROXY_LOG"
 log "schemathesis finished in $((SECONDS - started))s (exit $status); JUnit report in $LOG_DIR"
-# Every invocation answered by the function itself, none slower than 10 s: so a resent read was the emulator's
+# Every invocation answered by the function itself, none slower than 5 s: so a resent read was the emulator's
 # loss, never a function that hung or was slow (the fake answers in milliseconds).
-python3 "$ROOT/scripts/check-invocations.py" "$ROOT/.local/run-local/functions.log" 10000 \
+python3 "$ROOT/scripts/check-invocations.py" "$ROOT/.local/run-local/functions.log" 5000 \
   "${AGENT_OPERATIONS[@]}" || status=1
 if ((status != 0)); then
   grep -E ' (ERROR|WARN) ' "$ROOT/.local/run-local/functions.log" 2>/dev/null | tail -n 20 >&2 || true
