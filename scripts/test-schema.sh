@@ -35,9 +35,6 @@ export AGENT_AUTH=API_KEY AGENT_API_KEY="schema-test-key-$RANDOM$RANDOM"
 AUTH="Authorization: Bearer $AGENT_API_KEY"
 
 stop_bg_on_exit
-# The functions behind the document's operations.
-AGENT_OPERATIONS=(create-conversation reply-to-conversation update-user-attributes get-conversation tag-conversation
-  assign-conversation manage-conversation escalate find-conversations)
 
 # --- tools ------------------------------------------------------------------------------------------
 command -v schemathesis >/dev/null 2>&1 || pip_install "schemathesis==4.32.5"
@@ -121,7 +118,7 @@ log "schemathesis finished in $((SECONDS - started))s (exit $status); JUnit repo
 # Every invocation answered by the function itself, none slower than 5 s: so a resent read was the emulator's
 # loss, never a function that hung or was slow (the fake answers in milliseconds).
 python3 "$ROOT/scripts/check-invocations.py" "$ROOT/.local/run-local/functions.log" 5000 \
-  "${AGENT_OPERATIONS[@]}" || status=1
+  "${AGENT_ACTIONS[@]}" || status=1
 if ((status != 0)); then
   grep -E ' (ERROR|WARN) ' "$ROOT/.local/run-local/functions.log" 2>/dev/null | tail -n 20 >&2 || true
   die "schemathesis found requests the functions and agent-tools/openapi.json disagree on (see above)"
