@@ -23,6 +23,22 @@ pub enum Region {
 }
 
 impl Region {
+    pub const ALL: [Region; 3] = [Region::Us, Region::Eu, Region::Au];
+
+    /// `us`, `eu` or `au`, as `INTERCOM_REGION` and the connect call take it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Region::Us => "us",
+            Region::Eu => "eu",
+            Region::Au => "au",
+        }
+    }
+
+    /// A region by name, in any case (`EU` is how Intercom's `app.region` writes it).
+    pub fn parse(raw: &str) -> Option<Region> {
+        Region::ALL.into_iter().find(|r| r.name().eq_ignore_ascii_case(raw.trim()))
+    }
+
     pub fn api_base(self) -> &'static str {
         match self {
             Region::Us => "https://api.intercom.io",

@@ -64,6 +64,12 @@ pub enum ActionError {
     /// A customer-visible reply as the AI in a conversation a human handles (see [`crate::handoff`]).
     #[error("{message}")]
     HumanHandlesConversation { owner: crate::handoff::Owner, message: String },
+    /// Intercom refused an access token given to connect a workspace.
+    #[error("{message}")]
+    InvalidToken { message: String },
+    /// The access token lacks permissions the integration needs (Intercom's scope names).
+    #[error("{message}")]
+    MissingScope { scopes: Vec<String>, message: String },
 }
 
 impl ActionError {
@@ -81,7 +87,8 @@ impl ActionError {
             ActionError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ActionError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ActionError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ActionError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ActionError::Unauthenticated | ActionError::InvalidToken { .. } => StatusCode::UNAUTHORIZED,
+            ActionError::MissingScope { .. } => StatusCode::FORBIDDEN,
             ActionError::NotFound { .. } => StatusCode::NOT_FOUND,
             ActionError::Conflict { .. } => StatusCode::CONFLICT,
             ActionError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -115,6 +122,8 @@ impl ActionError {
             ActionError::IdempotencyKeyInUse { .. } => "idempotency_key_in_use",
             ActionError::UnknownAttribute { .. } => "unknown_attribute",
             ActionError::HumanHandlesConversation { .. } => "human_handles_conversation",
+            ActionError::InvalidToken { .. } => "invalid_token",
+            ActionError::MissingScope { .. } => "missing_scope",
         }
     }
 
@@ -153,6 +162,7 @@ impl ActionError {
             ActionError::HumanHandlesConversation { owner, .. } => {
                 error["owner"] = serde_json::to_value(owner).unwrap_or_default()
             }
+            ActionError::MissingScope { scopes, .. } => error["scopes"] = scopes.clone().into(),
             _ => {}
         }
         error
@@ -294,7 +304,12 @@ impl AgentGuard {
     }
 
     pub async fn check(&self, headers: &HeaderMap) -> Result<(), ActionError> {
-        if self.mode == AgentAuth::AwsIam {
+        self.check_as(headers, self.mode).await
+    }
+
+    /// Checks as `mode` says (the MCP endpoint always wants the key, whatever the deployment's `AGENT_AUTH`).
+    pub async fn check_as(&self, headers: &HeaderMap, mode: AgentAuth) -> Result<(), ActionError> {
+        if mode == AgentAuth::AwsIam {
             return Ok(());
         }
         let secrets = self.secrets.get().await?;

@@ -28,6 +28,7 @@ pub mod store;
 pub mod testing;
 pub mod validate;
 pub mod webhook;
+pub mod workspace;
 
 pub use app::App;
 /// `crate::text::html_to_text` keeps working: the converter lives with the other formatting code.

@@ -78,6 +78,14 @@ impl Routing {
         Ok(routing)
     }
 
+    /// Every team named, the fallback included (each once).
+    pub fn teams(&self) -> Vec<&str> {
+        let mut teams: Vec<&str> = self.by_category.values().chain(self.fallback.iter()).map(String::as_str).collect();
+        teams.sort_unstable();
+        teams.dedup();
+        teams
+    }
+
     /// The team for this category, else the `*` team, else none (Intercom's own assignment rules apply).
     pub fn team_for(&self, category: Option<&str>) -> Option<&str> {
         category
@@ -109,7 +117,11 @@ pub enum SettingsError {
 
 impl EscalationSettings {
     pub fn from_env() -> Result<Self, SettingsError> {
-        let var = |name: &str| std::env::var(name).ok();
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup` (a workspace's own settings over the deployment's, or a test's map).
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
         Ok(EscalationSettings {
             policy: EscalationPolicy::from_settings(
                 var(super::THRESHOLD_VAR).as_deref(),

@@ -78,22 +78,28 @@ impl IntercomClient {
     }
 
     pub fn with_retry_policy(config: &Config, secrets: Arc<SecretStore>, retry: RetryPolicy) -> Self {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("intercom-ai-agent-lambdas/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(3))
-            .pool_idle_timeout(Duration::from_secs(50))
-            // A redirect would carry the bearer token to wherever Intercom (or someone in between) points it.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
+        let http = http_client().unwrap_or_else(|_| reqwest::Client::new());
+        Self::with_http(http, config.api_base.clone(), &config.api_version, secrets, config.admin_id.clone(), retry)
+    }
+
+    /// A client on a shared HTTP client (one per container, whatever the number of workspaces): `base` is the
+    /// workspace's API host, `secrets` its token, `admin_id` the AI's admin (`None`: `GET /me` once).
+    pub fn with_http(
+        http: reqwest::Client,
+        base: Url,
+        version: &str,
+        secrets: Arc<SecretStore>,
+        admin_id: Option<String>,
+        retry: RetryPolicy,
+    ) -> Self {
         IntercomClient {
             inner: Arc::new(Inner {
                 http,
-                base: config.api_base.clone(),
-                version: config.api_version.clone(),
+                base,
+                version: version.to_owned(),
                 secrets,
                 retry,
-                configured_admin: config.admin_id.clone(),
+                configured_admin: admin_id,
                 admin_id: OnceCell::new(),
                 tags: Mutex::new(Vec::new()),
                 teams: Mutex::new(None),
@@ -287,6 +293,17 @@ impl IntercomClient {
         }
         Ok(url)
     }
+}
+
+/// The HTTP client for Intercom, built once per container: a redirect would carry the bearer token to wherever
+/// Intercom (or someone in between) points it, so none is followed.
+pub fn http_client() -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .user_agent(concat!("intercom-ai-agent-lambdas/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(3))
+        .pool_idle_timeout(Duration::from_secs(50))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
 }
 
 /// The longest wait a `Retry-After` is believed for: Intercom's windows are 10 s, so anything longer is a

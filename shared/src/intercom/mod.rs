@@ -7,6 +7,7 @@ pub mod conversation_search;
 pub mod conversations;
 pub mod error;
 pub mod models;
+pub mod setup;
 pub mod tags;
 
 pub use client::{IntercomClient, Retry, RetryPolicy};

@@ -18,6 +18,7 @@
 
 pub mod dynamodb;
 pub mod memory;
+pub mod namespaced;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
