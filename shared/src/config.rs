@@ -153,9 +153,12 @@ impl Config {
             return Err(ConfigError::InvalidAdminId { value: id.clone() });
         }
 
+        // A hub's workspaces bring their own tokens: its secret (or environment) holds only its own keys.
+        let hub = lookup("TENANCY").is_some_and(|t| t.trim().eq_ignore_ascii_case("hub"));
         let token_source = match (get("INTERCOM_SECRET_ARN")?, lookup("INTERCOM_ACCESS_TOKEN")) {
             (Some(secret_id), _) => TokenSource::SecretsManager { secret_id },
             (None, Some(token)) if !token.trim().is_empty() => TokenSource::Environment,
+            (None, _) if hub => TokenSource::Environment,
             _ => return Err(ConfigError::NoTokenSource),
         };
 

@@ -40,6 +40,8 @@ pub struct Secrets {
     pub client_secret: Option<SecretString>,
     pub agent_api_key: Option<SecretString>,
     pub agent_webhook_secret: Option<SecretString>,
+    /// The key of `connect-workspace` when `AGENT_AUTH=API_KEY` (never an agent key).
+    pub hub_admin_key: Option<SecretString>,
     /// The `AWSPREVIOUS` version's `agent_api_key`, still accepted while clients move to the new one.
     pub previous_agent_api_key: Option<SecretString>,
     /// The `AWSPREVIOUS` version's `client_secret`, still accepted while Intercom moves to the new one.
@@ -54,6 +56,7 @@ impl std::fmt::Debug for Secrets {
             .field("client_secret", &shown(&self.client_secret))
             .field("agent_api_key", &shown(&self.agent_api_key))
             .field("agent_webhook_secret", &shown(&self.agent_webhook_secret))
+            .field("hub_admin_key", &shown(&self.hub_admin_key))
             .field("previous_agent_api_key", &shown(&self.previous_agent_api_key))
             .field("previous_client_secret", &shown(&self.previous_client_secret))
             .finish()
@@ -88,6 +91,7 @@ impl Secrets {
             client_secret: field("client_secret")?,
             agent_api_key: field("agent_api_key")?,
             agent_webhook_secret: field("agent_webhook_secret")?,
+            hub_admin_key: field("hub_admin_key")?,
             ..Default::default()
         })
     }
@@ -101,6 +105,7 @@ impl Secrets {
             client_secret: var("INTERCOM_CLIENT_SECRET"),
             agent_api_key: var("AGENT_API_KEY"),
             agent_webhook_secret: var("AGENT_WEBHOOK_SECRET"),
+            hub_admin_key: var("HUB_ADMIN_KEY"),
             ..Default::default()
         }
     }

@@ -118,7 +118,8 @@ pub struct Connector<'a> {
 impl Connector<'_> {
     /// Connects (or reconnects) the workspace of `request.access_token`.
     pub async fn connect(&self, request: ConnectRequest) -> Result<Connected, ActionError> {
-        let input = Input::validate(request, self.deployment)?;
+        let has_default_secret = self.deployment.default_agent_webhook_secret().await.is_some();
+        let input = Input::validate(request, has_default_secret)?;
         let (identity, client) = self.identify(&input.access_token, input.region).await?;
         let admin_id = input.admin_id.clone().unwrap_or_else(|| identity.admin_id.clone());
         let mut warnings = self.check_permissions(&client, &admin_id).await?;
@@ -457,16 +458,13 @@ struct Input {
 }
 
 impl Input {
-    fn validate(r: ConnectRequest, deployment: &Deployment) -> Result<Self, ActionError> {
+    fn validate(r: ConnectRequest, has_default_secret: bool) -> Result<Self, ActionError> {
         let access_token = credential("accessToken", &r.access_token, 1024)?;
         let client_secret = credential("clientSecret", &r.client_secret, 512)?;
         let agent_webhook_url = r.agent_webhook_url.as_deref().map(agent_url).transpose()?;
         let agent_webhook_secret =
             r.agent_webhook_secret.as_deref().map(|s| credential("agentWebhookSecret", s, 512)).transpose()?;
-        if agent_webhook_url.is_some()
-            && agent_webhook_secret.is_none()
-            && deployment.var("AGENT_WEBHOOK_SECRET").is_none()
-        {
+        if agent_webhook_url.is_some() && agent_webhook_secret.is_none() && !has_default_secret {
             return Err(ActionError::bad_request(
                 "agentWebhookSecret",
                 "agentWebhookSecret is required with agentWebhookUrl (it signs the events sent there)",

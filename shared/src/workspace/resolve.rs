@@ -101,6 +101,8 @@ pub struct Deployment {
     pub rotation_grace_secs: u64,
     /// The shared store; each workspace gets its namespace of it.
     pub store: Arc<dyn Store>,
+    /// The deployment's own secret: single mode's workspace, a hub's admin key and default agent webhook secret.
+    pub secrets: Arc<SecretStore>,
     env: HashMap<String, String>,
 }
 
@@ -110,6 +112,7 @@ impl Deployment {
         agent_auth: AgentAuth,
         http: reqwest::Client,
         store: Arc<dyn Store>,
+        secrets: Arc<SecretStore>,
         env: HashMap<String, String>,
     ) -> Result<Self, super::TenancyError> {
         let lookup = |name: &str| env.get(name).cloned();
@@ -124,8 +127,20 @@ impl Deployment {
             retry: RetryPolicy::default(),
             rotation_grace_secs,
             store,
+            secrets,
             env,
         })
+    }
+
+    /// The agent webhook secret of workspaces that bring none: the deployment's `agent_webhook_secret`.
+    pub async fn default_agent_webhook_secret(&self) -> Option<SecretString> {
+        match self.secrets.get().await {
+            Ok(secrets) => secrets.agent_webhook_secret.clone(),
+            Err(e) => {
+                tracing::warn!(error = %e, "the deployment's secret could not be read for its agent webhook secret");
+                None
+            }
+        }
     }
 
     /// The deployment's value of a variable (read at the cold start).
@@ -199,6 +214,12 @@ struct Hub {
     built: Mutex<Lru<WorkspaceId, Workspace>>,
     keys: Mutex<Lru<String, WorkspaceId>>,
     touched: Mutex<Lru<WorkspaceId, Instant>>,
+}
+
+impl std::fmt::Debug for Workspaces {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workspaces").field("tenancy", &self.deployment.tenancy).finish_non_exhaustive()
+    }
 }
 
 impl Workspaces {
@@ -346,12 +367,21 @@ impl Workspaces {
         let credentials = Credentials::from_plaintext(&plaintext).map_err(|_| ActionError::Unavailable {
             message: "the workspace's stored credentials are unreadable; connect it again".into(),
         })?;
-        let workspace = self.assemble(record, credentials)?;
+        let default_secret = match credentials.agent_webhook_secret {
+            Some(_) => None,
+            None => self.deployment.default_agent_webhook_secret().await,
+        };
+        let workspace = self.assemble(record, credentials, default_secret)?;
         lock(&hub.built).insert(workspace.id.clone().expect("hub workspaces have ids"), workspace.clone());
         Ok(workspace)
     }
 
-    fn assemble(&self, record: WorkspaceRecord, credentials: Credentials) -> Result<Workspace, ActionError> {
+    fn assemble(
+        &self,
+        record: WorkspaceRecord,
+        credentials: Credentials,
+        default_agent_secret: Option<SecretString>,
+    ) -> Result<Workspace, ActionError> {
         let d = &self.deployment;
         let (handoff, escalation) =
             d.settings(Some(&record.admin_id), &record.settings).map_err(|(_, message)| ActionError::Unavailable {
@@ -364,9 +394,7 @@ impl Workspaces {
         let secrets = Secrets {
             access_token: Some(credentials.access_token),
             client_secret: Some(credentials.client_secret),
-            agent_webhook_secret: credentials
-                .agent_webhook_secret
-                .or_else(|| d.var("AGENT_WEBHOOK_SECRET").map(SecretString::from)),
+            agent_webhook_secret: credentials.agent_webhook_secret.or(default_agent_secret),
             previous_client_secret: previous_secret,
             ..Default::default()
         };
@@ -445,8 +473,10 @@ mod tests {
         let directory = Arc::new(MemoryDirectory::new());
         let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
         let env = HashMap::from([("INTERCOM_API_BASE".to_owned(), "http://127.0.0.1:9".to_owned())]);
+        let secrets = Arc::new(SecretStore::fixed(Secrets::default()));
         let deployment =
-            Deployment::new(Tenancy::Hub, AgentAuth::ApiKey, reqwest::Client::new(), store.clone(), env).unwrap();
+            Deployment::new(Tenancy::Hub, AgentAuth::ApiKey, reqwest::Client::new(), store.clone(), secrets, env)
+                .unwrap();
         let workspaces = Workspaces::hub(Arc::new(deployment), directory.clone(), Arc::new(MemorySealer));
         Fixture { workspaces, directory, store }
     }

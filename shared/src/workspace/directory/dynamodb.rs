@@ -25,27 +25,52 @@ const OPERATION_TIMEOUT: Duration = Duration::from_secs(2);
 type Item = HashMap<String, AttributeValue>;
 
 pub struct DynamoDirectory {
-    client: Client,
+    client: tokio::sync::OnceCell<Client>,
+    sdk: Option<aws_config::SdkConfig>,
     table: String,
 }
 
 impl DynamoDirectory {
+    /// The directory on `table` through `config` (tests point it at moto).
     pub fn new(config: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
-        let timeouts = TimeoutConfig::builder()
-            .operation_timeout(OPERATION_TIMEOUT)
-            .operation_attempt_timeout(Duration::from_secs(1))
-            .connect_timeout(Duration::from_secs(1))
-            .build();
-        let config = aws_sdk_dynamodb::config::Builder::from(config)
-            .timeout_config(timeouts)
-            .retry_config(RetryConfig::standard().with_max_attempts(2))
-            .build();
-        DynamoDirectory { client: Client::from_conf(config), table: table.into() }
+        DynamoDirectory { client: tokio::sync::OnceCell::new(), sdk: Some(config.clone()), table: table.into() }
+    }
+
+    /// The table named by `WORKSPACES_TABLE`, its client built on first use (nothing on the cold start's path).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, DirectoryError> {
+        let table = lookup(TABLE_VAR).map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).ok_or_else(|| {
+            DirectoryError::Misconfigured {
+                reason: format!("{TABLE_VAR} is not set; hub mode keeps its workspaces in that DynamoDB table"),
+            }
+        })?;
+        Ok(DynamoDirectory { client: tokio::sync::OnceCell::new(), sdk: None, table })
+    }
+
+    async fn client(&self) -> &Client {
+        self.client
+            .get_or_init(|| async {
+                let sdk = match &self.sdk {
+                    Some(sdk) => sdk.clone(),
+                    None => crate::secrets::aws_sdk_config().await,
+                };
+                let timeouts = TimeoutConfig::builder()
+                    .operation_timeout(OPERATION_TIMEOUT)
+                    .operation_attempt_timeout(Duration::from_secs(1))
+                    .connect_timeout(Duration::from_secs(1))
+                    .build();
+                let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
+                    .timeout_config(timeouts)
+                    .retry_config(RetryConfig::standard().with_max_attempts(2))
+                    .build();
+                Client::from_conf(config)
+            })
+            .await
     }
 
     async fn get(&self, key: String) -> Result<Option<Item>, DirectoryError> {
         let output = self
-            .client
+            .client()
+            .await
             .get_item()
             .table_name(&self.table)
             .key("pk", s(key))
@@ -78,7 +103,7 @@ impl DynamoDirectory {
     }
 
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), DirectoryError> {
-        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        let result = self.client().await.transact_write_items().set_transact_items(Some(items)).send().await;
         match result {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(service)) if service.err().code() == Some("TransactionCanceledException") => {
@@ -95,7 +120,8 @@ impl DynamoDirectory {
         let mut start: Option<Item> = None;
         loop {
             let output = self
-                .client
+                .client()
+                .await
                 .scan()
                 .table_name(&self.table)
                 .set_exclusive_start_key(start.take())
@@ -213,7 +239,8 @@ impl Directory for DynamoDirectory {
     }
 
     async fn touch(&self, id: &WorkspaceId, at: i64) -> Result<(), DirectoryError> {
-        self.client
+        self.client()
+            .await
             .put_item()
             .table_name(&self.table)
             .item("pk", s(used_key(id)))
