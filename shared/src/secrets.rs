@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::{Mutex, OnceCell, RwLock};
@@ -25,10 +25,15 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(2);
 /// Kept free at the end of the invocation, so a slow Secrets Manager still leaves time to answer.
 const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
+/// At most one read forced by an unknown agent key per container in this period.
+pub const FORCED_READ_EVERY: Duration = Duration::from_secs(10);
 /// When reading expired secrets again fails, the old ones serve this long before the next attempt.
 const STALE_GRACE: Duration = Duration::from_secs(30);
 /// The version stage Secrets Manager gives the version a rotation replaced.
 const PREVIOUS_STAGE: &str = "AWSPREVIOUS";
+
+/// How long a rotated-out agent key or client secret is still accepted, by default (`ROTATION_GRACE_HOURS`).
+pub const DEFAULT_ROTATION_GRACE: Duration = Duration::from_secs(24 * 3600);
 
 /// The value `template.yaml` puts in a secret it creates, until the operator writes the real one.
 pub const PLACEHOLDER: &str = "REPLACE_ME";
@@ -46,6 +51,9 @@ pub struct Secrets {
     pub previous_agent_api_key: Option<SecretString>,
     /// The `AWSPREVIOUS` version's `client_secret`, still accepted while Intercom moves to the new one.
     pub previous_client_secret: Option<SecretString>,
+    /// When the previous version's keys stop being accepted: the rotation (the current version's creation)
+    /// plus the grace period. `None`: no limit is known (keys given in code).
+    pub previous_until: Option<SystemTime>,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -110,6 +118,13 @@ impl Secrets {
         }
     }
 
+    /// Keeps the previous version's rotatable keys (those that differ from the current ones) until `until`.
+    pub fn with_previous_until(mut self, previous: &Secrets, until: SystemTime) -> Self {
+        self = self.with_previous(previous);
+        self.previous_until = Some(until);
+        self
+    }
+
     /// Keeps the previous version's rotatable keys (those that differ from the current ones).
     pub fn with_previous(mut self, previous: &Secrets) -> Self {
         let differs = |current: &Option<SecretString>, old: &Option<SecretString>| match (current, old) {
@@ -125,9 +140,19 @@ impl Secrets {
         self.access_token.as_ref().ok_or(SecretsError::MissingField { field: "access_token" })
     }
 
-    /// The agent API keys accepted now: the current one, then the previous version's during a rotation.
+    /// The agent API keys accepted now: the current one, then the previous version's inside its grace period.
     pub fn agent_api_keys(&self) -> impl Iterator<Item = &SecretString> {
-        self.agent_api_key.iter().chain(self.previous_agent_api_key.iter())
+        let previous = self.previous_agent_api_key.as_ref().filter(|_| self.previous_in_grace());
+        self.agent_api_key.iter().chain(previous)
+    }
+
+    /// The previous version's client secret, inside its grace period (webhooks signed with it still verify).
+    pub fn previous_client_secret(&self) -> Option<&SecretString> {
+        self.previous_client_secret.as_ref().filter(|_| self.previous_in_grace())
+    }
+
+    fn previous_in_grace(&self) -> bool {
+        self.previous_until.is_none_or(|until| SystemTime::now() < until)
     }
 }
 
@@ -164,6 +189,10 @@ struct Cached {
 pub struct SecretStore {
     backend: Backend,
     ttl: Duration,
+    /// How long the previous version's keys are accepted after a rotation.
+    grace: Duration,
+    /// When a caller last forced a read (an unknown agent key): at most one per [`FORCED_READ_EVERY`].
+    forced_at: std::sync::Mutex<Option<Instant>>,
     current: RwLock<Option<Cached>>,
     // Serialises fetches so a burst of first requests (or of 401s) costs one fetch, not many.
     fetching: Mutex<()>,
@@ -183,7 +212,7 @@ impl SecretStore {
                 Backend::SecretsManager { secret_id: secret_id.clone(), client: OnceCell::new() }
             }
         };
-        SecretStore { backend, ttl, current: RwLock::new(None), fetching: Mutex::new(()), fetches: AtomicU64::new(0) }
+        Self::from_backend(backend, ttl, None)
     }
 
     /// Secrets Manager through a client built from `sdk` (tests point it at moto without touching the
@@ -191,19 +220,45 @@ impl SecretStore {
     pub fn secrets_manager(secret_id: &str, sdk: &aws_config::SdkConfig, ttl: Duration) -> Self {
         let client = OnceCell::new_with(Some(secrets_manager_client(sdk)));
         let backend = Backend::SecretsManager { secret_id: secret_id.to_owned(), client };
-        SecretStore { backend, ttl, current: RwLock::new(None), fetching: Mutex::new(()), fetches: AtomicU64::new(0) }
+        Self::from_backend(backend, ttl, None)
     }
 
     /// Fixed secrets, for tests and tools: never expire.
     pub fn fixed(secrets: Secrets) -> Self {
         let secrets = Arc::new(secrets);
+        let cached = Cached { secrets: secrets.clone(), fresh_until: far_future() };
+        Self::from_backend(Backend::Fixed(secrets), Duration::MAX, Some(cached))
+    }
+
+    fn from_backend(backend: Backend, ttl: Duration, current: Option<Cached>) -> Self {
         SecretStore {
-            backend: Backend::Fixed(secrets.clone()),
-            ttl: Duration::MAX,
-            current: RwLock::new(Some(Cached { secrets, fresh_until: far_future() })),
+            backend,
+            ttl,
+            grace: DEFAULT_ROTATION_GRACE,
+            forced_at: std::sync::Mutex::new(None),
+            current: RwLock::new(current),
             fetching: Mutex::new(()),
             fetches: AtomicU64::new(0),
         }
+    }
+
+    /// Accepts the previous version's keys for `grace` after a rotation (`ROTATION_GRACE_HOURS`), never after.
+    pub fn with_rotation_grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
+    }
+
+    /// Reads the secret again now unless someone forced a read less than [`FORCED_READ_EVERY`] ago (an agent
+    /// key nobody knows may be a new one: it works at once, and a flood of wrong keys costs one read per period).
+    pub async fn refresh_if_due(&self, stale: &Arc<Secrets>) -> Option<Arc<Secrets>> {
+        {
+            let mut forced = self.forced_at.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if forced.is_some_and(|at| at.elapsed() < FORCED_READ_EVERY) {
+                return None;
+            }
+            *forced = Some(Instant::now());
+        }
+        self.refresh(stale).await.ok()
     }
 
     /// How many times the backend was read (each a GetSecretValue of the current and previous versions).
@@ -246,7 +301,7 @@ impl SecretStore {
             Backend::Environment => Ok(Secrets::from_env()),
             Backend::SecretsManager { secret_id, client } => {
                 let client = client.get_or_init(|| async { secrets_manager_client(&aws_sdk_config().await) }).await;
-                within_deadline(secret_id, fetch_current_and_previous(client, secret_id)).await
+                within_deadline(secret_id, fetch_current_and_previous(client, secret_id, self.grace)).await
             }
         };
         let mut current = self.current.write().await;
@@ -321,15 +376,19 @@ fn secrets_manager_client(sdk: &aws_config::SdkConfig) -> aws_sdk_secretsmanager
 async fn fetch_current_and_previous(
     client: &aws_sdk_secretsmanager::Client,
     secret_id: &str,
+    grace: Duration,
 ) -> Result<Secrets, SecretsError> {
     let (current, previous) = tokio::join!(
         fetch_secret_string(client, secret_id, None),
         fetch_secret_string(client, secret_id, Some(PREVIOUS_STAGE))
     );
-    let current = Secrets::parse(current?.expose_secret())?;
+    let (current, rotated_at) = current?;
+    let current = Secrets::parse(current.expose_secret())?;
+    // The current version's creation is the rotation: the previous keys count from then, not from this read.
+    let until = rotated_at.unwrap_or_else(SystemTime::now) + grace;
     // The previous version only widens what is accepted; failing to read it never fails the request.
     let previous = match previous {
-        Ok(raw) => Secrets::parse(raw.expose_secret()).ok(),
+        Ok((raw, _)) => Secrets::parse(raw.expose_secret()).ok(),
         Err(SecretsError::Fetch { reason, .. }) if reason == "ResourceNotFoundException" => None,
         Err(e) => {
             tracing::warn!(secret_id, error = %e, "the secret's previous version could not be read; only the current one is accepted");
@@ -337,7 +396,7 @@ async fn fetch_current_and_previous(
         }
     };
     Ok(match previous {
-        Some(previous) => current.with_previous(&previous),
+        Some(previous) => current.with_previous_until(&previous, until),
         None => current,
     })
 }
@@ -346,7 +405,7 @@ async fn fetch_secret_string(
     client: &aws_sdk_secretsmanager::Client,
     secret_id: &str,
     stage: Option<&str>,
-) -> Result<SecretString, SecretsError> {
+) -> Result<(SecretString, Option<SystemTime>), SecretsError> {
     use aws_sdk_secretsmanager::error::SdkError;
     let fetch_error = |reason: String| SecretsError::Fetch { secret_id: secret_id.to_owned(), reason };
     let output = client
@@ -374,10 +433,12 @@ async fn fetch_secret_string(
             }
             fetch_error(reason)
         })?;
-    output
+    let created = output.created_date().and_then(|d| SystemTime::try_from(*d).ok());
+    let value = output
         .secret_string()
         .map(|s| SecretString::from(s.to_owned()))
-        .ok_or_else(|| fetch_error("the secret has no SecretString (binary secrets are not supported)".into()))
+        .ok_or_else(|| fetch_error("the secret has no SecretString (binary secrets are not supported)".into()))?;
+    Ok((value, created))
 }
 
 #[cfg(test)]
@@ -445,6 +506,26 @@ mod tests {
         assert_eq!(keys, ["k2", "k1"]);
         assert!(merged.previous_client_secret.is_none(), "an unchanged client secret is not listed twice");
         assert!(!format!("{merged:?}").contains("k1"));
+    }
+
+    #[test]
+    fn previous_keys_are_accepted_inside_the_grace_period_only() {
+        let current = Secrets::parse(r#"{"access_token":"t","client_secret":"cs2","agent_api_key":"k2"}"#).unwrap();
+        let previous = Secrets::parse(r#"{"access_token":"t","client_secret":"cs1","agent_api_key":"k1"}"#).unwrap();
+        let inside = current.clone().with_previous_until(&previous, SystemTime::now() + Duration::from_secs(60));
+        assert_eq!(inside.agent_api_keys().map(|k| k.expose_secret()).collect::<Vec<_>>(), ["k2", "k1"]);
+        assert_eq!(inside.previous_client_secret().map(|k| k.expose_secret()), Some("cs1"));
+        let after = current.with_previous_until(&previous, SystemTime::now() - Duration::from_secs(1));
+        assert_eq!(after.agent_api_keys().map(|k| k.expose_secret()).collect::<Vec<_>>(), ["k2"]);
+        assert_eq!(after.previous_client_secret().map(|k| k.expose_secret()), None);
+    }
+
+    #[tokio::test]
+    async fn forced_reads_are_rate_limited() {
+        let store = SecretStore::fixed(Secrets::parse("one").unwrap());
+        let stale = store.get().await.unwrap();
+        assert!(store.refresh_if_due(&stale).await.is_some());
+        assert!(store.refresh_if_due(&stale).await.is_none(), "a second forced read within the period is skipped");
     }
 
     #[test]

@@ -58,7 +58,7 @@ async fn respond(service: &WebhookService, secrets: &SecretStore, request: Reque
     let keys = WebhookKeys {
         client_secret: secrets.client_secret.as_ref(),
         agent_webhook_secret: secrets.agent_webhook_secret.as_ref(),
-        previous_client_secret: secrets.previous_client_secret.as_ref(),
+        previous_client_secret: secrets.previous_client_secret(),
     };
     // A header that is not valid UTF-8 still reaches verification, which calls it malformed rather than missing.
     let signature = request.headers().get(INTERCOM_SIGNATURE_HEADER).map(|v| String::from_utf8_lossy(v.as_bytes()));

@@ -42,7 +42,7 @@ async fn relay(service: &WebhookService, secrets: &SecretStore, messages: &[Queu
     let keys = WebhookKeys {
         client_secret: secrets.client_secret.as_ref(),
         agent_webhook_secret: secrets.agent_webhook_secret.as_ref(),
-        previous_client_secret: secrets.previous_client_secret.as_ref(),
+        previous_client_secret: secrets.previous_client_secret(),
     };
     relay_batch(service, keys, messages).await
 }

@@ -51,7 +51,8 @@ pub fn from_vars(env: HashMap<String, String>, store: Arc<dyn Store>) -> Result<
     let tenancy = Tenancy::from_lookup(lookup)?;
     let config = Config::from_lookup(lookup)?;
     let http = crate::intercom::client::http_client().map_err(|e| BuildError::Http(e.to_string()))?;
-    let secrets = Arc::new(SecretStore::new(&config.token_source));
+    let grace = std::time::Duration::from_secs(super::rotation_grace_from_lookup(lookup)?);
+    let secrets = Arc::new(SecretStore::new(&config.token_source).with_rotation_grace(grace));
     let guard = AgentGuard::new(config.agent_auth, secrets.clone());
     let deployment =
         Deployment::new(tenancy, config.agent_auth, http.clone(), store.clone(), secrets.clone(), env.clone())?;
