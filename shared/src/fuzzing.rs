@@ -364,6 +364,25 @@ impl Helpdesk for StubHelpdesk {
         assert_intercom_id("conversation id", conversation_id);
         Err(not_found())
     }
+    async fn me(&self) -> Result<crate::intercom::setup::Me, IntercomError> {
+        Err(not_found())
+    }
+    async fn contact_data_attributes(&self) -> Result<Vec<crate::intercom::setup::DataAttribute>, IntercomError> {
+        Ok(Vec::new())
+    }
+    async fn create_contact_attribute(
+        &self,
+        _attribute: &crate::intercom::setup::NewAttribute,
+    ) -> Result<crate::intercom::setup::DataAttribute, IntercomError> {
+        Err(not_found())
+    }
+    async fn probe(
+        &self,
+        _permission: crate::intercom::setup::Permission,
+        _admin_id: &str,
+    ) -> Result<crate::intercom::setup::Probe, IntercomError> {
+        Ok(crate::intercom::setup::Probe::Granted)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

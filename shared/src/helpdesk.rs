@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 
 use crate::intercom::models::{Attributes, Contact, Conversation, Tag, Team, Teammate};
+use crate::intercom::setup::{DataAttribute, Me, NewAttribute, Permission, Probe};
 use crate::intercom::{
     AdminMessage, Assignee, ContactKey, ConversationPage, ConversationQuery, IntercomClient, IntercomError,
     MessageKind, ResolvedContact, StateChange,
@@ -68,6 +69,13 @@ pub trait Helpdesk: Send + Sync {
         contact: &Contact,
         body: &str,
     ) -> Result<Conversation, IntercomError>;
+    /// `GET /me`, uncached: the token's admin and workspace.
+    async fn me(&self) -> Result<Me, IntercomError>;
+    /// The contact data attributes, archived ones included.
+    async fn contact_data_attributes(&self) -> Result<Vec<DataAttribute>, IntercomError>;
+    async fn create_contact_attribute(&self, attribute: &NewAttribute) -> Result<DataAttribute, IntercomError>;
+    /// Whether the token has `permission` (a harmless probe, see [`Permission`]).
+    async fn probe(&self, permission: Permission, admin_id: &str) -> Result<Probe, IntercomError>;
 }
 
 #[async_trait]
@@ -159,5 +167,17 @@ impl Helpdesk for IntercomClient {
         body: &str,
     ) -> Result<Conversation, IntercomError> {
         IntercomClient::reply_as_contact(self, conversation_id, contact, body).await
+    }
+    async fn me(&self) -> Result<Me, IntercomError> {
+        IntercomClient::me(self).await
+    }
+    async fn contact_data_attributes(&self) -> Result<Vec<DataAttribute>, IntercomError> {
+        IntercomClient::contact_data_attributes(self).await
+    }
+    async fn create_contact_attribute(&self, attribute: &NewAttribute) -> Result<DataAttribute, IntercomError> {
+        IntercomClient::create_contact_attribute(self, attribute).await
+    }
+    async fn probe(&self, permission: Permission, admin_id: &str) -> Result<Probe, IntercomError> {
+        IntercomClient::probe(self, permission, admin_id).await
     }
 }

@@ -63,14 +63,14 @@ pub fn from_vars(env: HashMap<String, String>, store: Arc<dyn Store>) -> Result<
                 http,
                 config.api_base.clone(),
                 &config.api_version,
-                secrets,
+                secrets.clone(),
                 config.admin_id.clone(),
                 deployment.retry.clone(),
             );
             let handoff = HandoffSettings::from_lookup(lookup)?;
             let escalation = EscalationSettings::from_lookup(lookup)?;
             let agent_url = lookup("AGENT_WEBHOOK_URL").and_then(|u| Url::parse(u.trim()).ok());
-            let workspace = Workspace::new(None, intercom, store, handoff, escalation, agent_url);
+            let workspace = Workspace::new(None, Arc::new(intercom), secrets, store, handoff, escalation, agent_url);
             Ok(Workspaces::single(Arc::new(deployment), workspace, guard))
         }
         Tenancy::Hub => {

@@ -5,8 +5,9 @@ use futures::future::join_all;
 
 use super::{InvalidWorkspaceId, WorkspaceId};
 use crate::config::Region;
+use crate::helpdesk::Helpdesk;
+use crate::intercom::IntercomError;
 use crate::intercom::setup::{DataAttribute, NewAttribute, Permission, Probe};
-use crate::intercom::{IntercomClient, IntercomError};
 
 /// The contact attributes escalate writes (Intercom refuses a custom attribute the workspace has not defined).
 pub const INTEGRATION_ATTRIBUTES: [NewAttribute; 2] = [
@@ -49,7 +50,7 @@ pub enum IdentifyError {
 
 /// `GET /me` through `client`: the workspace (`app.id_code`), its name and region, and the token's admin.
 /// `fallback_region` is the region `client` talks to, when `/me` does not say.
-pub async fn identify(client: &IntercomClient, fallback_region: Region) -> Result<Identity, IdentifyError> {
+pub async fn identify(client: &dyn Helpdesk, fallback_region: Region) -> Result<Identity, IdentifyError> {
     let me = client.me().await.map_err(|e| match e {
         IntercomError::Unauthorized { .. } => IdentifyError::Refused { regions: fallback_region.name().to_owned() },
         other => IdentifyError::Intercom(other),
@@ -66,7 +67,7 @@ pub async fn identify(client: &IntercomClient, fallback_region: Region) -> Resul
 }
 
 /// The permissions the token lacks (Intercom's scope names), probed at once; empty when it has them all.
-pub async fn missing_permissions(client: &IntercomClient, admin_id: &str) -> Result<Vec<String>, IntercomError> {
+pub async fn missing_permissions(client: &dyn Helpdesk, admin_id: &str) -> Result<Vec<String>, IntercomError> {
     let probes = join_all(Permission::ALL.iter().map(|p| client.probe(*p, admin_id))).await;
     let mut missing = Vec::new();
     for (permission, probe) in Permission::ALL.iter().zip(probes) {
@@ -94,7 +95,7 @@ pub enum AttributeState {
 }
 
 /// Each integration attribute and its state.
-pub async fn attribute_states(client: &IntercomClient) -> Result<Vec<(NewAttribute, AttributeState)>, IntercomError> {
+pub async fn attribute_states(client: &dyn Helpdesk) -> Result<Vec<(NewAttribute, AttributeState)>, IntercomError> {
     let defined = client.contact_data_attributes().await?;
     Ok(INTEGRATION_ATTRIBUTES.iter().map(|wanted| (*wanted, state_of(wanted, &defined))).collect())
 }
@@ -116,7 +117,7 @@ fn state_of(wanted: &NewAttribute, defined: &[DataAttribute]) -> AttributeState 
 /// Creates the missing attributes; the names created. Archived or mistyped ones are left to a person (they are
 /// reported): unarchiving or retyping would change a setting someone made on purpose.
 pub async fn create_missing_attributes(
-    client: &IntercomClient,
+    client: &dyn Helpdesk,
     states: &[(NewAttribute, AttributeState)],
 ) -> Result<Vec<String>, (String, IntercomError)> {
     let mut created = Vec::new();

@@ -22,6 +22,7 @@ use super::resolve::{Deployment, Workspace};
 use super::seal::Sealer;
 use super::settings::SettingsOverrides;
 use crate::config::Region;
+use crate::helpdesk::Helpdesk;
 use crate::http::ActionError;
 use crate::intercom::{IntercomClient, IntercomError};
 use crate::secrets::{SecretStore, Secrets};
@@ -180,7 +181,7 @@ impl Connector<'_> {
     }
 
     /// The permissions probed at once: a missing one is a 403 naming it; nothing is stored.
-    async fn check_permissions(&self, client: &IntercomClient, admin_id: &str) -> Result<Vec<String>, ActionError> {
+    async fn check_permissions(&self, client: &dyn Helpdesk, admin_id: &str) -> Result<Vec<String>, ActionError> {
         let missing = checks::missing_permissions(client, admin_id).await?;
         if !missing.is_empty() {
             return Err(ActionError::MissingScope {
@@ -355,7 +356,7 @@ pub async fn check_single(
     workspace: &Workspace,
     webhook_topics: Vec<String>,
 ) -> Result<Connected, ActionError> {
-    let client = &workspace.intercom;
+    let client = workspace.helpdesk.as_ref();
     let identity = checks::identify(client, Region::Us).await.map_err(|e| match e {
         IdentifyError::Refused { .. } => ActionError::InvalidToken {
             message: "Intercom refused the deployment's access token (401): regenerate it in Developer Hub and \
@@ -397,7 +398,7 @@ pub async fn check_single(
 }
 
 /// Creates the integration's attributes that are missing; the names created and a warning per unusable one.
-async fn ensure_attributes(client: &IntercomClient) -> Result<(Vec<String>, Vec<String>), ActionError> {
+async fn ensure_attributes(client: &dyn Helpdesk) -> Result<(Vec<String>, Vec<String>), ActionError> {
     let states = checks::attribute_states(client).await?;
     let created = checks::create_missing_attributes(client, &states).await.map_err(|(name, e)| match e {
         IntercomError::Api { status: 403, .. } => ActionError::MissingScope {

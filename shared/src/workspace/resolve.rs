@@ -24,6 +24,7 @@ use super::{Tenancy, WORKSPACE_HEADER, WorkspaceId, WorkspaceRecord};
 use crate::config::{AgentAuth, Region};
 use crate::escalation::flow::EscalationSettings;
 use crate::handoff::HandoffSettings;
+use crate::helpdesk::Helpdesk;
 use crate::http::{ActionError, AgentGuard};
 use crate::intercom::{IntercomClient, RetryPolicy};
 use crate::secrets::{SecretStore, Secrets};
@@ -42,7 +43,8 @@ pub struct Workspace(Arc<WorkspaceInner>);
 pub struct WorkspaceInner {
     /// The workspace id; `None` in single mode (the deployment's secret names no id, and nothing needs it).
     pub id: Option<WorkspaceId>,
-    pub intercom: IntercomClient,
+    /// Intercom, as this workspace's token sees it.
+    pub helpdesk: Arc<dyn Helpdesk>,
     /// This workspace's view of the shared store (its records carry its prefix in hub mode).
     pub store: Arc<dyn Store>,
     pub handoff: HandoffSettings,
@@ -71,23 +73,15 @@ impl Workspace {
     /// A workspace from its parts (single mode, and tests).
     pub fn new(
         id: Option<WorkspaceId>,
-        intercom: IntercomClient,
+        helpdesk: Arc<dyn Helpdesk>,
+        secrets: Arc<SecretStore>,
         store: Arc<dyn Store>,
         handoff: HandoffSettings,
         escalation: EscalationSettings,
         agent_webhook_url: Option<Url>,
     ) -> Self {
-        let secrets = intercom.secrets().clone();
-        Workspace(Arc::new(WorkspaceInner {
-            id,
-            intercom,
-            store,
-            handoff,
-            escalation,
-            secrets,
-            agent_webhook_url,
-            version: 0,
-        }))
+        let inner = WorkspaceInner { id, helpdesk, store, handoff, escalation, secrets, agent_webhook_url, version: 0 };
+        Workspace(Arc::new(inner))
     }
 }
 
@@ -412,7 +406,7 @@ impl Workspaces {
         let store: Arc<dyn Store> = Arc::new(Namespaced::new(d.store.clone(), record.id.store_prefix()));
         Ok(Workspace(Arc::new(WorkspaceInner {
             id: Some(record.id),
-            intercom,
+            helpdesk: Arc::new(intercom),
             store,
             handoff,
             escalation,
