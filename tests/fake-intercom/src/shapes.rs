@@ -29,7 +29,7 @@ pub fn admin_with_app(state: &State, admin: &Admin) -> Value {
         "app": {
             "type": "app",
             "id_code": state.workspace_id,
-            "name": "Fake Intercom workspace",
+            "name": state.workspace_name,
             "region": "US",
             "timezone": "Europe/London",
             "created_at": 1_700_000_000,

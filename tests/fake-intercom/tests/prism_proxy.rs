@@ -44,7 +44,11 @@ enum Documented {
 
 impl Contract {
     async fn start(spec: &std::path::Path) -> Contract {
-        let fake = FakeIntercom::builder().seed_demo().valid_tokens([TOKEN]).start().await.expect("fake starts");
+        Contract::start_with(spec, FakeIntercom::builder().seed_demo().valid_tokens([TOKEN])).await
+    }
+
+    async fn start_with(spec: &std::path::Path, builder: fake_intercom::FakeIntercomBuilder) -> Contract {
+        let fake = builder.start().await.expect("fake starts");
         let prism = Prism::proxy(spec, &fake.base_url()).await.expect("prism proxy starts");
         Contract { fake, prism, http: reqwest::Client::new() }
     }
@@ -596,6 +600,39 @@ async fn every_endpoint_conforms_through_prism_proxy() {
     assert_eq!(code(&limited), "rate_limit_exceeded");
     c.fake.inject(Fault::server_error(503, "GET", "/conversations/*"));
     c.expect(M::GET, &format!("/conversations/{conv}"), None, 503, No).await;
+}
+
+/// Several workspaces: `/me` with each token, another workspace's conversation, a withheld scope (403) and
+/// an unknown token (401), all in the contract's shapes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_workspaces_answer_in_the_contracts_shapes() {
+    let Some((spec, _)) = prism::contract_tools_or_skip() else {
+        return;
+    };
+    let builder = FakeIntercom::builder().workspaces(2).seed_demo().valid_tokens(["token-a", "token-b"]);
+    let c = Contract::start_with(&spec, builder).await;
+    use Documented::{No, Yes};
+    use Method as M;
+    let infos = c.fake.workspaces();
+    for info in &infos {
+        let me = c.expect_with_token(M::GET, "/me", None, 200, Yes, &info.access_token).await;
+        assert_eq!(
+            (me["id"].as_str(), me["app"]["id_code"].as_str()),
+            (Some(info.ai_admin_id.as_str()), Some(info.workspace_id.as_str()))
+        );
+    }
+    let b = c.fake.workspace(&infos[1].workspace_id).expect("b");
+    let jane = b.with_state(|s| s.contact_by_email("jane@example.com").map(|c| c.id.clone())).expect("jane");
+    let conv = b.add_conversation(&jane, "Hello").expect("conversation").id.to_string();
+    c.expect_with_token(M::GET, &format!("/conversations/{conv}"), None, 200, Yes, "token-b").await;
+    let foreign = c.expect_with_token(M::GET, &format!("/conversations/{conv}"), None, 404, Yes, "token-a").await;
+    assert_eq!(code(&foreign), "not_found");
+    c.fake.workspace(&infos[0].workspace_id).expect("a").deny_scopes([fake_intercom::Scope::WriteConversations]);
+    let probe = Some(json!({"custom_attributes": {}}));
+    let denied = c.expect_with_token(M::PUT, "/conversations/0", probe.clone(), 403, Yes, "token-a").await;
+    assert_eq!(code(&denied), "forbidden");
+    c.expect_with_token(M::PUT, "/conversations/0", probe, 404, Yes, "token-b").await;
+    c.expect_with_token(M::GET, "/me", None, 401, No, "token-c").await;
 }
 
 /// The assertions above must be able to fail: a deliberately wrong upstream is caught.

@@ -37,6 +37,11 @@ pub const ME_ADMIN_ID: &str = "991267";
 pub const DEMO_HUMAN_ADMIN_ID: &str = "991268";
 /// Workspace (app) id code of the fake workspace.
 pub const WORKSPACE_ID: &str = "fk3demo1";
+/// Name of the fake workspace (`GET /me`'s `app.name`).
+pub const WORKSPACE_NAME: &str = "Fake Intercom workspace";
+/// The custom contact attributes the integration writes: a workspace of several (a hub's) has them only
+/// once someone creates them through `POST /data_attributes`.
+pub const INTEGRATION_ATTRIBUTES: [&str; 2] = ["escalation_count", "last_ai_session"];
 
 /// The custom contact attributes of the demo workspace: what the AI agent's functions write
 /// (escalation bookkeeping, support tier) and what the tests set (plan, seats, vip).
@@ -53,7 +58,9 @@ pub const DEMO_CONTACT_ATTRIBUTES: [(&str, DataType); 7] = [
 /// The whole fake workspace.
 #[derive(Debug, Clone, Serialize)]
 pub struct State {
+    /// The app's `id_code`.
     pub workspace_id: String,
+    pub workspace_name: String,
     /// The admin `GET /me` returns (every valid token belongs to it).
     pub me_admin_id: String,
     pub admins: Vec<Admin>,
@@ -96,13 +103,42 @@ impl Default for State {
     }
 }
 
+/// How far apart the id ranges of two workspaces of one fake start, so that no id (admin, team,
+/// conversation, part…) of one workspace is ever an id of another: a 404 across workspaces is isolation,
+/// not luck.
+const ADMIN_ID_STRIDE: u64 = 1_000;
+const ID_STRIDE: u64 = 1_000_000_000;
+
+impl Counters {
+    fn for_workspace(index: u64) -> Self {
+        Counters {
+            conversation: 215_470_000_000_000 + index * ID_STRIDE,
+            part: 30_000_000_000 + index * ID_STRIDE,
+            message: 403_900_000 + index * ID_STRIDE,
+            tag: 8_100_000 + index * ID_STRIDE,
+            team: 5_017_690 + index * ADMIN_ID_STRIDE,
+            admin: 991_267 + index * ADMIN_ID_STRIDE,
+            attribute: 12_870 + index * ID_STRIDE,
+        }
+    }
+}
+
 impl State {
     /// A workspace with only the bot admin "Ada AI" (id [`ME_ADMIN_ID`]), which `GET /me`
     /// returns.
     pub fn new() -> Self {
+        Self::for_workspace(0, WORKSPACE_ID, WORKSPACE_NAME)
+    }
+
+    /// The `index`-th workspace (from 0) of a fake serving several: only its bot admin "Ada AI", with ids
+    /// in a range of their own ([`State::new`] is index 0).
+    pub fn for_workspace(index: u32, workspace_id: &str, name: &str) -> Self {
+        let counters = Counters::for_workspace(u64::from(index));
+        let me_admin_id = counters.admin.to_string();
         let mut state = Self {
-            workspace_id: WORKSPACE_ID.to_owned(),
-            me_admin_id: ME_ADMIN_ID.to_owned(),
+            workspace_id: workspace_id.to_owned(),
+            workspace_name: name.to_owned(),
+            me_admin_id: me_admin_id.clone(),
             admins: Vec::new(),
             teams: Vec::new(),
             tags: Vec::new(),
@@ -113,20 +149,17 @@ impl State {
             accept_unknown_attributes: false,
             webhooks_on: false,
             outbox: Vec::new(),
-            counters: Counters {
-                conversation: 215_470_000_000_000,
-                part: 30_000_000_000,
-                message: 403_900_000,
-                tag: 8_100_000,
-                team: 5_017_690,
-                admin: 991_267,
-                attribute: 12_870,
-            },
+            counters,
+        };
+        let email = if index == 0 {
+            "ada-ai@fake-intercom.example.com".to_owned()
+        } else {
+            format!("ada-ai@{workspace_id}.fake-intercom.example.com")
         };
         state.admins.push(Admin {
-            id: ME_ADMIN_ID.to_owned(),
+            id: me_admin_id,
             name: "Ada AI".to_owned(),
-            email: "ada-ai@fake-intercom.example.com".to_owned(),
+            email,
             job_title: Some("AI support agent".to_owned()),
             away_mode_enabled: false,
             away_mode_reassign: false,
@@ -144,11 +177,45 @@ impl State {
         for (name, data_type) in DEMO_CONTACT_ATTRIBUTES {
             let _ = self.define_attribute(name, AttributeModel::Contact, data_type, "", Vec::new());
         }
-        let grace = self.add_admin("Grace Hopper", "grace@fake-intercom.example.com");
-        debug_assert_eq!(grace.id, DEMO_HUMAN_ADMIN_ID);
+        let grace = self.seed_people();
+        debug_assert!(self.workspace_id != WORKSPACE_ID || grace.id == DEMO_HUMAN_ADMIN_ID);
+        self.seed_jane();
+    }
+
+    /// One workspace of several (a hub's): the human teammate and the teams of [`State::seed_demo`]; with
+    /// `demo`, also Jane Doe and the demo attributes except the integration's own
+    /// ([`INTEGRATION_ATTRIBUTES`]), which are not there until someone creates them.
+    pub fn seed_hub_workspace(&mut self, demo: bool) {
+        if demo {
+            for (name, data_type) in DEMO_CONTACT_ATTRIBUTES {
+                if !INTEGRATION_ATTRIBUTES.contains(&name) {
+                    let _ = self.define_attribute(name, AttributeModel::Contact, data_type, "", Vec::new());
+                }
+            }
+        }
+        self.seed_people();
+        if demo {
+            self.seed_jane();
+        }
+    }
+
+    /// Grace Hopper and the teams Billing (Grace), Legal (nobody) and Support (the AI and Grace).
+    fn seed_people(&mut self) -> Admin {
+        let email = if self.workspace_id == WORKSPACE_ID {
+            "grace@fake-intercom.example.com".to_owned()
+        } else {
+            format!("grace@{}.fake-intercom.example.com", self.workspace_id)
+        };
+        let grace = self.add_admin("Grace Hopper", &email);
+        let me = self.me_admin_id.clone();
         self.add_team("Billing", &[grace.id.as_str()]);
         self.add_team("Legal", &[]);
-        self.add_team("Support", &[ME_ADMIN_ID, grace.id.as_str()]);
+        self.add_team("Support", &[me.as_str(), grace.id.as_str()]);
+        grace
+    }
+
+    /// The user Jane Doe <jane@example.com>, external_id "6123abc", plan "pro", already searchable.
+    fn seed_jane(&mut self) {
         let jane = NewContact::user("jane@example.com").external_id("6123abc").name("Jane Doe");
         if let Ok(contact) = self.create_contact(jane) {
             if let Some(c) = self.contact_mut(&contact.id) {
@@ -162,6 +229,11 @@ impl State {
                 self.search_index.set_lag(lag);
             }
         }
+    }
+
+    /// The human teammate the seed added (the first admin after the AI's), if any.
+    pub fn human_admin_id(&self) -> Option<&str> {
+        self.admins.iter().find(|a| a.id != self.me_admin_id).map(|a| a.id.as_str())
     }
 }
 
