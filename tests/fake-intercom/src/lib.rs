@@ -1,4 +1,5 @@
-//! A stateful fake of Intercom's REST API (version 2.14) for tests and the local dev stack.
+//! A stateful fake of Intercom's REST API (version 2.16, and 2.14's shapes when a request asks for them)
+//! for tests and the local dev stack.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -34,6 +35,7 @@ mod search;
 mod server;
 pub mod shapes;
 pub mod state;
+pub mod version;
 pub mod webhooks;
 mod workspace;
 
@@ -55,6 +57,7 @@ pub use state::{
     Admin, AdminReplyKind, AssigneeKind, Attachment, Contact, ContactUpdate, Conversation, ConversationState,
     NewContact, Part, QuickReplyOption, ReplyExtras, Role, State, Tag, Team,
 };
+pub use version::ApiVersion;
 pub use webhooks::{DeliveryAttempt, DeliveryStatus, WebhookConfig, WebhookDelivery};
 pub use workspace::{FakeWorkspace, WorkspaceInfo};
 
@@ -97,6 +100,7 @@ pub struct FakeIntercomBuilder {
     workspaces: usize,
     tokens: Option<Vec<String>>,
     seed_demo: bool,
+    api_version: ApiVersion,
     search_lag: SearchLag,
     latency: Duration,
     data_attributes: Vec<(String, DataType)>,
@@ -124,6 +128,13 @@ impl FakeIntercomBuilder {
         S: Into<String>,
     {
         self.tokens = Some(tokens.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The version requests without an `Intercom-Version` header are answered in (default 2.16; see
+    /// [`version`]).
+    pub fn api_version(mut self, version: ApiVersion) -> Self {
+        self.api_version = version;
         self
     }
 
@@ -219,6 +230,8 @@ impl FakeIntercomBuilder {
                 }
                 state.accept_unknown_attributes = self.accept_unknown_attributes;
                 state.webhooks_on = self.webhooks.is_some();
+                state.default_api_version = self.api_version;
+                state.webhook_api_version = self.webhooks.as_ref().map_or_else(ApiVersion::default, |c| c.api_version);
                 let credentials = if count == 1 {
                     workspace::Credentials::new(self.tokens.clone(), secret.clone())
                 } else {
@@ -339,12 +352,14 @@ impl FakeIntercom {
 
     /// Handles on every workspace, in order.
     pub fn all_workspaces(&self) -> Vec<FakeWorkspace> {
-        (0..self.inner.workspaces.len()).map(|index| FakeWorkspace { fake: self.clone(), index }).collect()
+        (0..self.inner.workspaces.len())
+            .map(|index| FakeWorkspace { fake: self.clone(), index, requested_version: None })
+            .collect()
     }
 
     /// The first workspace (the only one by default): the one the state methods below act on.
     pub fn first_workspace(&self) -> FakeWorkspace {
-        FakeWorkspace { fake: self.clone(), index: 0 }
+        FakeWorkspace { fake: self.clone(), index: 0, requested_version: None }
     }
 
     /// How many workspaces the fake serves.
@@ -363,7 +378,7 @@ impl FakeIntercom {
             .iter()
             .position(|c| c.tokens.as_ref().is_some_and(|t| t.contains(token)))
             .or_else(|| credentials.iter().position(|c| c.tokens.is_none()))?;
-        Some(FakeWorkspace { fake: self.clone(), index })
+        Some(FakeWorkspace { fake: self.clone(), index, requested_version: None })
     }
 
     /// The workspace holding this conversation (ids never repeat across workspaces).
@@ -469,6 +484,9 @@ impl FakeIntercom {
         let guards: Vec<_> = self.inner.workspaces.iter().map(|slot| lock(&slot.state)).collect();
         for (mut state, slot) in guards.into_iter().zip(&self.inner.workspaces) {
             state.webhooks_on = config.is_some();
+            if let Some(config) = &config {
+                state.webhook_api_version = config.api_version;
+            }
             if single && let Some(config) = &config {
                 slot.update_credentials(|c| c.client_secret.clone_from(&config.client_secret));
             }

@@ -45,6 +45,8 @@ pub struct WebhookConfig {
     pub backoff: Duration,
     /// How long one attempt may take.
     pub timeout: Duration,
+    /// The API version the payloads are shaped for (the webhook subscription's; default 2.16).
+    pub api_version: crate::ApiVersion,
 }
 
 impl std::fmt::Debug for WebhookConfig {
@@ -69,6 +71,7 @@ impl WebhookConfig {
             max_attempts: 4,
             backoff: Duration::from_millis(200),
             timeout: Duration::from_secs(2),
+            api_version: crate::ApiVersion::default(),
         }
     }
 

@@ -15,6 +15,7 @@ use crate::error::ApiError;
 use crate::ids::random_hex;
 use crate::scopes::Scope;
 use crate::state::State;
+use crate::version::ApiVersion;
 use crate::webhooks::Target;
 use crate::{Admin, Contact, Conversation, DataAttribute, FakeIntercom, NewContact, Tag, Team, lock, shapes};
 
@@ -94,6 +95,8 @@ impl Slot {
 pub struct FakeWorkspace {
     pub(crate) fake: FakeIntercom,
     pub(crate) index: usize,
+    /// The request's `Intercom-Version` (`None`: the workspace's default).
+    pub(crate) requested_version: Option<ApiVersion>,
 }
 
 impl std::fmt::Debug for FakeWorkspace {
@@ -137,6 +140,7 @@ impl FakeWorkspace {
     /// the change caused are queued for delivery before the lock is released.
     pub fn with_state<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         let mut state = lock(&self.slot().state);
+        state.api_version = self.requested_version.unwrap_or(state.default_api_version);
         let result = f(&mut state);
         if !state.outbox.is_empty() {
             let events = std::mem::take(&mut state.outbox);
@@ -183,8 +187,7 @@ impl FakeWorkspace {
 
     /// The conversation as `GET /conversations/{id}` answers it.
     pub fn conversation_json(&self, id: &str, plaintext: bool) -> Option<Value> {
-        let state = lock(&self.slot().state);
-        state.conversation(id).map(|c| shapes::conversation(&state, c, plaintext))
+        self.with_state(|state| state.conversation(id).map(|c| shapes::conversation(state, c, plaintext)))
     }
 
     pub fn admins(&self) -> Vec<Admin> {

@@ -186,13 +186,15 @@ impl State {
         if !self.webhooks_on {
             return;
         }
-        let Some(conv) = self.conversation(conversation_id) else {
-            return;
-        };
-        let shown = &conv.parts[conv.parts.len().saturating_sub(parts)..];
-        let item = shapes::webhook_conversation(self, conv, shown);
-        let event = Event { topic, conversation_id: conv.id.to_string(), item, created_at: now_unix() };
-        self.outbox.push(event);
+        // Webhooks are shaped for the subscription's API version, not the request's.
+        let request_version = std::mem::replace(&mut self.api_version, self.webhook_api_version);
+        let event = self.conversation(conversation_id).map(|conv| {
+            let shown = &conv.parts[conv.parts.len().saturating_sub(parts)..];
+            let item = shapes::webhook_conversation(self, conv, shown);
+            Event { topic, conversation_id: conv.id.to_string(), item, created_at: now_unix() }
+        });
+        self.api_version = request_version;
+        self.outbox.extend(event);
     }
 
     pub(super) fn next_part_id(&mut self) -> String {

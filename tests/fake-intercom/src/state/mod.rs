@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use crate::attributes::{self, AttributeModel, DataAttribute, DataType};
 use crate::index::{SearchIndex, SearchLag};
+use crate::version::ApiVersion;
 use crate::webhooks::Event;
 
 pub use admins::{Admin, Team};
@@ -76,6 +77,14 @@ pub struct State {
     pub data_attributes: Vec<DataAttribute>,
     /// When true, contacts take any custom attribute (the fake's old, un-Intercom-like behaviour).
     pub accept_unknown_attributes: bool,
+    /// The version a request without `Intercom-Version` is answered in (the app's default).
+    pub default_api_version: ApiVersion,
+    /// The version the answer being rendered is shaped for (set for every request).
+    #[serde(skip)]
+    pub(crate) api_version: ApiVersion,
+    /// The version webhooks are shaped for (the webhook subscription's).
+    #[serde(skip)]
+    pub(crate) webhook_api_version: ApiVersion,
     /// Whether changes queue webhook events (only while webhooks are configured: rendering costs).
     #[serde(skip)]
     pub(crate) webhooks_on: bool,
@@ -147,6 +156,9 @@ impl State {
             search_index: SearchIndex::default(),
             data_attributes: attributes::standard_contact_attributes(1_700_000_000),
             accept_unknown_attributes: false,
+            default_api_version: ApiVersion::default(),
+            api_version: ApiVersion::default(),
+            webhook_api_version: ApiVersion::default(),
             webhooks_on: false,
             outbox: Vec::new(),
             counters,
@@ -229,6 +241,11 @@ impl State {
                 self.search_index.set_lag(lag);
             }
         }
+    }
+
+    /// The version the answer being rendered is shaped for.
+    pub fn api_version(&self) -> ApiVersion {
+        self.api_version
     }
 
     /// The human teammate the seed added (the first admin after the AI's), if any.
