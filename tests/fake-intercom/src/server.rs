@@ -18,7 +18,9 @@ use crate::faults::{Fault, FaultKind, FaultSpec};
 use crate::ids::{now_unix, request_id};
 use crate::record::{RecordedRequest, sequential_round_trips};
 use crate::routes::{admins, contacts, conversations, data_attributes, tags};
-use crate::{FakeIntercom, RATE_LIMIT};
+use crate::scopes::{self, Scope};
+use crate::version::ApiVersion;
+use crate::{FakeIntercom, FakeWorkspace, RATE_LIMIT};
 
 const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 const ADMIN_PREFIX: &str = "/__fake";
@@ -59,7 +61,10 @@ pub(crate) fn router(fake: FakeIntercom) -> Router {
         .route("/__fake/webhooks", get(control_webhooks).put(control_set_webhooks))
         .route("/__fake/webhooks/deliveries", get(control_deliveries).delete(control_clear_deliveries))
         .route("/__fake/webhooks/flush", post(control_flush_webhooks))
-        .route("/__fake/conversations/{conversation_id}/customer_reply", post(control_customer_reply));
+        .route("/__fake/conversations/{conversation_id}/customer_reply", post(control_customer_reply))
+        .route("/__fake/workspaces", get(control_workspaces))
+        .route("/__fake/workspaces/{workspace_id}/rotate-token", post(control_rotate_token))
+        .route("/__fake/workspaces/{workspace_id}/scopes", get(control_scopes).post(control_deny_scopes));
     api.merge(control)
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
@@ -107,11 +112,22 @@ fn set_header(response: &mut Response, name: &'static str, value: impl ToString)
     }
 }
 
-async fn authorized(fake: &FakeIntercom, req: Request, next: Next) -> Response {
-    match bearer_token(req.headers()) {
-        Some(token) if fake.token_is_valid(token) => next.run(req).await,
-        _ => ApiError::unauthorized().into_response(),
+/// 401 unless the token belongs to a workspace; 403 when the route needs a scope the workspace's tokens
+/// lack (checked before anything is looked up); else the handler, with the workspace in the request.
+async fn authorized(workspace: Option<FakeWorkspace>, mut req: Request, next: Next) -> Response {
+    let Some(workspace) = workspace else {
+        return ApiError::unauthorized().into_response();
+    };
+    if let Some(scope) = scopes::required(req.method().as_str(), req.uri().path())
+        && workspace.denied_scopes().contains(&scope)
+    {
+        return scope.missing().into_response();
     }
+    let mut workspace = workspace;
+    workspace.requested_version =
+        req.headers().get("intercom-version").and_then(|v| v.to_str().ok()).and_then(ApiVersion::parse);
+    req.extensions_mut().insert(workspace);
+    next.run(req).await
 }
 
 async fn pipeline(State(fake): State<FakeIntercom>, req: Request, next: Next) -> Response {
@@ -152,12 +168,14 @@ async fn pipeline(State(fake): State<FakeIntercom>, req: Request, next: Next) ->
         tokio::time::sleep(latency).await;
     }
 
+    let workspace = bearer_token(req.headers()).and_then(|t| fake.workspace_for_token(t));
+    let workspace_id = workspace.as_ref().filter(|_| fake.workspace_count() > 1).map(FakeWorkspace::id);
     let now = now_unix();
     let mut rate = fake.count_request(now);
     let response = if let Some(err) = body_error {
         err.into_response()
     } else {
-        match fake.take_fault(&method, &path) {
+        match fake.take_fault(&method, &path, workspace.as_ref().map(FakeWorkspace::id).as_deref()) {
             Some(FaultKind::RateLimit { reset_after }) => {
                 let secs = i64::try_from(reset_after.as_secs()).unwrap_or(i64::MAX);
                 rate = Err(now.saturating_add(secs.max(1)));
@@ -169,16 +187,16 @@ async fn pipeline(State(fake): State<FakeIntercom>, req: Request, next: Next) ->
             }
             Some(FaultKind::Delay { delay }) => {
                 tokio::time::sleep(delay).await;
-                authorized(&fake, req, next).await
+                authorized(workspace, req, next).await
             }
             Some(FaultKind::ProcessThenFail { status }) => {
-                let processed = authorized(&fake, req, next).await;
+                let processed = authorized(workspace, req, next).await;
                 tracing::debug!(status = %processed.status(), "processed, answering a failure instead");
                 let status = StatusCode::from_u16(status).unwrap_or(StatusCode::GATEWAY_TIMEOUT);
                 ApiError::server_error(status).into_response()
             }
             None if rate.is_err() => ApiError::rate_limited().into_response(),
-            None => authorized(&fake, req, next).await,
+            None => authorized(workspace, req, next).await,
         }
     };
 
@@ -203,6 +221,7 @@ async fn pipeline(State(fake): State<FakeIntercom>, req: Request, next: Next) ->
         body: json_body,
         raw_body,
         status,
+        workspace_id,
         start,
         end: Instant::now(),
     });
@@ -211,8 +230,57 @@ async fn pipeline(State(fake): State<FakeIntercom>, req: Request, next: Next) ->
 
 // ----- /__fake control routes -----
 
-async fn control_state(State(fake): State<FakeIntercom>) -> Json<Value> {
-    Json(fake.state_json())
+fn api_version_field(v: &Value) -> Result<ApiVersion, ApiError> {
+    v.as_str()
+        .and_then(ApiVersion::parse)
+        .ok_or_else(|| bad_control_request("api_version must be a version such as \"2.16\" or \"2.14\""))
+}
+
+/// The value of a query parameter.
+fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(query?.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+/// The workspace a control request names (`"workspace"` in its body or query), or the only one; with
+/// several and none named, an error saying so.
+fn named_workspace(fake: &FakeIntercom, name: Option<&str>) -> Result<FakeWorkspace, ApiError> {
+    match name {
+        Some(id) => fake.workspace(id).ok_or_else(|| unknown_workspace(fake, id)),
+        None if fake.workspace_count() == 1 => Ok(fake.first_workspace()),
+        None => Err(bad_control_request("this fake serves several workspaces: name one with \"workspace\"")),
+    }
+}
+
+/// The workspaces a control request acts on: the one it names, else all.
+fn named_or_all(fake: &FakeIntercom, name: Option<&str>) -> Result<Vec<FakeWorkspace>, ApiError> {
+    match name {
+        Some(id) => Ok(vec![fake.workspace(id).ok_or_else(|| unknown_workspace(fake, id))?]),
+        None => Ok(fake.all_workspaces()),
+    }
+}
+
+fn unknown_workspace(fake: &FakeIntercom, id: &str) -> ApiError {
+    let known: Vec<String> = fake.all_workspaces().iter().map(FakeWorkspace::id).collect();
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no workspace {id:?} (known: {})", known.join(", ")))
+}
+
+fn workspace_field(value: &Value) -> Result<Option<&str>, ApiError> {
+    match value.get("workspace") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(id)) => Ok(Some(id)),
+        Some(_) => Err(bad_control_request("workspace must be a workspace id (string)")),
+    }
+}
+
+/// `?workspace=<id>`: that workspace's state; else the whole fake's (see [`FakeIntercom::state_json`]).
+async fn control_state(
+    State(fake): State<FakeIntercom>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    match query_param(query.as_deref(), "workspace") {
+        Some(id) => Ok(Json(named_workspace(&fake, Some(&id))?.state_json())),
+        None => Ok(Json(fake.state_json())),
+    }
 }
 
 async fn control_requests(State(fake): State<FakeIntercom>) -> Json<Value> {
@@ -266,14 +334,19 @@ async fn control_clear_faults(State(fake): State<FakeIntercom>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
+/// `{"tokens": [..] | null, "workspace"?}` (default: the first workspace).
 async fn control_tokens(State(fake): State<FakeIntercom>, body: Bytes) -> Result<StatusCode, ApiError> {
     let value: Value = serde_json::from_slice(&body).map_err(|e| bad_control_request(format!("invalid JSON: {e}")))?;
+    let workspace = match workspace_field(&value)? {
+        Some(id) => named_workspace(&fake, Some(id))?,
+        None => fake.first_workspace(),
+    };
     match value.get("tokens") {
-        Some(Value::Null) => fake.accept_any_token(),
+        Some(Value::Null) => workspace.set_tokens(None),
         Some(Value::Array(tokens)) => {
             let tokens: Option<Vec<String>> = tokens.iter().map(|t| t.as_str().map(str::to_owned)).collect();
             let tokens = tokens.ok_or_else(|| bad_control_request("tokens must be strings"))?;
-            fake.set_valid_tokens(tokens);
+            workspace.set_tokens(Some(tokens));
         }
         _ => return Err(bad_control_request(r#"expected {"tokens": [..] | null}"#)),
     }
@@ -287,9 +360,13 @@ async fn control_index(State(fake): State<FakeIntercom>) -> StatusCode {
 
 async fn control_config(State(fake): State<FakeIntercom>, body: Bytes) -> Result<StatusCode, ApiError> {
     let value: Value = serde_json::from_slice(&body).map_err(|e| bad_control_request(format!("invalid JSON: {e}")))?;
+    let workspaces = named_or_all(&fake, workspace_field(&value)?)?;
     if let Some(v) = value.get("search_index_delay") {
         let delayed = v.as_bool().ok_or_else(|| bad_control_request("search_index_delay must be a boolean"))?;
-        fake.set_search_index_delay(delayed);
+        let lag = if delayed { crate::SearchLag::Manual } else { crate::SearchLag::Off };
+        for w in &workspaces {
+            w.with_state(|s| s.search_index.set_lag(lag));
+        }
     }
     if let Some(v) = value.get("search_lag_ms") {
         let lag = match v {
@@ -300,11 +377,21 @@ async fn control_config(State(fake): State<FakeIntercom>, body: Bytes) -> Result
                 None => return Err(bad_control_request("search_lag_ms must be a non-negative integer or null")),
             },
         };
-        fake.set_search_lag(lag);
+        for w in &workspaces {
+            w.with_state(|s| s.search_index.set_lag(lag));
+        }
     }
     if let Some(v) = value.get("accept_unknown_attributes") {
         let accept = v.as_bool().ok_or_else(|| bad_control_request("accept_unknown_attributes must be a boolean"))?;
-        fake.with_state(|s| s.accept_unknown_attributes = accept);
+        for w in &workspaces {
+            w.with_state(|s| s.accept_unknown_attributes = accept);
+        }
+    }
+    if let Some(v) = value.get("api_version") {
+        let version = api_version_field(v)?;
+        for w in &workspaces {
+            w.with_state(|s| s.default_api_version = version);
+        }
     }
     if let Some(v) = value.get("latency_ms") {
         let ms = v.as_u64().ok_or_else(|| bad_control_request("latency_ms must be a non-negative integer"))?;
@@ -313,7 +400,8 @@ async fn control_config(State(fake): State<FakeIntercom>, body: Bytes) -> Result
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `{"name", "data_type": "string"|"integer"|"float"|"boolean"|"date"}`: a custom contact attribute.
+/// `{"name", "data_type": "string"|"integer"|"float"|"boolean"|"date", "workspace"?}`: a custom contact
+/// attribute (`workspace` required when the fake serves several).
 async fn control_define_attribute(State(fake): State<FakeIntercom>, body: Bytes) -> Result<Json<Value>, ApiError> {
     let value: Value = serde_json::from_slice(&body).map_err(|e| bad_control_request(format!("invalid JSON: {e}")))?;
     let name = value.get("name").and_then(Value::as_str).ok_or_else(|| bad_control_request("name is required"))?;
@@ -322,7 +410,10 @@ async fn control_define_attribute(State(fake): State<FakeIntercom>, body: Bytes)
         .and_then(Value::as_str)
         .and_then(crate::DataType::parse)
         .ok_or_else(|| bad_control_request("data_type must be string, integer, float, boolean or date"))?;
-    Ok(Json(fake.define_attribute(name, data_type)?.to_json()))
+    let workspace = named_workspace(&fake, workspace_field(&value)?)?;
+    let attribute = workspace
+        .with_state(|s| s.define_attribute(name, crate::AttributeModel::Contact, data_type, "", Vec::new()))?;
+    Ok(Json(attribute.to_json()))
 }
 
 fn webhook_config_json(fake: &FakeIntercom) -> Json<Value> {
@@ -335,6 +426,7 @@ fn webhook_config_json(fake: &FakeIntercom) -> Json<Value> {
             "max_attempts": c.max_attempts,
             "backoff_ms": u64::try_from(c.backoff.as_millis()).unwrap_or(u64::MAX),
             "timeout_ms": u64::try_from(c.timeout.as_millis()).unwrap_or(u64::MAX),
+            "api_version": c.api_version,
         }),
     })
 }
@@ -355,11 +447,12 @@ async fn control_set_webhooks(State(fake): State<FakeIntercom>, body: Bytes) -> 
         Some(Value::String(u)) if url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) => u,
         _ => return Err(bad_control_request("url must be an http(s) URL, or null to stop sending webhooks")),
     };
-    let secret = value
-        .get("client_secret")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| bad_control_request("client_secret is required (the HMAC key of X-Hub-Signature)"))?;
+    // With several workspaces each signs with its own secret: none is needed here.
+    let secret = match value.get("client_secret").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+        Some(secret) => secret,
+        None if fake.workspace_count() > 1 => "",
+        None => return Err(bad_control_request("client_secret is required (the HMAC key of X-Hub-Signature)")),
+    };
     let mut config = crate::WebhookConfig::new(url.as_str(), secret);
     if let Some(topics) = value.get("topics").filter(|t| !t.is_null()) {
         let topics: Option<Vec<String>> =
@@ -387,6 +480,9 @@ async fn control_set_webhooks(State(fake): State<FakeIntercom>, body: Bytes) -> 
     }
     if let Some(timeout) = millis("timeout_ms")? {
         config.timeout = timeout;
+    }
+    if let Some(v) = value.get("api_version").filter(|v| !v.is_null()) {
+        config.api_version = api_version_field(v)?;
     }
     if let Some(v) = value.get("max_attempts").filter(|v| !v.is_null()) {
         config.max_attempts = v
@@ -438,7 +534,8 @@ async fn control_customer_reply(
         .filter(|b| !b.trim().is_empty())
         .ok_or_else(|| bad_control_request("body is required"))?;
     let contact = value.get("contact_id").and_then(Value::as_str).map(str::to_owned);
-    fake.with_state(|s| {
+    let owner = fake.conversation_owner(&id).ok_or_else(ApiError::conversation_not_found)?;
+    owner.with_state(|s| {
         let conv = s.conversation(&id).ok_or_else(ApiError::conversation_not_found)?;
         let contact_id = match contact {
             Some(c) => c,
@@ -448,4 +545,54 @@ async fn control_customer_reply(
         let conv = s.conversation(&id).ok_or_else(ApiError::conversation_not_found)?;
         Ok(Json(crate::shapes::conversation(s, conv, false)))
     })
+}
+
+/// `[{workspaceId, name, accessToken, clientSecret, aiAdminId, humanAdminId}]`.
+async fn control_workspaces(State(fake): State<FakeIntercom>) -> Json<Value> {
+    Json(json!(fake.workspaces()))
+}
+
+/// A new access token for the workspace; its old tokens get 401 from now on.
+async fn control_rotate_token(
+    State(fake): State<FakeIntercom>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let workspace = named_workspace(&fake, Some(&id))?;
+    let token = workspace.rotate_token();
+    Ok(Json(json!({ "workspaceId": id, "accessToken": token })))
+}
+
+fn scopes_json(workspace: &FakeWorkspace) -> Json<Value> {
+    Json(json!({ "workspaceId": workspace.id(), "denied": workspace.denied_scopes() }))
+}
+
+async fn control_scopes(
+    State(fake): State<FakeIntercom>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(scopes_json(&named_workspace(&fake, Some(&id))?))
+}
+
+/// `{"deny": ["write_conversations", …]}`: the workspace's tokens lack these scopes from now on (`[]`:
+/// none withheld).
+async fn control_deny_scopes(
+    State(fake): State<FakeIntercom>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let workspace = named_workspace(&fake, Some(&id))?;
+    let value: Value = serde_json::from_slice(&body).map_err(|e| bad_control_request(format!("invalid JSON: {e}")))?;
+    let names =
+        value.get("deny").and_then(Value::as_array).ok_or_else(|| bad_control_request(r#"expected {"deny": [..]}"#))?;
+    let known = || Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+    let denied = names
+        .iter()
+        .map(|n| {
+            n.as_str()
+                .and_then(Scope::parse)
+                .ok_or_else(|| bad_control_request(format!("unknown scope {n} (known: {})", known())))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    workspace.deny_scopes(denied);
+    Ok(scopes_json(&workspace))
 }

@@ -1,13 +1,15 @@
-//! JSON in the shapes of Intercom's 2.14 OpenAPI response schemas.
+//! JSON in the shapes of Intercom's OpenAPI response schemas, for the API version the request asked for
+//! (`State::api_version`: 2.16, or 2.14 where the two differ; see [`crate::version`]).
 //!
 //! Every function renders one schema of the spec (named in its doc) with all of its
 //! properties filled, and only with values the schema allows (checked through
-//! `prism proxy --errors` in `tests/prism_proxy.rs`).
+//! `prism proxy --errors` in `tests/prism_proxy.rs`, against both versions' contracts).
 
 use serde_json::{Map, Value, json};
 
 use crate::html;
 use crate::state::{Admin, AppliedTag, Attachment, Author, Contact, Conversation, Part, Reference, State, Tag, Team};
+use crate::version::ApiVersion;
 
 /// Intercom returns at most this many conversation parts (the most recent ones).
 pub const MAX_CONVERSATION_PARTS: usize = 500;
@@ -29,7 +31,7 @@ pub fn admin_with_app(state: &State, admin: &Admin) -> Value {
         "app": {
             "type": "app",
             "id_code": state.workspace_id,
-            "name": "Fake Intercom workspace",
+            "name": state.workspace_name,
             "region": "US",
             "timezone": "Europe/London",
             "created_at": 1_700_000_000,
@@ -38,10 +40,11 @@ pub fn admin_with_app(state: &State, admin: &Admin) -> Value {
     })
 }
 
-/// `admin` (items of `GET /admins`). Unlike `/me`, `avatar` is a URL string here.
+/// `admin` (items of `GET /admins`). Unlike `/me`, `avatar` is a URL string here. 2.16 adds `role`
+/// (the fake's admins have none).
 pub fn admin(state: &State, admin: &Admin) -> Value {
     let team_ids = state.team_ids_of(&admin.id);
-    json!({
+    let mut v = json!({
         "type": "admin",
         "id": admin.id,
         "name": admin.name,
@@ -57,7 +60,11 @@ pub fn admin(state: &State, admin: &Admin) -> Value {
             "primary_team_ids": team_ids,
             "secondary_team_ids": [],
         },
-    })
+    });
+    if state.api_version() >= ApiVersion::V2_16 {
+        v["role"] = Value::Null;
+    }
+    v
 }
 
 /// `admin_list`.
@@ -141,7 +148,11 @@ pub fn contact(state: &State, c: &Contact) -> Value {
         "phone": c.phone,
         "formatted_phone": c.phone,
         "name": c.name,
-        "owner_id": c.owner_id,
+        // 2.16 made it a string.
+        "owner_id": match state.api_version() {
+            ApiVersion::V2_14 => json!(c.owner_id),
+            ApiVersion::V2_16 => json!(c.owner_id.map(|o| o.to_string())),
+        },
         "has_hard_bounced": false,
         "marked_email_as_spam": false,
         "unsubscribed_from_emails": c.unsubscribed_from_emails,
@@ -432,7 +443,16 @@ fn conversation_with_parts(
         .collect();
     let teammates: Vec<Value> = conv.teammate_ids.iter().map(|id| json!({ "type": "admin", "id": id })).collect();
     let parts: Vec<Value> = shown_parts.iter().map(|p| part(p, plaintext)).collect();
-    json!({
+    let v2_16 = state.api_version() >= ApiVersion::V2_16;
+    // 2.14: `priority`/`not_priority` and `null` for nobody; 2.16: `none`…`urgent` and `0` for nobody.
+    let priority = match (v2_16, conv.priority) {
+        (false, true) => "priority",
+        (false, false) => "not_priority",
+        (true, true) => "high",
+        (true, false) => "none",
+    };
+    let assignee = |id: Option<i64>| if v2_16 { json!(id.unwrap_or(0)) } else { json!(id) };
+    let mut v = json!({
         "type": "conversation",
         "id": conv.id.to_string(),
         "title": conv.title,
@@ -443,9 +463,9 @@ fn conversation_with_parts(
         "open": conv.state != crate::state::ConversationState::Closed,
         "state": conv.state.as_str(),
         "read": conv.read,
-        "priority": if conv.priority { "priority" } else { "not_priority" },
-        "admin_assignee_id": conv.admin_assignee_id,
-        "team_assignee_id": conv.team_assignee_id,
+        "priority": priority,
+        "admin_assignee_id": assignee(conv.admin_assignee_id),
+        "team_assignee_id": assignee(conv.team_assignee_id),
         "tags": { "type": "tag.list", "tags": tags },
         "conversation_rating": Value::Null,
         "source": {
@@ -477,5 +497,17 @@ fn conversation_with_parts(
         "linked_objects": { "type": "list", "total_count": 0, "has_more": false, "data": [] },
         "ai_agent_participated": false,
         "ai_agent": Value::Null,
-    })
+    });
+    if v2_16 {
+        v["channel"] = json!({ "initial": "messenger", "current": "messenger" });
+        v["company"] = Value::Null;
+        v["external_references"] = json!([]);
+        v["monitor_evaluations"] = json!([]);
+        v["sales_agent"] = Value::Null;
+        v["sales_agent_participated"] = json!(false);
+        v["scorecards"] = json!([]);
+        v["source"]["recipients"] = Value::Null;
+        v["source"]["reply_to"] = Value::Null;
+    }
+    v
 }

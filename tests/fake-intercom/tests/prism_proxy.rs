@@ -1,5 +1,6 @@
 //! Contract proof: every endpoint of the fake, driven through `prism proxy --errors` with
-//! Intercom's 2.14 OpenAPI spec, answers in the spec's shapes.
+//! Intercom's 2.16 OpenAPI spec (and the endpoints 2.14 has, with its spec and `Intercom-Version: 2.14`),
+//! answers in the spec's shapes.
 //!
 //! For statuses an operation does not document (e.g. 404 on `GET /contacts/{id}`, 409 on
 //! `POST /contacts`, 401 on `GET /me`), Prism cannot validate the body and only warns
@@ -33,7 +34,12 @@ struct Contract {
     fake: FakeServer,
     prism: Prism,
     http: reqwest::Client,
+    /// Sent as `Intercom-Version`; the spec Prism judges with is the same version's.
+    version: &'static str,
 }
+
+/// The version the fake's newest shapes are judged against.
+const CURRENT: &str = "2.16";
 
 /// Whether the spec documents a response for this status on the operation.
 #[derive(Clone, Copy, PartialEq)]
@@ -43,10 +49,16 @@ enum Documented {
 }
 
 impl Contract {
-    async fn start(spec: &std::path::Path) -> Contract {
-        let fake = FakeIntercom::builder().seed_demo().valid_tokens([TOKEN]).start().await.expect("fake starts");
-        let prism = Prism::proxy(spec, &fake.base_url()).await.expect("prism proxy starts");
-        Contract { fake, prism, http: reqwest::Client::new() }
+    /// The demo workspace behind Prism with `version`'s committed contract; `None` (skipped) without Prism.
+    async fn start(version: &'static str) -> Option<Contract> {
+        Contract::start_with(version, FakeIntercom::builder().seed_demo().valid_tokens([TOKEN])).await
+    }
+
+    async fn start_with(version: &'static str, builder: fake_intercom::FakeIntercomBuilder) -> Option<Contract> {
+        let (spec, _) = prism::contract_tools_for_or_skip(version)?;
+        let fake = builder.start().await.expect("fake starts");
+        let prism = Prism::proxy(&spec, &fake.base_url()).await.expect("prism proxy starts");
+        Some(Contract { fake, prism, http: reqwest::Client::new(), version })
     }
 
     async fn send(&self, method: Method, path: &str, body: Option<Value>, token: &str) -> Exchange {
@@ -54,7 +66,7 @@ impl Contract {
             .http
             .request(method, format!("{}{path}", self.prism.base_url()))
             .bearer_auth(token)
-            .header("Intercom-Version", "2.14")
+            .header("Intercom-Version", self.version)
             .header("Accept", "application/json");
         if let Some(body) = body {
             req = req.json(&body);
@@ -145,11 +157,21 @@ fn code(body: &Value) -> &str {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_endpoint_conforms_through_prism_proxy() {
-    let Some((spec, _prism_bin)) = prism::contract_tools_or_skip() else {
+async fn every_endpoint_conforms_to_the_2_16_contract() {
+    conformance(CURRENT).await;
+}
+
+/// Asked for 2.14, the fake answers in 2.14's shapes where they differ (priority, unassigned ids, owner_id).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_of_2_14_conforms_to_the_2_14_contract() {
+    conformance("2.14").await;
+}
+
+async fn conformance(version: &'static str) {
+    let Some(c) = Contract::start(version).await else {
         return;
     };
-    let c = Contract::start(&spec).await;
+    let v2_16 = version == CURRENT;
     use Documented::{No, Yes};
     use Method as M;
 
@@ -169,6 +191,7 @@ async fn every_endpoint_conforms_through_prism_proxy() {
         .to_owned();
     let grace = c.ok(M::GET, &format!("/admins/{GRACE}"), None).await;
     assert_eq!(grace["name"], "Grace Hopper");
+    assert_eq!(grace.get("role").is_some(), v2_16, "2.16 adds role");
     assert_eq!((grace["away_mode_enabled"].as_bool(), grace["has_inbox_seat"].as_bool()), (Some(false), Some(true)));
     let away = c
         .ok(
@@ -230,6 +253,14 @@ async fn every_endpoint_conforms_through_prism_proxy() {
     assert_eq!(dup["errors"][0]["message"], format!("A contact matching those details already exists with id={sam}"));
     let shown = c.ok(M::GET, &format!("/contacts/{sam}"), None).await;
     assert_eq!(shown["custom_attributes"], json!({"plan": "pro", "seats": 3}));
+    let owned = c
+        .ok(
+            M::PUT,
+            &format!("/contacts/{sam}"),
+            Some(json!({"owner_id": if v2_16 { json!("991268") } else { json!(991268) }})),
+        )
+        .await;
+    assert_eq!(owned["owner_id"], if v2_16 { json!("991268") } else { json!(991268) }, "2.16 made owner_id a string");
     let missing = c.expect(M::GET, "/contacts/0123456789abcdef01234567", None, 404, No).await;
     assert_eq!(code(&missing), "not_found");
     let updated = c
@@ -486,7 +517,9 @@ async fn every_endpoint_conforms_through_prism_proxy() {
             Some(json!({"message_type": "assignment", "type": "admin", "admin_id": "991267", "assignee_id": "0"})),
         )
         .await;
-    assert_eq!(unassigned["admin_assignee_id"], Value::Null);
+    assert_eq!(unassigned["admin_assignee_id"], if v2_16 { json!(0) } else { Value::Null });
+    assert_eq!(unassigned["priority"], if v2_16 { "none" } else { "not_priority" });
+    assert_eq!(unassigned.get("channel").is_some(), v2_16, "2.16 adds channel");
     let no_team = c
         .expect(
             M::POST,
@@ -598,10 +631,42 @@ async fn every_endpoint_conforms_through_prism_proxy() {
     c.expect(M::GET, &format!("/conversations/{conv}"), None, 503, No).await;
 }
 
+/// Several workspaces: `/me` with each token, another workspace's conversation, a withheld scope (403) and
+/// an unknown token (401), all in the contract's shapes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_workspaces_answer_in_the_contracts_shapes() {
+    let builder = FakeIntercom::builder().workspaces(2).seed_demo().valid_tokens(["token-a", "token-b"]);
+    let Some(c) = Contract::start_with(CURRENT, builder).await else {
+        return;
+    };
+    use Documented::{No, Yes};
+    use Method as M;
+    let infos = c.fake.workspaces();
+    for info in &infos {
+        let me = c.expect_with_token(M::GET, "/me", None, 200, Yes, &info.access_token).await;
+        assert_eq!(
+            (me["id"].as_str(), me["app"]["id_code"].as_str()),
+            (Some(info.ai_admin_id.as_str()), Some(info.workspace_id.as_str()))
+        );
+    }
+    let b = c.fake.workspace(&infos[1].workspace_id).expect("b");
+    let jane = b.with_state(|s| s.contact_by_email("jane@example.com").map(|c| c.id.clone())).expect("jane");
+    let conv = b.add_conversation(&jane, "Hello").expect("conversation").id.to_string();
+    c.expect_with_token(M::GET, &format!("/conversations/{conv}"), None, 200, Yes, "token-b").await;
+    let foreign = c.expect_with_token(M::GET, &format!("/conversations/{conv}"), None, 404, Yes, "token-a").await;
+    assert_eq!(code(&foreign), "not_found");
+    c.fake.workspace(&infos[0].workspace_id).expect("a").deny_scopes([fake_intercom::Scope::WriteConversations]);
+    let probe = Some(json!({"custom_attributes": {}}));
+    let denied = c.expect_with_token(M::PUT, "/conversations/0", probe.clone(), 403, Yes, "token-a").await;
+    assert_eq!(code(&denied), "forbidden");
+    c.expect_with_token(M::PUT, "/conversations/0", probe, 404, Yes, "token-b").await;
+    c.expect_with_token(M::GET, "/me", None, 401, No, "token-c").await;
+}
+
 /// The assertions above must be able to fail: a deliberately wrong upstream is caught.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prism_proxy_catches_a_wrong_response() {
-    let Some((spec, _)) = prism::contract_tools_or_skip() else {
+    let Some((spec, _)) = prism::contract_tools_for_or_skip(CURRENT) else {
         return;
     };
     // An upstream that gets Intercom's shapes wrong on purpose.
@@ -638,7 +703,7 @@ async fn prism_proxy_catches_a_wrong_response() {
 /// `Prism::mock` serves the spec and rejects requests that break it (what client tests rely on).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prism_mock_rejects_bad_requests() {
-    let Some((spec, _)) = prism::contract_tools_or_skip() else {
+    let Some((spec, _)) = prism::contract_tools_for_or_skip(CURRENT) else {
         return;
     };
     let prism = Prism::mock(&spec).await.expect("prism mock");

@@ -2,11 +2,11 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use serde_json::{Value, json};
 
 use super::{ApiResult, json_object, opt_str, req_str};
-use crate::FakeIntercom;
+use crate::FakeWorkspace;
 use crate::attributes::{AttributeModel, DataType};
 use crate::error::ApiError;
 
@@ -18,7 +18,7 @@ fn query_param(query: &Option<String>, name: &str) -> Option<String> {
 
 /// `?model=contact|company|conversation&include_archived=true`: the `data_attribute_list`. The fake
 /// keeps no conversation attributes, so `model=conversation` lists none.
-pub(crate) async fn list(State(fake): State<FakeIntercom>, RawQuery(query): RawQuery) -> ApiResult {
+pub(crate) async fn list(ws: FakeWorkspace, RawQuery(query): RawQuery) -> ApiResult {
     let model = query_param(&query, "model");
     let model = match model.as_deref() {
         None | Some("") => None,
@@ -28,7 +28,7 @@ pub(crate) async fn list(State(fake): State<FakeIntercom>, RawQuery(query): RawQ
         })?),
     };
     let include_archived = query_param(&query, "include_archived").is_some_and(|v| v == "true");
-    let data: Vec<Value> = fake
+    let data: Vec<Value> = ws
         .data_attributes()
         .iter()
         .filter(|a| model.is_none_or(|m| a.model == m) && (include_archived || !a.archived))
@@ -38,7 +38,7 @@ pub(crate) async fn list(State(fake): State<FakeIntercom>, RawQuery(query): RawQ
 }
 
 /// `{name, model, data_type, description?, options?: [{value}]}` → the new `data_attribute`.
-pub(crate) async fn create(State(fake): State<FakeIntercom>, body: Bytes) -> ApiResult {
+pub(crate) async fn create(ws: FakeWorkspace, body: Bytes) -> ApiResult {
     let body = json_object(&body)?;
     let name = req_str(&body, "name")?;
     let model = AttributeModel::parse(&req_str(&body, "model")?).ok_or_else(|| {
@@ -60,7 +60,7 @@ pub(crate) async fn create(State(fake): State<FakeIntercom>, body: Bytes) -> Api
         return Err(ApiError::invalid("options", "A list attribute needs at least two options"));
     }
     let description = opt_str(&body, "description")?.unwrap_or_default();
-    fake.with_state(|s| {
+    ws.with_state(|s| {
         let attribute = s.define_attribute(&name, model, data_type, &description, options)?;
         Ok(Json(attribute.to_json()))
     })

@@ -1,0 +1,282 @@
+//! The fake workspace: typed records and the business rules Intercom applies to them, one file per
+//! resource (as `routes/`).
+//!
+//! Everything here is plain data behind the server's mutex. Inspection methods on
+//! [`crate::FakeIntercom`] hand out clones of these records; [`crate::shapes`] renders them
+//! in the API's JSON shapes. Timestamps are Unix seconds, bodies are stored as HTML (what
+//! Intercom stores).
+
+mod admins;
+mod contacts;
+mod conversations;
+mod data_attributes;
+mod parts;
+mod tags;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::attributes::{self, AttributeModel, DataAttribute, DataType};
+use crate::index::{SearchIndex, SearchLag};
+use crate::version::ApiVersion;
+use crate::webhooks::Event;
+
+pub use admins::{Admin, Team};
+pub use contacts::{Contact, ContactUpdate, NewContact, Role};
+pub use conversations::{
+    Attachment, Author, Conversation, ConversationState, Part, QuickReplyOption, Reference, ReplyExtras, Source,
+    Statistics,
+};
+pub use parts::{AdminReplyKind, AssigneeKind};
+pub use tags::{AppliedTag, Tag};
+
+/// Id of the admin every token belongs to (`GET /me`): the AI agent's bot admin.
+pub const ME_ADMIN_ID: &str = "991267";
+/// Id of the demo human teammate created by [`State::seed_demo`].
+pub const DEMO_HUMAN_ADMIN_ID: &str = "991268";
+/// Workspace (app) id code of the fake workspace.
+pub const WORKSPACE_ID: &str = "fk3demo1";
+/// Name of the fake workspace (`GET /me`'s `app.name`).
+pub const WORKSPACE_NAME: &str = "Fake Intercom workspace";
+/// The custom contact attributes the integration writes: a workspace of several (a hub's) has them only
+/// once someone creates them through `POST /data_attributes`.
+pub const INTEGRATION_ATTRIBUTES: [&str; 2] = ["escalation_count", "last_ai_session"];
+
+/// The custom contact attributes of the demo workspace: what the AI agent's functions write
+/// (escalation bookkeeping, support tier) and what the tests set (plan, seats, vip).
+pub const DEMO_CONTACT_ATTRIBUTES: [(&str, DataType); 7] = [
+    ("escalation_count", DataType::Integer),
+    ("last_ai_session", DataType::String),
+    ("ai_escalation", DataType::String),
+    ("support_tier", DataType::String),
+    ("plan", DataType::String),
+    ("seats", DataType::Integer),
+    ("vip", DataType::Boolean),
+];
+
+/// The whole fake workspace.
+#[derive(Debug, Clone, Serialize)]
+pub struct State {
+    /// The app's `id_code`.
+    pub workspace_id: String,
+    pub workspace_name: String,
+    /// The admin `GET /me` returns (every valid token belongs to it).
+    pub me_admin_id: String,
+    pub admins: Vec<Admin>,
+    pub teams: Vec<Team>,
+    pub tags: Vec<Tag>,
+    /// In creation order, archived ones included.
+    pub contacts: Vec<Contact>,
+    pub conversations: BTreeMap<u64, Conversation>,
+    /// What `POST /contacts/search` sees: it trails the contacts by [`SearchLag`].
+    pub search_index: SearchIndex,
+    /// Standard and custom data attributes (`GET /data_attributes`); a contact's
+    /// `custom_attributes` may only use custom contact attributes listed here.
+    pub data_attributes: Vec<DataAttribute>,
+    /// When true, contacts take any custom attribute (the fake's old, un-Intercom-like behaviour).
+    pub accept_unknown_attributes: bool,
+    /// The version a request without `Intercom-Version` is answered in (the app's default).
+    pub default_api_version: ApiVersion,
+    /// The version the answer being rendered is shaped for (set for every request).
+    #[serde(skip)]
+    pub(crate) api_version: ApiVersion,
+    /// The version webhooks are shaped for (the webhook subscription's).
+    #[serde(skip)]
+    pub(crate) webhook_api_version: ApiVersion,
+    /// Whether changes queue webhook events (only while webhooks are configured: rendering costs).
+    #[serde(skip)]
+    pub(crate) webhooks_on: bool,
+    /// Webhook events not yet handed to the sender (drained after every change).
+    #[serde(skip)]
+    pub(crate) outbox: Vec<Event>,
+    #[serde(skip)]
+    counters: Counters,
+}
+
+#[derive(Debug, Clone)]
+struct Counters {
+    conversation: u64,
+    part: u64,
+    message: u64,
+    tag: u64,
+    team: u64,
+    admin: u64,
+    attribute: u64,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// How far apart the id ranges of two workspaces of one fake start, so that no id (admin, team,
+/// conversation, part…) of one workspace is ever an id of another: a 404 across workspaces is isolation,
+/// not luck.
+const ADMIN_ID_STRIDE: u64 = 1_000;
+const ID_STRIDE: u64 = 1_000_000_000;
+
+impl Counters {
+    fn for_workspace(index: u64) -> Self {
+        Counters {
+            conversation: 215_470_000_000_000 + index * ID_STRIDE,
+            part: 30_000_000_000 + index * ID_STRIDE,
+            message: 403_900_000 + index * ID_STRIDE,
+            tag: 8_100_000 + index * ID_STRIDE,
+            team: 5_017_690 + index * ADMIN_ID_STRIDE,
+            admin: 991_267 + index * ADMIN_ID_STRIDE,
+            attribute: 12_870 + index * ID_STRIDE,
+        }
+    }
+}
+
+impl State {
+    /// A workspace with only the bot admin "Ada AI" (id [`ME_ADMIN_ID`]), which `GET /me`
+    /// returns.
+    pub fn new() -> Self {
+        Self::for_workspace(0, WORKSPACE_ID, WORKSPACE_NAME)
+    }
+
+    /// The `index`-th workspace (from 0) of a fake serving several: only its bot admin "Ada AI", with ids
+    /// in a range of their own ([`State::new`] is index 0).
+    pub fn for_workspace(index: u32, workspace_id: &str, name: &str) -> Self {
+        let counters = Counters::for_workspace(u64::from(index));
+        let me_admin_id = counters.admin.to_string();
+        let mut state = Self {
+            workspace_id: workspace_id.to_owned(),
+            workspace_name: name.to_owned(),
+            me_admin_id: me_admin_id.clone(),
+            admins: Vec::new(),
+            teams: Vec::new(),
+            tags: Vec::new(),
+            contacts: Vec::new(),
+            conversations: BTreeMap::new(),
+            search_index: SearchIndex::default(),
+            data_attributes: attributes::standard_contact_attributes(1_700_000_000),
+            accept_unknown_attributes: false,
+            default_api_version: ApiVersion::default(),
+            api_version: ApiVersion::default(),
+            webhook_api_version: ApiVersion::default(),
+            webhooks_on: false,
+            outbox: Vec::new(),
+            counters,
+        };
+        let email = if index == 0 {
+            "ada-ai@fake-intercom.example.com".to_owned()
+        } else {
+            format!("ada-ai@{workspace_id}.fake-intercom.example.com")
+        };
+        state.admins.push(Admin {
+            id: me_admin_id,
+            name: "Ada AI".to_owned(),
+            email,
+            job_title: Some("AI support agent".to_owned()),
+            away_mode_enabled: false,
+            away_mode_reassign: false,
+            away_status_reason_id: None,
+            has_inbox_seat: true,
+        });
+        state
+    }
+
+    /// Adds the demo data: human teammate "Grace Hopper" (id [`DEMO_HUMAN_ADMIN_ID`]),
+    /// teams "Billing", "Legal" and "Support" (Ada and Grace in Support, Grace in Billing),
+    /// the custom contact attributes of [`DEMO_CONTACT_ATTRIBUTES`], and the user "Jane Doe"
+    /// <jane@example.com> with external_id "6123abc" and plan "pro".
+    pub fn seed_demo(&mut self) {
+        for (name, data_type) in DEMO_CONTACT_ATTRIBUTES {
+            let _ = self.define_attribute(name, AttributeModel::Contact, data_type, "", Vec::new());
+        }
+        let grace = self.seed_people();
+        debug_assert!(self.workspace_id != WORKSPACE_ID || grace.id == DEMO_HUMAN_ADMIN_ID);
+        self.seed_jane();
+    }
+
+    /// One workspace of several (a hub's): the human teammate and the teams of [`State::seed_demo`]; with
+    /// `demo`, also Jane Doe and the demo attributes except the integration's own
+    /// ([`INTEGRATION_ATTRIBUTES`]), which are not there until someone creates them.
+    pub fn seed_hub_workspace(&mut self, demo: bool) {
+        if demo {
+            for (name, data_type) in DEMO_CONTACT_ATTRIBUTES {
+                if !INTEGRATION_ATTRIBUTES.contains(&name) {
+                    let _ = self.define_attribute(name, AttributeModel::Contact, data_type, "", Vec::new());
+                }
+            }
+        }
+        self.seed_people();
+        if demo {
+            self.seed_jane();
+        }
+    }
+
+    /// Grace Hopper and the teams Billing (Grace), Legal (nobody) and Support (the AI and Grace).
+    fn seed_people(&mut self) -> Admin {
+        let email = if self.workspace_id == WORKSPACE_ID {
+            "grace@fake-intercom.example.com".to_owned()
+        } else {
+            format!("grace@{}.fake-intercom.example.com", self.workspace_id)
+        };
+        let grace = self.add_admin("Grace Hopper", &email);
+        let me = self.me_admin_id.clone();
+        self.add_team("Billing", &[grace.id.as_str()]);
+        self.add_team("Legal", &[]);
+        self.add_team("Support", &[me.as_str(), grace.id.as_str()]);
+        grace
+    }
+
+    /// The user Jane Doe <jane@example.com>, external_id "6123abc", plan "pro", already searchable.
+    fn seed_jane(&mut self) {
+        let jane = NewContact::user("jane@example.com").external_id("6123abc").name("Jane Doe");
+        if let Ok(contact) = self.create_contact(jane) {
+            if let Some(c) = self.contact_mut(&contact.id) {
+                c.custom_attributes.insert("plan".to_owned(), Value::String("pro".to_owned()));
+            }
+            // Seeded long ago: already in the search index, whatever the lag.
+            if let Some(c) = self.contact(&contact.id).cloned() {
+                let lag = self.search_index.lag();
+                self.search_index.set_lag(SearchLag::Off);
+                self.search_index.record(&c);
+                self.search_index.set_lag(lag);
+            }
+        }
+    }
+
+    /// The version the answer being rendered is shaped for.
+    pub fn api_version(&self) -> ApiVersion {
+        self.api_version
+    }
+
+    /// The human teammate the seed added (the first admin after the AI's), if any.
+    pub fn human_admin_id(&self) -> Option<&str> {
+        self.admins.iter().find(|a| a.id != self.me_admin_id).map(|a| a.id.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_seed_has_the_documented_records() {
+        let mut s = State::new();
+        s.seed_demo();
+        assert_eq!(s.me().map(|a| a.name.as_str()), Some("Ada AI"));
+        let names: Vec<_> = s.teams.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["Billing", "Legal", "Support"]);
+        let jane = s.contact_by_email("JANE@example.com").expect("jane");
+        assert_eq!(jane.external_id.as_deref(), Some("6123abc"));
+        let jane_id = jane.id.clone();
+        assert!(s.searchable_contacts().iter().any(|c| c.id == jane_id));
+    }
+
+    #[test]
+    fn conflict_with_an_archived_contact_says_so() {
+        let mut s = State::new();
+        let a = s.create_contact(NewContact::user("a@example.com")).expect("a");
+        s.set_archived(&a.id, true).expect("archive");
+        let err = s.create_contact(NewContact::user("A@example.com")).expect_err("conflict");
+        assert!(err.message.starts_with("An archived contact"), "{err}");
+    }
+}
