@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-RESOURCE = "IdempotencyTable"
+RESOURCE = "IdempotencyTable"  # the default; --resource names another table of the template (WorkspacesTable)
 
 
 class CloudFormationLoader(yaml.SafeLoader):
@@ -54,12 +54,14 @@ def literal(value, where):
     return value
 
 
-def requests_from_template(template_path, table_name):
+def requests_from_template(template_path, table_name, resource_name=None):
     """(CreateTable request, UpdateTimeToLive request or None) for `table_name`, from the template."""
     try:
         template = yaml.load(template_path.read_text(), Loader=CloudFormationLoader)
     except (OSError, yaml.YAMLError) as e:
         fail(f"cannot read {template_path}: {e}")
+    global RESOURCE
+    RESOURCE = resource_name or RESOURCE
     resource = (template.get("Resources") or {}).get(RESOURCE)
     if not resource or resource.get("Type") != "AWS::DynamoDB::Table":
         fail(f"{template_path} has no AWS::DynamoDB::Table resource named {RESOURCE}")
@@ -76,6 +78,7 @@ def requests_from_template(template_path, table_name):
     if "TimeToLiveSpecification" in props:
         ttl = {"TableName": table_name, "TimeToLiveSpecification": literal(props.pop("TimeToLiveSpecification"), f"{RESOURCE}.TimeToLiveSpecification")}
     props.pop("TableName", None)  # the caller names the local table
+    props.pop("PointInTimeRecoverySpecification", None)  # backups: nothing to back up locally
     if props:
         fail(f"{RESOURCE} has properties this script does not map to CreateTable yet: {', '.join(sorted(props))}; teach scripts/create-table.py")
     return create, ttl
@@ -113,12 +116,13 @@ def main():
     parser.add_argument("--endpoint-url", help="moto's URL, e.g. http://127.0.0.1:5123")
     parser.add_argument("--table", default="idempotency", help="table name (default: idempotency)")
     parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
+    parser.add_argument("--resource", default=RESOURCE, help=f"the template's table resource (default: {RESOURCE})")
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--print", action="store_true", help="print the requests as JSON and send nothing")
     parser.add_argument("--check", action="store_true", help="create nothing; exit 0 if the table exists as defined")
     args = parser.parse_args()
 
-    create, ttl = requests_from_template(args.template, args.table)
+    create, ttl = requests_from_template(args.template, args.table, args.resource)
     if args.print:
         print(json.dumps({"CreateTable": create, "UpdateTimeToLive": ttl}, indent=2))
         return

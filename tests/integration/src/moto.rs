@@ -48,6 +48,19 @@ impl Moto {
     }
 }
 
+impl Moto {
+    /// Creates hub mode's workspaces table `name` (partition key `pk`, as template.yaml's `WorkspacesTable`).
+    pub fn create_workspaces_table(&self, name: &str) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/create-table.py");
+        let output = Command::new(moto_python())
+            .arg(&script)
+            .args(["--endpoint-url", &self.url, "--table", name, "--resource", "WorkspacesTable"])
+            .output()
+            .unwrap_or_else(|e| panic!("could not run {}: {e}", script.display()));
+        assert!(output.status.success(), "scripts/create-table.py failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+}
+
 /// An AWS SDK configuration for `endpoint` with dummy credentials and a fixed region, on the same rustls + ring
 /// HTTPS client the functions use; nothing is read from the environment or from instance metadata.
 pub async fn sdk_config_for(endpoint: &str) -> aws_config::SdkConfig {
