@@ -87,7 +87,7 @@ async fn a_token_connects_its_workspace_and_creates_the_integrations_attributes(
     let attributes = fake_ws.data_attributes();
     for (name, data_type) in [("escalation_count", "integer"), ("last_ai_session", "string")] {
         let defined = attributes.iter().find(|a| a.name == name).unwrap_or_else(|| panic!("{name} was not created"));
-        assert_eq!(serde_json::to_value(&defined.data_type).unwrap(), data_type, "{name}");
+        assert_eq!(serde_json::to_value(defined.data_type).unwrap(), data_type, "{name}");
     }
 
     // The key opens that workspace, whose helpdesk is that workspace's Intercom.
