@@ -5,6 +5,7 @@
         [--template template.yaml] [--param Name=Value]... [--name LogicalId=physical-name]... \\
         [--set NAME=VALUE]... [--secret NAME]... [--caller-vars "NAME NAME ..."] [--no-iam]
     scripts/local-stack.py report --iam-log .local/run-local/iam-refusals.jsonl
+    scripts/local-stack.py verify --out .local/run-local/env --target-dir target [--caller-vars "..."]
 
 setup, against a local moto (scripts/moto-server.py) whose IAM checks are still off:
   1. transforms the template with samtranslator (what `sam deploy` hands CloudFormation: each function's role with
@@ -26,6 +27,10 @@ setup, against a local moto (scripts/moto-server.py) whose IAM checks are still 
 
 report: reads the refusals scripts/moto-server.py --iam-log recorded, prints each as function, action, resource
 and count, and exits 1 if there is any (0 when there is none).
+
+verify (Linux): reads the environment of every running process of the functions' binaries that talks to this moto
+and exits 1 unless each has every variable of its env file, with that value, and none of the variables the
+template gives only to other functions.
 
 Local only: the endpoint must be loopback. Nothing here reads Secrets Manager: secrets come from the environment.
 """
@@ -589,6 +594,54 @@ def setup(args):
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# verify: what the running functions really have
+# ---------------------------------------------------------------------------------------------------------------
+def read_env(path):
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+
+
+def verify(args):
+    """Checks the environment of every running function process of this stack against its env file (Linux /proc)."""
+    files = {p.stem: read_env(p) for p in args.out.glob("*.env") if p.stem != "admin"}
+    if not files:
+        fail(f"no function environments in {args.out}")
+    endpoint = next(iter(files.values())).get("AWS_ENDPOINT_URL")
+    caller_vars = set(args.caller_vars.split())
+    # A variable the template gives some functions but not this one must not reach it (unless the caller set it).
+    everyone = set().union(*files.values())
+    target = str(args.target_dir.resolve()) + os.sep
+    running = collections.Counter()
+    problems = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            exe = os.readlink(proc / "exe").removesuffix(" (deleted)")
+            raw = (proc / "environ").read_bytes()
+        except OSError:
+            continue
+        name = os.path.basename(exe)
+        if name not in files or not exe.startswith(target):
+            continue
+        environ = dict(item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
+        if environ.get("AWS_ENDPOINT_URL") != endpoint:
+            continue  # the same binary in another stack
+        running[name] += 1
+        for var, value in files[name].items():
+            if environ.get(var) != value:
+                problems.append(f"{name} (pid {proc.name}): {var} is {'unset' if var not in environ else 'not its env file value'}")
+        for var in sorted(everyone - set(files[name]) - caller_vars):
+            if var in environ:
+                problems.append(f"{name} (pid {proc.name}): has {var}, which the template gives other functions only")
+    for name in sorted(set(files) - set(running)):
+        problems.append(f"{name}: no running process of this stack found")
+    if problems:
+        print("functions whose environment is not their template's:", *(f"  {p}" for p in problems), sep="\n", file=sys.stderr)
+        sys.exit(1)
+    note(f"each of the {len(files)} functions runs with exactly its env file ({sum(running.values())} processes checked)")
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # report
 # ---------------------------------------------------------------------------------------------------------------
 def who(principal):
@@ -635,11 +688,15 @@ def main():
     s.add_argument("--no-iam", action="store_true", help="dummy keys that may do anything; no roles, no checks")
     r = commands.add_parser("report", help="print the IAM refusals moto recorded; exit 1 if any")
     r.add_argument("--iam-log", type=Path, required=True)
+    v = commands.add_parser("verify", help="check the running functions' environments against their env files")
+    v.add_argument("--out", type=Path, required=True, help="the directory setup wrote")
+    v.add_argument("--target-dir", type=Path, required=True, help="cargo's target directory (the functions' binaries)")
+    v.add_argument("--caller-vars", default="", help="names the caller set (they reach every function)")
     args = parser.parse_args()
     for kv in getattr(args, "param", []) + getattr(args, "name", []) + getattr(args, "set", []):
         if "=" not in kv:
             parser.error(f"{kv!r} is not NAME=VALUE")
-    setup(args) if args.command == "setup" else report(args)
+    {"setup": setup, "report": report, "verify": verify}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -293,7 +293,14 @@ if ((${#not_ready[@]})); then
   if ((CHECK)); then die "functions did not answer: ${not_ready[*]}"; fi
   warn "some functions did not answer: ${not_ready[*]} (they will be retried on the next request)"
 fi
-((CHECK == 0)) || iam_check
+if ((CHECK)); then
+  iam_check
+  if [[ -d /proc/self ]]; then
+    log "smoke test: each function process has exactly its template environment"
+    local_stack verify --out "$ENV_DIR" --target-dir "$TARGET_DIR" --caller-vars "$CALLER_VARS" ||
+      die "the functions do not run with their template environment (scripts/lambda-runner.sh, $ENV_DIR)"
+  fi
+fi
 
 log "starting the SQS poller (relay-to-agent's event source mapping, scripts/sqs-poller.py)"
 # It polls with relay-to-agent's own keys, as Lambda's event source mapping polls with the function's role.
