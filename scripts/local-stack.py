@@ -634,7 +634,7 @@ def verify(args):
             if var in environ:
                 problems.append(f"{name} (pid {proc.name}): has {var}, which the template gives other functions only")
     for name in sorted(set(files) - set(running)):
-        problems.append(f"{name}: no running process of this stack found")
+        problems.append(f"{name}: no running process of this stack found (the smoke test starts lib.sh's FUNCTIONS: is it there?)")
     if problems:
         print("functions whose environment is not their template's:", *(f"  {p}" for p in problems), sep="\n", file=sys.stderr)
         sys.exit(1)

@@ -74,7 +74,8 @@ def _kms_resource(self):
             blob = self._get_param("CiphertextBlob")
             if not blob:
                 return "*"
-            key_id = _deserialize_ciphertext_blob(base64.b64decode(blob)).key_id
+            # moto's KMS handler hands it over decoded already; base64 if another one does not.
+            key_id = _deserialize_ciphertext_blob(blob if isinstance(blob, bytes) else base64.b64decode(blob)).key_id
         return _arn(self, "kms", f"key/{key_id}") if key_id in backend.keys else "*"
     except Exception:  # an unknown alias or a malformed blob: the handler answers it
         return "*"
