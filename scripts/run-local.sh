@@ -233,7 +233,7 @@ RELAY_QUEUE_URL="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1
 log "relay queue: $RELAY_QUEUE_URL (retry after ${RELAY_RETRY_SECONDS}s, dead-letter queue after $RELAY_MAX_ATTEMPTS attempts)"
 # Fails the smoke test at the first request moto refused, naming the function, the action and the resource.
 iam_check() {
-  if ((IAM)) && ! local_stack report --iam-log "$IAM_LOG"; then
+  if ((IAM)) && [[ -s "$IAM_LOG" ]] && ! local_stack report --iam-log "$IAM_LOG"; then
     tail_log "$WATCH_LOG" 20
     die "a function lacks a permission its code uses: grant it in template.yaml (refusals: $IAM_LOG)"
   fi
