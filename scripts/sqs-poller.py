@@ -8,6 +8,10 @@
             --invoke-url http://127.0.0.1:9000/2015-03-31/functions/relay-to-agent/invocations
         polls: receives a message, invokes the function with the SQS event Lambda would send, deletes what is not in
         the answer's batchItemFailures; a failed invocation leaves the batch for the visibility timeout, as Lambda does
+    scripts/sqs-poller.py --endpoint-url ... --queue-url URL --credentials .local/run-local/env/relay-to-agent.env \\
+            --invoke-url ...
+        the same, for the queue at URL (its dead-letter queue read from its redrive policy), with the function's own
+        keys (the local stack: moto checks them against relay-to-agent's role, as Lambda polls with that role)
 
 Local only (dummy credentials unless --credentials, loopback endpoints), with boto3 from moto's Python. Two
 differences from AWS, both for moto's sake: short polls (scripts/moto-server.py serves one request at a time, so a 20 s long poll would hold
