@@ -7,8 +7,9 @@
 
 Reads the `IdempotencyTable` resource of template.yaml (CloudFormation tags such as !Ref are tolerated), turns
 its properties into DynamoDB's CreateTable request and, for its TTL, UpdateTimeToLive, and sends them with boto3
-(installed with moto). Local only: it signs with dummy credentials and refuses endpoints that are not loopback.
-An existing table of that name is left as it is. Exit status 0 when the table is ready.
+(installed with moto). Local only: it signs with dummy credentials (or --credentials FILE, once moto checks IAM) and
+refuses endpoints that are not loopback. An existing table of that name is left as it is. Exit status 0 when the
+table is ready. scripts/local-stack.py uses requests_from_properties for every table of the template.
 """
 
 import argparse
@@ -60,27 +61,35 @@ def requests_from_template(template_path, table_name, resource_name=None):
         template = yaml.load(template_path.read_text(), Loader=CloudFormationLoader)
     except (OSError, yaml.YAMLError) as e:
         fail(f"cannot read {template_path}: {e}")
-    global RESOURCE
-    RESOURCE = resource_name or RESOURCE
-    resource = (template.get("Resources") or {}).get(RESOURCE)
+    logical_id = resource_name or RESOURCE
+    resource = (template.get("Resources") or {}).get(logical_id)
     if not resource or resource.get("Type") != "AWS::DynamoDB::Table":
-        fail(f"{template_path} has no AWS::DynamoDB::Table resource named {RESOURCE}")
-    props = dict(resource.get("Properties") or {})
+        fail(f"{template_path} has no AWS::DynamoDB::Table resource named {logical_id}")
+    return requests_from_properties(resource.get("Properties") or {}, logical_id, table_name)
+
+
+def requests_from_properties(properties, logical_id, table_name):
+    """(CreateTable request, UpdateTimeToLive request or None) for `table_name`, from a table's template properties
+    (scripts/local-stack.py hands it every table of the template, its intrinsic functions evaluated)."""
+    props = dict(properties)
     create = {"TableName": table_name}
-    for key in ("AttributeDefinitions", "KeySchema", "BillingMode"):
+    for key in ("AttributeDefinitions", "KeySchema", "BillingMode", "GlobalSecondaryIndexes", "LocalSecondaryIndexes",
+                "ProvisionedThroughput", "StreamSpecification"):
         if key in props:
-            create[key] = literal(props.pop(key), f"{RESOURCE}.{key}")
+            create[key] = literal(props.pop(key), f"{logical_id}.{key}")
     if "SSESpecification" in props:
-        sse = literal(props.pop("SSESpecification"), f"{RESOURCE}.SSESpecification")
+        sse = literal(props.pop("SSESpecification"), f"{logical_id}.SSESpecification")
         # CloudFormation says SSEEnabled where the API says Enabled.
         create["SSESpecification"] = {("Enabled" if k == "SSEEnabled" else k): v for k, v in sse.items()}
     ttl = None
     if "TimeToLiveSpecification" in props:
-        ttl = {"TableName": table_name, "TimeToLiveSpecification": literal(props.pop("TimeToLiveSpecification"), f"{RESOURCE}.TimeToLiveSpecification")}
+        ttl = {"TableName": table_name, "TimeToLiveSpecification": literal(props.pop("TimeToLiveSpecification"), f"{logical_id}.TimeToLiveSpecification")}
     props.pop("TableName", None)  # the caller names the local table
-    props.pop("PointInTimeRecoverySpecification", None)  # backups: nothing to back up locally
+    props.pop("Tags", None)
+    props.pop("PointInTimeRecoverySpecification", None)  # backups: nothing to do locally
+    props.pop("DeletionProtectionEnabled", None)
     if props:
-        fail(f"{RESOURCE} has properties this script does not map to CreateTable yet: {', '.join(sorted(props))}; teach scripts/create-table.py")
+        fail(f"{logical_id} has properties this script does not map to CreateTable yet: {', '.join(sorted(props))}; teach scripts/create-table.py")
     return create, ttl
 
 
@@ -120,6 +129,9 @@ def main():
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--print", action="store_true", help="print the requests as JSON and send nothing")
     parser.add_argument("--check", action="store_true", help="create nothing; exit 0 if the table exists as defined")
+    parser.add_argument("--credentials", type=Path,
+                        help="a KEY=VALUE file with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (default: moto's dummy keys), "
+                             "e.g. the local stack's .local/run-local/env/admin.env once moto checks IAM")
     args = parser.parse_args()
 
     create, ttl = requests_from_template(args.template, args.table, args.resource)
@@ -132,12 +144,19 @@ def main():
 
     import boto3  # installed with moto; imported late so --print works without it
 
+    keys = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    if args.credentials:
+        try:
+            keys.update(line.split("=", 1) for line in args.credentials.read_text().splitlines() if "=" in line)
+        except OSError as e:
+            fail(f"cannot read --credentials {args.credentials}: {e}")
     client = boto3.client(
         "dynamodb",
         endpoint_url=args.endpoint_url,
         region_name=args.region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=keys.get("AWS_SESSION_TOKEN"),
     )
     if args.check:
         check(client, create, ttl)

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shared helpers for scripts/run-local.sh, scripts/bench.sh and scripts/check-template.sh.
+# Shared helpers for scripts/run-local.sh, scripts/test-mcp.sh, scripts/bench.sh and scripts/check-template.sh.
 # Source it after `set -euo pipefail`; it defines ROOT (the repository root) and cd's nowhere.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -210,14 +210,17 @@ start_fake_intercom() {
   fi
 }
 
-# start_moto PORT LOGFILE TIMEOUT_S TABLE — starts moto_server (a local DynamoDB, among others) on
+# start_moto PORT LOGFILE TIMEOUT_S TABLE [IAM_LOG] — starts moto_server (a local DynamoDB, among others) on
 # 127.0.0.1:PORT and creates TABLE in it from template.yaml's IdempotencyTable (scripts/create-table.py);
-# sets BG_PID, dies with its log if either fails.
+# sets BG_PID, dies with its log if either fails. IAM checks stay off until scripts/local-stack.py turns them on;
+# with IAM_LOG, moto appends every request it refuses to that file (scripts/moto-server.py --iam-log).
 start_moto() {
-  local port=$1 logfile=$2 timeout=$3 table=$4 pid
+  local port=$1 logfile=$2 timeout=$3 table=$4 iam_log=${5:-} pid
+  local -a args=(-H 127.0.0.1 -p "$port")
+  [[ -z "$iam_log" ]] || args+=(--iam-log "$iam_log")
   log "starting moto (local DynamoDB) on 127.0.0.1:$port"
   # One request at a time, as DynamoDB applies one item's writes (moto's own server races them).
-  start_bg "$logfile" "$(moto_python)" "$ROOT/scripts/moto-server.py" -H 127.0.0.1 -p "$port"
+  start_bg "$logfile" "$(moto_python)" "$ROOT/scripts/moto-server.py" "${args[@]}"
   pid=$BG_PID
   if ! wait_for_port "$port" "$timeout" "$pid"; then
     tail_log "$logfile"
@@ -227,6 +230,46 @@ start_moto() {
     die "could not create the table $table in moto from template.yaml (log: $logfile)"
   BG_PID=$pid
 }
+
+# ---------------------------------------------------------------------------------------------
+# The functions as template.yaml deploys them (scripts/local-stack.py, scripts/lambda-runner.sh)
+# ---------------------------------------------------------------------------------------------
+
+# ensure_local_stack_python — scripts/local-stack.py runs on moto's Python and needs samtranslator there (it ships
+# with aws-sam-cli, which scripts/setup.sh installs with the same pip as moto).
+ensure_local_stack_python() {
+  "$(moto_python)" -c 'import samtranslator, boto3, yaml' 2>/dev/null ||
+    die "scripts/local-stack.py needs samtranslator (part of aws-sam-cli), boto3 and PyYAML in moto's Python ($(moto_python)); install them there: $(moto_python) -m pip install aws-sam-cli"
+}
+
+# local_stack ARG... — scripts/local-stack.py on moto's Python (setup: each function's environment and role;
+# report: the requests moto refused).
+local_stack() { "$(moto_python)" "$ROOT/scripts/local-stack.py" "$@"; }
+
+# cargo_runner_var — the variable that gives `cargo run` a runner on this machine: CARGO_TARGET_<HOST TRIPLE>_RUNNER.
+cargo_runner_var() {
+  local host
+  host="$(rustc -vV 2>/dev/null | sed -n 's/^host: //p')"
+  [[ -n "$host" ]] || die "could not read the host target from 'rustc -vV'"
+  host="${host^^}"
+  echo "CARGO_TARGET_${host//[-.]/_}_RUNNER"
+}
+
+# start_watch LOGFILE ENV_DIR [ARG...] — `cargo lambda watch ARG...` in the background (sets BG_PID). cargo runs each
+# function through scripts/lambda-runner.sh, which gives it ENV_DIR/<function>.env (written by local-stack.py setup):
+# cargo lambda watch itself gives every function the same environment. Its own log level is EMULATOR_RUST_LOG (unset
+# by default: at info it prints its whole configuration).
+start_watch() {
+  local logfile=$1 env_dir=$2
+  shift 2
+  local -a vars=("$(cargo_runner_var)=$ROOT/scripts/lambda-runner.sh" "LOCAL_STACK_ENV_DIR=$env_dir")
+  [[ -z "${EMULATOR_RUST_LOG:-}" ]] || vars+=("RUST_LOG=$EMULATOR_RUST_LOG")
+  start_bg "$logfile" env "${vars[@]}" cargo lambda watch "$@"
+}
+
+# mask SECRET — its first 4 characters and an ellipsis (only the ellipsis for one under 12 characters): enough to
+# tell two keys apart, never the key.
+mask() { if ((${#1} >= 12)); then printf '%s…' "${1:0:4}"; else printf '…'; fi; }
 
 # is_alive PID — running (a zombie waiting to be reaped does not count).
 is_alive() {

@@ -13,17 +13,28 @@
 #   scripts/run-local.sh --concurrency N
 #                                   up to N instances of each function at once (cargo lambda watch
 #                                   --concurrency; default 1), e.g. to try concurrent retries
+#   scripts/run-local.sh --no-iam   every function gets moto's dummy keys, which may do anything (debugging)
+#   scripts/run-local.sh --template FILE
+#                                   run the functions as FILE (a SAM template, YAML or JSON) deploys them, not
+#                                   template.yaml (scripts/test-iam-bites.sh runs one that lacks a permission)
 #
 # Every function answers at http://127.0.0.1:$PORT/lambda-url/<function-name>/ (cargo lambda watch,
 # which hot-reloads on code changes). Intercom is the fake (tests/fake-intercom, seeded with demo
 # data) on 127.0.0.1:$FAKE_PORT — unless INTERCOM_ACCESS_TOKEN is set in your environment: then
 # the functions talk to your real Intercom workspace with that token (never in --check mode).
 #
-# The idempotency table is DynamoDB in moto (moto_server on 127.0.0.1:$MOTO_PORT), created from
-# template.yaml's definition (scripts/create-table.py); the functions get AWS_ENDPOINT_URL, dummy AWS
-# keys and IDEMPOTENCY_TABLE, so nothing reaches AWS.
+# Each function runs with what template.yaml gives it (scripts/local-stack.py, scripts/lambda-runner.sh): its
+# variables (Globals and its own) with the parameters' defaults or the local values chosen here, a variable you
+# set keeping your value; the local secrets instead of the Secrets Manager secret; and AWS credentials of its own
+# role, with the template's statements only. moto checks each of its requests against them, as IAM would, and
+# the refusals are in iam-refusals.jsonl; --check fails on the first, naming the function and the action.
 #
-# The relay queue is an SQS FIFO queue (relay.fifo, dead-letter queue relay-dlq.fifo) on the same moto:
+# The idempotency table is DynamoDB in moto (moto_server on 127.0.0.1:$MOTO_PORT), created from
+# template.yaml's definition (scripts/create-table.py); the functions get AWS_ENDPOINT_URL, so nothing
+# reaches AWS.
+#
+# The relay queue is an SQS FIFO queue (relay.fifo, dead-letter queue relay-dlq.fifo) on the same moto, made
+# from template.yaml's RelayQueue and RelayDeadLetterQueue:
 # intercom-webhook enqueues (RELAY_QUEUE_URL) and answers at once, and scripts/sqs-poller.py polls the queue
 # and invokes relay-to-agent the way Lambda's event source mapping does (partial batch failures, retry after
 # RELAY_RETRY_SECONDS (10 locally), dead-letter queue after RELAY_MAX_ATTEMPTS (5 locally) attempts).
@@ -35,9 +46,12 @@
 # Environment: PORT (9000), FAKE_PORT (4011), AGENT_PORT (9010), MOTO_PORT (a free one),
 # IDEMPOTENCY_TABLE (idempotency), RUST_LOG (info, the functions' level), EMULATOR_RUST_LOG (cargo lambda
 # watch's own, unset; e.g. cargo_lambda_watch=debug,tower_http=debug to see each request it routes); any variable the
-# functions read (ESCALATION_ROUTING, AGENT_WEBHOOK_URL, AGENT_AUTH + AGENT_API_KEY,
-# INTERCOM_REGION, ...) is passed through. Logs: .local/run-local/*.log
+# functions read (ESCALATION_ROUTING, AGENT_WEBHOOK_URL, AGENT_AUTH, INTERCOM_REGION, ...) is passed through and
+# beats the template's value. The local secrets: AGENT_API_KEY, INTERCOM_CLIENT_SECRET, AGENT_WEBHOOK_SECRET,
+# HUB_ADMIN_KEY (each a local default unless set) and INTERCOM_ACCESS_TOKEN. Logs: .local/run-local/*.log
 set -euo pipefail
+# The variables the caller set: theirs beat the template's (scripts/local-stack.py --caller-vars).
+CALLER_VARS="$(compgen -e | tr '\n' ' ')"
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -49,6 +63,8 @@ CHECK="${LOCAL_STACK_SMOKE:-0}"
 FORCE_FAKE=0
 NO_RELOAD=0
 CONCURRENCY=""
+IAM=1
+TEMPLATE="template.yaml"
 while (($#)); do
   case "$1" in
     --check | --smoke) CHECK=1 ;;
@@ -60,6 +76,13 @@ while (($#)); do
       shift
       ;;
     --concurrency=*) CONCURRENCY=${1#--concurrency=} ;;
+    --no-iam) IAM=0 ;;
+    --template)
+      (($# >= 2)) || die "--template needs a file, e.g. --template template.yaml"
+      TEMPLATE=$2
+      shift
+      ;;
+    --template=*) TEMPLATE=${1#--template=} ;;
     -h | --help)
       usage
       exit 0
@@ -69,6 +92,8 @@ while (($#)); do
   shift
 done
 [[ -z "$CONCURRENCY" || "$CONCURRENCY" =~ ^[1-9][0-9]*$ ]] || die "--concurrency must be a whole number from 1 (got '$CONCURRENCY')"
+[[ -f "$TEMPLATE" ]] || die "no template at $TEMPLATE"
+TEMPLATE="$(cd "$(dirname "$TEMPLATE")" && pwd)/$(basename "$TEMPLATE")"
 
 PORT="${PORT:-9000}"
 FAKE_PORT="${FAKE_PORT:-4011}"
@@ -89,6 +114,9 @@ FAKE_LOG="$LOG_DIR/fake-intercom.log"
 AGENT_LOG="$LOG_DIR/agent-receiver.log"
 MOTO_LOG="$LOG_DIR/moto.log"
 POLLER_LOG="$LOG_DIR/sqs-poller.log"
+IAM_LOG="$LOG_DIR/iam-refusals.jsonl"
+# Each function's environment and credentials (mode 600, removed when the stack stops: they hold the secrets).
+ENV_DIR="$LOG_DIR/env"
 RELAY_RETRY_SECONDS="${RELAY_RETRY_SECONDS:-10}"
 RELAY_MAX_ATTEMPTS="${RELAY_MAX_ATTEMPTS:-5}"
 WEBHOOK_FIXTURE="$ROOT/shared/src/webhook/fixtures/conversation.user.replied.json"
@@ -110,6 +138,7 @@ require_cmd python3 "Install Python 3: apt-get install -y python3 python3-pip"
 require_cmd setsid "It is part of util-linux: apt-get install -y util-linux"
 ensure_cargo_lambda
 ensure_moto
+ensure_local_stack_python
 
 require_free_port "$PORT" "the function URLs" PORT
 ((USE_FAKE == 0)) || require_free_port "$FAKE_PORT" "the fake Intercom" FAKE_PORT
@@ -126,6 +155,10 @@ cleanup() {
   if ((${#BG_PIDS[@]})); then
     log "stopping the local stack"
     stop_all_bg
+  fi
+  rm -rf "$ENV_DIR"
+  if ((CHECK == 0 && IAM)) && ! local_stack report --iam-log "$IAM_LOG"; then
+    warn "moto refused the requests above: template.yaml does not grant them (log: $IAM_LOG)"
   fi
   exit "$rc"
 }
@@ -147,43 +180,64 @@ done
 TARGET_DIR="$(cargo_target_dir)"
 [[ -n "$TARGET_DIR" ]] || die "could not find cargo's target directory (cargo metadata failed)"
 
-# --- environment the functions see (cargo lambda watch passes its own environment on) -------------
-export HELPDESK_PROVIDER="${HELPDESK_PROVIDER:-intercom}"
-# RUST_LOG goes to the functions only (through an env file): cargo-lambda reads RUST_LOG too, and
-# at `info` it would print its whole configuration. --env-var would split values at commas.
+# --- what the functions get ---------------------------------------------------------------------------
+# Nothing here is exported to cargo lambda watch: scripts/local-stack.py writes each function's variables, from
+# the template, into $ENV_DIR, and the values chosen here reach it as template parameters (--param), resource
+# names (--name), variables for every function (--set) or secrets (--secret: for the functions the template gives
+# the secret). RUST_LOG is the functions' (LogLevel); cargo-lambda reads RUST_LOG too, and at `info` it would print
+# its whole configuration.
 FUNCTION_RUST_LOG="${RUST_LOG:-info}"
 unset RUST_LOG
-ENV_FILE="$LOG_DIR/functions.env"
-printf 'RUST_LOG="%s"\n' "${FUNCTION_RUST_LOG//\"/}" >"$ENV_FILE"
-export ESCALATION_ROUTING="${ESCALATION_ROUTING:-billing=Billing,legal=Legal,*=Support}"
-export INTERCOM_CLIENT_SECRET="${INTERCOM_CLIENT_SECRET:-local-client-secret}"
-export AGENT_WEBHOOK_SECRET="${AGENT_WEBHOOK_SECRET:-local-agent-webhook-secret}"
+stack_args=(--template "$TEMPLATE" --param "LogLevel=$FUNCTION_RUST_LOG"
+  --param "EscalationRouting=${ESCALATION_ROUTING:-billing=Billing,legal=Legal,*=Support}"
+  --param "RelayRetrySeconds=$RELAY_RETRY_SECONDS" --param "RelayMaxAttempts=$RELAY_MAX_ATTEMPTS"
+  --name "IdempotencyTable=$IDEMPOTENCY_TABLE" --name RelayQueue=relay.fifo --name RelayDeadLetterQueue=relay-dlq.fifo)
+INTERCOM_CLIENT_SECRET="${INTERCOM_CLIENT_SECRET:-local-client-secret}"
+AGENT_WEBHOOK_SECRET="${AGENT_WEBHOOK_SECRET:-local-agent-webhook-secret}"
 # The bearer key of the mcp function (it always requires one; the actions do only with AGENT_AUTH=API_KEY).
-export AGENT_API_KEY="${AGENT_API_KEY:-local-agent-api-key}"
+AGENT_API_KEY="${AGENT_API_KEY:-local-agent-api-key}"
+HUB_ADMIN_KEY="${HUB_ADMIN_KEY:-local-hub-admin-key}"
 unset INTERCOM_SECRET_ARN # local runs never read Secrets Manager
 if ((USE_FAKE)); then
-  export INTERCOM_API_BASE="http://127.0.0.1:$FAKE_PORT"
-  export INTERCOM_ACCESS_TOKEN="local-dev-token"
-  export INTERCOM_ADMIN_ID="${INTERCOM_ADMIN_ID:-991267}" # the demo's Ada AI: the AI's admin in the hand-off rule
+  stack_args+=(--set "INTERCOM_API_BASE=http://127.0.0.1:$FAKE_PORT")
+  INTERCOM_ACCESS_TOKEN="local-dev-token"
+  # The demo's Ada AI: the AI's admin in the hand-off rule.
+  stack_args+=(--param "IntercomAdminId=${INTERCOM_ADMIN_ID:-991267}")
 else
   unset INTERCOM_API_BASE
 fi
-((USE_RECEIVER == 0)) || export AGENT_WEBHOOK_URL="http://127.0.0.1:$AGENT_PORT/webhook/intercom-events"
-# The store is moto's DynamoDB: every AWS call goes there, signed with dummy keys; never real AWS.
-export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 # the region create-table.py uses
-export AWS_EC2_METADATA_DISABLED=true
-unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_REGION
-export IDEMPOTENCY_TABLE
+if ((USE_RECEIVER)); then
+  AGENT_WEBHOOK_URL="http://127.0.0.1:$AGENT_PORT/webhook/intercom-events" # beats yours in --check mode
+  stack_args+=(--param "AgentWebhookUrl=$AGENT_WEBHOOK_URL")
+fi
+((IAM)) || stack_args+=(--no-iam)
+for secret in INTERCOM_ACCESS_TOKEN INTERCOM_CLIENT_SECRET AGENT_WEBHOOK_SECRET AGENT_API_KEY HUB_ADMIN_KEY; do
+  stack_args+=(--secret "$secret")
+done
+# The store and the queue are moto's: every AWS call goes there, signed with each function's own keys.
+MOTO_URL="http://127.0.0.1:$MOTO_PORT"
+unset AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION
+ADMIN_ENV="$ENV_DIR/admin.env" # the scripts' own keys (user local-admin, every action)
 
 # --- start ------------------------------------------------------------------------------------------
-start_moto "$MOTO_PORT" "$MOTO_LOG" 60 "$IDEMPOTENCY_TABLE"
+: >"$IAM_LOG"
+start_moto "$MOTO_PORT" "$MOTO_LOG" 60 "$IDEMPOTENCY_TABLE" "$IAM_LOG"
 moto_pid=$BG_PID
-RELAY_QUEUE_URL="$("$(moto_python)" "$ROOT/scripts/sqs-poller.py" --endpoint-url "$AWS_ENDPOINT_URL" --queue relay --create \
-  --visibility "$RELAY_RETRY_SECONDS" --max-receives "$RELAY_MAX_ATTEMPTS")" ||
-  die "could not create the relay queues in moto (log: $MOTO_LOG)"
-export RELAY_QUEUE_URL
+log "each function's environment and role, from $(basename "$TEMPLATE") (scripts/local-stack.py)"
+INTERCOM_ACCESS_TOKEN="${INTERCOM_ACCESS_TOKEN:-}" INTERCOM_CLIENT_SECRET="$INTERCOM_CLIENT_SECRET" \
+  AGENT_WEBHOOK_SECRET="$AGENT_WEBHOOK_SECRET" AGENT_API_KEY="$AGENT_API_KEY" HUB_ADMIN_KEY="$HUB_ADMIN_KEY" \
+  AGENT_WEBHOOK_URL="${AGENT_WEBHOOK_URL:-}" \
+  local_stack setup --endpoint-url "$MOTO_URL" --out "$ENV_DIR" --caller-vars "$CALLER_VARS" "${stack_args[@]}" ||
+  die "could not give the functions their environment and roles (log: $MOTO_LOG)"
+RELAY_QUEUE_URL="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["RelayQueue"]["Ref"])' "$ENV_DIR/resources.json")"
 log "relay queue: $RELAY_QUEUE_URL (retry after ${RELAY_RETRY_SECONDS}s, dead-letter queue after $RELAY_MAX_ATTEMPTS attempts)"
+# Fails the smoke test at the first request moto refused, naming the function, the action and the resource.
+iam_check() {
+  if ((IAM)) && [[ -s "$IAM_LOG" ]] && ! local_stack report --iam-log "$IAM_LOG"; then
+    tail_log "$WATCH_LOG" 20
+    die "a function lacks a permission its code uses: grant it in template.yaml (refusals: $IAM_LOG)"
+  fi
+}
 
 if ((USE_FAKE)); then
   # The fake sends Intercom's signed webhooks to the webhook function, as a real workspace's app would.
@@ -194,7 +248,7 @@ fi
 
 if ((USE_RECEIVER)); then
   log "starting the stand-in agent (scripts/agent-receiver.py) on 127.0.0.1:$AGENT_PORT"
-  start_bg "$AGENT_LOG" python3 -u "$ROOT/scripts/agent-receiver.py" "$AGENT_PORT"
+  AGENT_WEBHOOK_SECRET="$AGENT_WEBHOOK_SECRET" start_bg "$AGENT_LOG" python3 -u "$ROOT/scripts/agent-receiver.py" "$AGENT_PORT"
   agent_pid=$BG_PID
   if ! wait_for_log_line "$AGENT_LOG" "listening on http://" 30 "$agent_pid"; then
     tail_log "$AGENT_LOG"
@@ -203,15 +257,10 @@ if ((USE_RECEIVER)); then
 fi
 
 log "starting cargo lambda watch on 127.0.0.1:$PORT"
-watch_args=(--invoke-address 127.0.0.1 --invoke-port "$PORT" --env-file "$ENV_FILE")
+watch_args=(--invoke-address 127.0.0.1 --invoke-port "$PORT")
 ((CHECK == 0 && NO_RELOAD == 0)) || watch_args+=(--ignore-changes)
 [[ -z "$CONCURRENCY" ]] || watch_args+=(--concurrency "$CONCURRENCY")
-# EMULATOR_RUST_LOG (unset by default) is cargo lambda watch's own RUST_LOG, e.g. cargo_lambda_watch=debug.
-if [[ -n "${EMULATOR_RUST_LOG:-}" ]]; then
-  RUST_LOG="$EMULATOR_RUST_LOG" start_bg "$WATCH_LOG" cargo lambda watch "${watch_args[@]}"
-else
-  start_bg "$WATCH_LOG" cargo lambda watch "${watch_args[@]}"
-fi
+start_watch "$WATCH_LOG" "$ENV_DIR" "${watch_args[@]}"
 watch_pid=$BG_PID
 if ! wait_for_port "$PORT" 120 "$watch_pid"; then
   tail_log "$WATCH_LOG"
@@ -244,10 +293,19 @@ if ((${#not_ready[@]})); then
   if ((CHECK)); then die "functions did not answer: ${not_ready[*]}"; fi
   warn "some functions did not answer: ${not_ready[*]} (they will be retried on the next request)"
 fi
+if ((CHECK)); then
+  iam_check
+  if [[ -d /proc/self ]]; then
+    log "smoke test: each function process has exactly its template environment"
+    local_stack verify --out "$ENV_DIR" --target-dir "$TARGET_DIR" --caller-vars "$CALLER_VARS" ||
+      die "the functions do not run with their template environment (scripts/lambda-runner.sh, $ENV_DIR)"
+  fi
+fi
 
 log "starting the SQS poller (relay-to-agent's event source mapping, scripts/sqs-poller.py)"
-start_bg "$POLLER_LOG" "$(moto_python)" -u "$ROOT/scripts/sqs-poller.py" --endpoint-url "$AWS_ENDPOINT_URL" --queue relay \
-  --invoke-url "$INVOKE_URL/relay-to-agent/invocations"
+# It polls with relay-to-agent's own keys, as Lambda's event source mapping polls with the function's role.
+start_bg "$POLLER_LOG" "$(moto_python)" -u "$ROOT/scripts/sqs-poller.py" --endpoint-url "$MOTO_URL" --queue-url "$RELAY_QUEUE_URL" \
+  --invoke-url "$INVOKE_URL/relay-to-agent/invocations" --credentials "$ENV_DIR/relay-to-agent.env"
 poller_pid=$BG_PID
 if ! wait_for_log_line "$POLLER_LOG" "polling " 30 "$poller_pid"; then
   tail_log "$POLLER_LOG"
@@ -261,6 +319,7 @@ if ((CHECK)); then
   failures=0
   check() { # check NAME EXPECTED_STATUS BODY_FILE PYTHON_CONDITION (on `d`, the parsed JSON)
     local name=$1 want=$2 file=$3 cond=$4
+    iam_check # a refused AWS call explains a failure below better than the answer does
     if python3 - "$file" "$cond" <<'PY'; then
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -275,7 +334,8 @@ PY
   body_file="$LOG_DIR/smoke-answer.json"
 
   log "smoke test: the idempotency table exists in moto, as template.yaml defines it"
-  if "$(moto_python)" "$ROOT/scripts/create-table.py" --endpoint-url "$AWS_ENDPOINT_URL" --table "$IDEMPOTENCY_TABLE" --check; then
+  if "$(moto_python)" "$ROOT/scripts/create-table.py" --endpoint-url "$MOTO_URL" --table "$IDEMPOTENCY_TABLE" --check \
+    --credentials "$ADMIN_ENV"; then
     log "  ok: table $IDEMPOTENCY_TABLE exists"
   else
     warn "  FAILED: table $IDEMPOTENCY_TABLE is missing or differs from template.yaml (log: $MOTO_LOG)"
@@ -334,8 +394,8 @@ PY
 
   if ((USE_RECEIVER)) && [[ -f "$WEBHOOK_FIXTURE" ]]; then
     log "smoke test: a signed Intercom delivery is queued, and relayed, signed, to the agent by relay-to-agent"
-    signature="sha1=$(python3 -c 'import hmac, hashlib, sys; print(hmac.new(sys.argv[1].encode(), open(sys.argv[2], "rb").read(), hashlib.sha1).hexdigest())' \
-      "$INTERCOM_CLIENT_SECRET" "$WEBHOOK_FIXTURE")"
+    signature="sha1=$(SECRET="$INTERCOM_CLIENT_SECRET" python3 -c 'import hmac, hashlib, os, sys; print(hmac.new(os.environ["SECRET"].encode(), open(sys.argv[1], "rb").read(), hashlib.sha1).hexdigest())' \
+      "$WEBHOOK_FIXTURE")"
     code="$(curl -s -o "$body_file" -w '%{http_code}' --max-time 30 "$BASE_URL/intercom-webhook/webhook/intercom-events" \
       -H 'content-type: application/json' -H "X-Hub-Signature: $signature" --data-binary "@$WEBHOOK_FIXTURE" || true)"
     if [[ "$code" == 200 ]] && grep -q '"queued"' "$body_file"; then log "  ok: webhook queued the delivery"; else
@@ -368,6 +428,8 @@ PY
     check "the customer's reply reached the agent with handling human" 200 "$body_file" "$human_reply"
   fi
 
+  iam_check
+  ((IAM == 0)) || log "  ok: moto refused no AWS request of any function (each had only its template role)"
   log "smoke test: stopping"
   stop_all_bg
   for p in "$PORT" "$FAKE_PORT" "$MOTO_PORT"; do
@@ -397,7 +459,7 @@ fi
   echo "Function URLs:"
   for fn in "${AGENT_ACTIONS[@]}"; do printf '  %-24s POST %s/%s/\n' "$fn" "$BASE_URL" "$fn"; done
   printf '  %-24s POST %s/%s/webhook/intercom-events\n' intercom-webhook "$BASE_URL" intercom-webhook
-  printf '  %-24s POST %s/%s/  (MCP; Authorization: Bearer %s)\n' mcp "$BASE_URL" mcp "$AGENT_API_KEY"
+  printf '  %-24s POST %s/%s/  (MCP; Authorization: Bearer <AGENT_API_KEY>)\n' mcp "$BASE_URL" mcp
   echo
   echo "Try it — escalate a billing question to a human:"
   echo
@@ -409,16 +471,28 @@ fi
   echo
   echo "Deliver a signed Intercom webhook (it is relayed to ${AGENT_WEBHOOK_URL:-nowhere: AGENT_WEBHOOK_URL is unset}):"
   echo
+  echo "  s=\$(sed -n 's/^INTERCOM_CLIENT_SECRET=//p' $ENV_DIR/intercom-webhook.env)"
   echo "  f=shared/src/webhook/fixtures/conversation.user.replied.json; curl -s $BASE_URL/intercom-webhook/webhook/intercom-events \\"
-  echo "    -H \"X-Hub-Signature: sha1=\$(openssl dgst -sha1 -hmac '$INTERCOM_CLIENT_SECRET' \"\$f\" | sed 's/.* //')\" --data-binary @\"\$f\""
+  echo "    -H \"X-Hub-Signature: sha1=\$(openssl dgst -sha1 -hmac \"\$s\" \"\$f\" | sed 's/.* //')\" --data-binary @\"\$f\""
   echo
-  echo "Idempotency table: $IDEMPOTENCY_TABLE in moto's DynamoDB at $AWS_ENDPOINT_URL"
-  echo "  (AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL aws dynamodb scan --table-name $IDEMPOTENCY_TABLE, with any dummy keys)"
+  echo "Local secrets (shown by their first 4 characters; each function's are in $ENV_DIR/<function>.env"
+  echo "while the stack runs, e.g. sed -n 's/^AGENT_API_KEY=//p' $ENV_DIR/mcp.env):"
+  echo "  AGENT_API_KEY=$(mask "$AGENT_API_KEY")  INTERCOM_CLIENT_SECRET=$(mask "$INTERCOM_CLIENT_SECRET")  AGENT_WEBHOOK_SECRET=$(mask "$AGENT_WEBHOOK_SECRET")  HUB_ADMIN_KEY=$(mask "$HUB_ADMIN_KEY")"
+  echo
+  if ((IAM)); then
+    echo "AWS permissions: each function has only its role in $(basename "$TEMPLATE"); moto refuses anything else and"
+    echo "  records it in $IAM_LOG (shown below as it happens). --no-iam turns this off."
+  else
+    echo "AWS permissions: not checked (--no-iam): every function has moto's dummy keys."
+  fi
+  echo
+  echo "Idempotency table: $IDEMPOTENCY_TABLE in moto's DynamoDB at $MOTO_URL"
+  echo "  (set -a; . $ADMIN_ENV; set +a; aws dynamodb scan --endpoint-url $MOTO_URL --table-name $IDEMPOTENCY_TABLE)"
   echo
   echo "Relay queue: $RELAY_QUEUE_URL, polled for relay-to-agent by scripts/sqs-poller.py (sqs-poller.log);"
   echo "  events the agent refuses $RELAY_MAX_ATTEMPTS times land in relay-dlq.fifo"
   echo
-  logs="functions.log, moto.log, sqs-poller.log"
+  logs="functions.log, moto.log, iam-refusals.jsonl, sqs-poller.log"
   ((USE_FAKE == 0)) || logs+=", fake-intercom.log"
   ((USE_RECEIVER == 0)) || logs+=", agent-receiver.log"
   echo "Logs: $LOG_DIR/ ($logs)"
@@ -431,6 +505,7 @@ fi
 } >&2
 
 tail_files=("$WATCH_LOG" "$POLLER_LOG")
+((IAM == 0)) || tail_files+=("$IAM_LOG")
 ((USE_RECEIVER == 0)) || tail_files+=("$AGENT_LOG")
 tail -n 0 -q -F "${tail_files[@]}" 2>/dev/null &
 TAIL_PID=$!

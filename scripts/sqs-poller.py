@@ -8,9 +8,13 @@
             --invoke-url http://127.0.0.1:9000/2015-03-31/functions/relay-to-agent/invocations
         polls: receives a message, invokes the function with the SQS event Lambda would send, deletes what is not in
         the answer's batchItemFailures; a failed invocation leaves the batch for the visibility timeout, as Lambda does
+    scripts/sqs-poller.py --endpoint-url ... --queue-url URL --credentials .local/run-local/env/relay-to-agent.env \\
+            --invoke-url ...
+        the same, for the queue at URL (its dead-letter queue read from its redrive policy), with the function's own
+        keys (the local stack: moto checks them against relay-to-agent's role, as Lambda polls with that role)
 
-Local only (dummy credentials, loopback endpoints), with boto3 from moto's Python. Two differences from AWS, both
-for moto's sake: short polls (scripts/moto-server.py serves one request at a time, so a 20 s long poll would hold
+Local only (dummy credentials unless --credentials, loopback endpoints), with boto3 from moto's Python. Two
+differences from AWS, both for moto's sake: short polls (scripts/moto-server.py serves one request at a time, so a 20 s long poll would hold
 up the table), and one message per batch (moto 5.2 breaks a FIFO group's order when two of its messages are in
 flight and their visibility times out; SQS never does).
 """
@@ -32,12 +36,15 @@ def log(message):
     print(f"[sqs-poller] {message}", flush=True)
 
 
-def client(endpoint):
+def client(endpoint, credentials=None):
     host = urllib.parse.urlparse(endpoint).hostname or ""
     if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
         sys.exit(f"[sqs-poller] error: {endpoint} is not a loopback endpoint; this script only talks to a local moto")
-    return boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    keys = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    if credentials:
+        keys.update(line.split("=", 1) for line in open(credentials, encoding="utf-8").read().splitlines() if "=" in line)
+    return boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"], aws_session_token=keys.get("AWS_SESSION_TOKEN"))
 
 
 def create(sqs, name, visibility, max_receives):
@@ -110,21 +117,32 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint-url", required=True)
     parser.add_argument("--queue", default="relay", help="queue name without .fifo (default relay)")
+    parser.add_argument("--queue-url", help="poll this queue (its dead-letter queue from its redrive policy) instead "
+                                            "of looking --queue up by name, as Lambda's mapping knows its queue")
     parser.add_argument("--create", action="store_true", help="create the queues, print the queue URL, exit")
     parser.add_argument("--visibility", type=int, default=10, help="visibility timeout, seconds (the backoff)")
     parser.add_argument("--max-receives", type=int, default=5, help="attempts before the dead-letter queue")
     parser.add_argument("--invoke-url", help="relay-to-agent's Invoke endpoint (cargo lambda watch)")
     parser.add_argument("--invoke-timeout", type=float, default=60)
+    parser.add_argument("--credentials", help="a KEY=VALUE file with the AWS keys to poll with (default: moto's dummy "
+                                              "keys); the local stack gives the function's own, as Lambda polls with "
+                                              "the function's role")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    sqs = client(args.endpoint_url)
+    sqs = client(args.endpoint_url, args.credentials)
     if args.create:
         print(create(sqs, args.queue, args.visibility, args.max_receives))
         return
     if not args.invoke_url:
         parser.error("--invoke-url is required to poll")
-    queue_url = sqs.get_queue_url(QueueName=f"{args.queue}.fifo")["QueueUrl"]
-    dlq_url = sqs.get_queue_url(QueueName=f"{args.queue}-dlq.fifo")["QueueUrl"]
+    if args.queue_url:
+        queue_url = args.queue_url
+        redrive = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["RedrivePolicy"])["Attributes"].get("RedrivePolicy")
+        dlq_name = json.loads(redrive)["deadLetterTargetArn"].split(":")[-1] if redrive else None
+        dlq_url = f"{queue_url.rsplit('/', 1)[0]}/{dlq_name}" if dlq_name else None
+    else:
+        queue_url = sqs.get_queue_url(QueueName=f"{args.queue}.fifo")["QueueUrl"]
+        dlq_url = sqs.get_queue_url(QueueName=f"{args.queue}-dlq.fifo")["QueueUrl"]
     try:
         poll(sqs, queue_url, dlq_url, args.invoke_url, args.invoke_timeout)
     except KeyboardInterrupt:

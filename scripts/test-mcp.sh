@@ -2,6 +2,8 @@
 # The `mcp` function end to end through the official MCP Python SDK (PyPI `mcp`): starts the fake Intercom and
 # `cargo lambda watch` on free ports, runs tests/mcp/test_mcp.py against http://127.0.0.1:<port>/lambda-url/mcp/,
 # then, if it installs, lists and calls tools with the MCP Inspector CLI. Stops everything it started.
+# The function runs as template.yaml deploys it (scripts/local-stack.py): its environment, and AWS credentials of
+# its own role, which moto checks; a request moto refuses fails the test, naming the action.
 #
 #   scripts/test-mcp.sh            (MCP_TEST_SKIP_INSPECTOR=1 skips the Inspector step)
 set -euo pipefail
@@ -19,6 +21,8 @@ stop_bg_on_exit
 
 # --- tools ------------------------------------------------------------------------------------------
 ensure_cargo_lambda
+ensure_moto
+ensure_local_stack_python
 python3 -c 'import mcp, jsonschema, pytest' 2>/dev/null || pip_install mcp jsonschema pytest
 log "MCP Python SDK $(python3 -c 'import importlib.metadata as m; print(m.version("mcp"))')"
 
@@ -34,27 +38,23 @@ WATCH_PORT="$(free_port)"
 while [[ "$WATCH_PORT" == "$FAKE_PORT" ]]; do WATCH_PORT="$(free_port)"; done
 start_fake_intercom "$TARGET_DIR/debug/fake-intercom" "$FAKE_PORT" "$LOG_DIR/fake-intercom.log" 60
 
-# The idempotency table every write needs, in moto's DynamoDB, as the local stack has it.
-ensure_moto
+# The idempotency table every write needs, in moto's DynamoDB, as the local stack has it; then the function's
+# environment and role from template.yaml, and moto's IAM checks on.
 MOTO_PORT="$(free_port)"
-export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_REGION
-export IDEMPOTENCY_TABLE=idempotency
-start_moto "$MOTO_PORT" "$LOG_DIR/moto.log" 60 "$IDEMPOTENCY_TABLE"
-
-ENV_FILE="$LOG_DIR/functions.env"
-printf 'RUST_LOG="info"\n' >"$ENV_FILE"
-export HELPDESK_PROVIDER=intercom
-export INTERCOM_API_BASE="http://127.0.0.1:$FAKE_PORT"
-export INTERCOM_ACCESS_TOKEN=x
-export AGENT_API_KEY="$KEY"
-export ESCALATION_ROUTING='billing=Billing,legal=Legal,*=Support'
-unset INTERCOM_SECRET_ARN AGENT_AUTH MCP_ALLOWED_ORIGINS MCP_ALLOWED_HOSTS RUST_LOG
+IAM_LOG="$LOG_DIR/iam-refusals.jsonl"
+: >"$IAM_LOG"
+ENV_DIR="$LOG_DIR/env"
+start_moto "$MOTO_PORT" "$LOG_DIR/moto.log" 60 idempotency "$IAM_LOG"
+INTERCOM_ACCESS_TOKEN=x AGENT_API_KEY="$KEY" local_stack setup --endpoint-url "http://127.0.0.1:$MOTO_PORT" \
+  --out "$ENV_DIR" --param 'EscalationRouting=billing=Billing,legal=Legal,*=Support' --name IdempotencyTable=idempotency \
+  --set "INTERCOM_API_BASE=http://127.0.0.1:$FAKE_PORT" --secret INTERCOM_ACCESS_TOKEN --secret AGENT_API_KEY ||
+  die "could not give the function its environment and role (log: $LOG_DIR/moto.log)"
+# Nothing of this shell's reaches the function but what the env file says (no --caller-vars: a test is hermetic).
+unset AGENT_AUTH MCP_ALLOWED_ORIGINS MCP_ALLOWED_HOSTS RUST_LOG AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY \
+  AWS_SESSION_TOKEN AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION INTERCOM_SECRET_ARN
 
 log "starting cargo lambda watch on 127.0.0.1:$WATCH_PORT"
-start_bg "$LOG_DIR/watch.log" cargo lambda watch --ignore-changes --invoke-address 127.0.0.1 \
-  --invoke-port "$WATCH_PORT" --env-file "$ENV_FILE"
+start_watch "$LOG_DIR/watch.log" "$ENV_DIR" --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$WATCH_PORT"
 watch_pid=$BG_PID
 if ! wait_for_port "$WATCH_PORT" 120 "$watch_pid"; then
   tail_log "$LOG_DIR/watch.log"
@@ -127,6 +127,11 @@ if [[ "${MCP_TEST_SKIP_INSPECTOR:-0}" != 1 ]] && command -v npm >/dev/null 2>&1;
   fi
 fi
 
+if ! local_stack report --iam-log "$IAM_LOG"; then
+  warn "FAILED: the mcp function lacks a permission its code uses: grant it in template.yaml (refusals: $IAM_LOG)"
+  status=1
+fi
+rm -rf "$ENV_DIR" # the key and the role's credentials
 if ((status)); then
   tail_log "$LOG_DIR/watch.log" 40
   die "MCP tests failed (logs in $LOG_DIR)"

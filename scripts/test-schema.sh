@@ -119,6 +119,8 @@ log "schemathesis finished in $((SECONDS - started))s (exit $status); JUnit repo
 # loss, never a function that hung or was slow (the fake answers in milliseconds).
 python3 "$ROOT/scripts/check-invocations.py" "$ROOT/.local/run-local/functions.log" 5000 \
   "${AGENT_ACTIONS[@]}" || status=1
+# Each function ran with only its template role: an AWS request moto refused is a permission template.yaml lacks.
+local_stack report --iam-log "$ROOT/.local/run-local/iam-refusals.jsonl" || status=1
 if ((status != 0)); then
   grep -E ' (ERROR|WARN) ' "$ROOT/.local/run-local/functions.log" 2>/dev/null | tail -n 20 >&2 || true
   die "schemathesis found requests the functions and agent-tools/openapi.json disagree on (see above)"

@@ -29,5 +29,8 @@ echo "== local stack smoke test"
 # Several containers per function, so the smoke test races same-session escalations across them.
 scripts/run-local.sh --check --concurrency 4
 
+echo "== the local stack's IAM check bites (a permission taken out of a template copy fails the smoke test)"
+scripts/test-iam-bites.sh
+
 echo "== agent API against its OpenAPI document (Schemathesis)"
 scripts/test-schema.sh
