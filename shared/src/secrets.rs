@@ -105,9 +105,14 @@ impl Secrets {
     }
 
     fn from_env() -> Self {
-        let var = |name: &str| {
-            std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()).map(SecretString::from)
-        };
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// The local-run variables (`INTERCOM_ACCESS_TOKEN`, `INTERCOM_CLIENT_SECRET`, `AGENT_API_KEY`,
+    /// `AGENT_WEBHOOK_SECRET`, `HUB_ADMIN_KEY`) through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let var =
+            |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()).map(SecretString::from);
         Secrets {
             access_token: var("INTERCOM_ACCESS_TOKEN"),
             client_secret: var("INTERCOM_CLIENT_SECRET"),

@@ -10,12 +10,12 @@ use super::directory::dynamodb::DynamoDirectory;
 use super::resolve::{Deployment, Workspace, Workspaces};
 use super::seal::{KmsSealer, SealError};
 use super::{Tenancy, TenancyError};
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, TokenSource};
 use crate::escalation::flow::{EscalationSettings, SettingsError};
 use crate::handoff::{HandoffSettings, HandoffSettingsError};
 use crate::http::AgentGuard;
 use crate::intercom::IntercomClient;
-use crate::secrets::SecretStore;
+use crate::secrets::{SecretStore, Secrets};
 use crate::store::{Store, StoreError};
 
 /// Why a cold start failed; `Display` says what to set.
@@ -52,7 +52,12 @@ pub fn from_vars(env: HashMap<String, String>, store: Arc<dyn Store>) -> Result<
     let config = Config::from_lookup(lookup)?;
     let http = crate::intercom::client::http_client().map_err(|e| BuildError::Http(e.to_string()))?;
     let grace = std::time::Duration::from_secs(super::rotation_grace_from_lookup(lookup)?);
-    let secrets = Arc::new(SecretStore::new(&config.token_source).with_rotation_grace(grace));
+    let secrets = match &config.token_source {
+        // The variables this deployment was given (a process's environment does not change while it runs).
+        TokenSource::Environment => SecretStore::fixed(Secrets::from_lookup(lookup)),
+        source => SecretStore::new(source),
+    };
+    let secrets = Arc::new(secrets.with_rotation_grace(grace));
     let guard = AgentGuard::new(config.agent_auth, secrets.clone());
     let deployment =
         Deployment::new(tenancy, config.agent_auth, http.clone(), store.clone(), secrets.clone(), env.clone())?;

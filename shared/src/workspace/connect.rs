@@ -230,6 +230,7 @@ impl Connector<'_> {
             region: identity.region,
             admin_id: admin_id.to_owned(),
             version: existing.as_ref().map_or(1, |old| old.version + 1),
+            credentials_version: existing.as_ref().map_or(1, |old| old.version + 1),
             connected_at: existing.as_ref().map_or(now, |old| old.connected_at),
             agent_key_hash: key_hash.clone(),
             previous_agent_key: previous_key.clone(),

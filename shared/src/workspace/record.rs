@@ -19,6 +19,8 @@ pub struct WorkspaceRecord {
     pub admin_id: String,
     /// Bumped by every change (credentials, keys, settings): a container rebuilds its copy when it differs.
     pub version: u64,
+    /// The version whose connect sealed the credentials stored now (a settings change keeps them).
+    pub credentials_version: u64,
     /// Unix seconds.
     pub connected_at: i64,
     /// SHA-256 (hex) of the current agent API key.
@@ -142,6 +144,7 @@ mod tests {
             region: Region::Eu,
             admin_id: "1".into(),
             version: 3,
+            credentials_version: 3,
             connected_at: 100,
             agent_key_hash: "new".into(),
             previous_agent_key: Some(RetiredKey { hash: "old".into(), until: 200 }),

@@ -354,9 +354,10 @@ impl Workspaces {
             return Ok(built);
         }
         let sealed = hub.directory.sealed(&record.id).await.map_err(directory_down)?;
-        let sealed = sealed.filter(|s| s.version == record.version).ok_or_else(|| ActionError::Unavailable {
-            message: "the workspace is being reconnected right now; retry in a second".into(),
-        })?;
+        let sealed =
+            sealed.filter(|s| s.version == record.credentials_version).ok_or_else(|| ActionError::Unavailable {
+                message: "the workspace is being reconnected right now; retry in a second".into(),
+            })?;
         let plaintext = hub.sealer.open(&record.id, &sealed.blob).await.map_err(seal_failed)?;
         let credentials = Credentials::from_plaintext(&plaintext).map_err(|_| ActionError::Unavailable {
             message: "the workspace's stored credentials are unreadable; connect it again".into(),
@@ -482,6 +483,7 @@ mod tests {
             region: Region::Us,
             admin_id: "7".into(),
             version,
+            credentials_version: version,
             connected_at: 1,
             agent_key_hash: hash_key(key),
             previous_agent_key: None,

@@ -176,3 +176,126 @@ async fn a_rotated_token_is_used_from_the_next_call_and_a_disconnect_is_at_once(
     let again = hub.connector().disconnect(DisconnectRequest { workspace_id: info.workspace_id }).await.unwrap_err();
     assert_eq!(again.status().as_u16(), 404);
 }
+
+mod over_http {
+    use lambda_http::{Body, Request};
+    use serde_json::{Value, json};
+    use shared::workspace::admin::AdminApi;
+    use shared::workspace::build;
+
+    use super::*;
+
+    fn request(method: &str, key: Option<&str>, body: Option<Value>) -> Request {
+        let mut builder = lambda_http::http::Request::builder().method(method).uri("https://connect.example/");
+        if let Some(key) = key {
+            builder = builder.header("authorization", format!("Bearer {key}"));
+        }
+        builder.body(body.map_or(Body::Empty, |b| Body::from(b.to_string()))).unwrap()
+    }
+
+    async fn call(api: &AdminApi, request: Request) -> (u16, Value) {
+        let response = api.serve(request).await;
+        let json = serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
+        (response.status().as_u16(), json)
+    }
+
+    const ADMIN_KEY: &str = "hub-admin-key-for-tests";
+
+    async fn hub_api(fake: &FakeServer) -> AdminApi {
+        let env = HashMap::from([
+            ("TENANCY".to_owned(), "hub".to_owned()),
+            ("AGENT_AUTH".to_owned(), "API_KEY".to_owned()),
+            ("INTERCOM_API_BASE".to_owned(), fake.base_url()),
+            ("HUB_ADMIN_KEY".to_owned(), ADMIN_KEY.to_owned()),
+        ]);
+        let secrets = Arc::new(SecretStore::fixed(Secrets {
+            hub_admin_key: Some(ADMIN_KEY.to_owned().into()),
+            ..Default::default()
+        }));
+        let deployment = Arc::new(
+            Deployment::new(
+                Tenancy::Hub,
+                AgentAuth::ApiKey,
+                reqwest::Client::new(),
+                Arc::new(MemoryStore::new()),
+                secrets,
+                env,
+            )
+            .unwrap(),
+        );
+        let workspaces = Workspaces::hub(deployment, Arc::new(MemoryDirectory::new()), Arc::new(MemorySealer));
+        AdminApi {
+            workspaces,
+            sealer: Some(Box::new(MemorySealer)),
+            webhook_topics: vec!["conversation.user.created".into()],
+        }
+    }
+
+    #[tokio::test]
+    async fn each_method_answers_and_only_the_hub_admin_key_is_let_in() {
+        let fake = FakeIntercom::builder().workspaces(2).seed_demo().start().await.unwrap();
+        let api = hub_api(&fake).await;
+        let info = fake.handle().workspaces()[0].clone();
+        let connect = json!({"accessToken": info.access_token, "clientSecret": info.client_secret});
+
+        assert_eq!(call(&api, request("POST", None, Some(connect.clone()))).await.0, 401);
+        let (status, first) = call(&api, request("POST", Some(ADMIN_KEY), Some(connect.clone()))).await;
+        assert_eq!(status, 201, "{first}");
+        let agent_key = first["agentApiKey"].as_str().unwrap().to_owned();
+        let (status, again) = call(&api, request("POST", Some(ADMIN_KEY), Some(connect))).await;
+        assert_eq!((status, again["reconnected"].as_bool()), (200, Some(true)));
+        let (status, refused) = call(&api, request("GET", Some(&agent_key), None)).await;
+        assert_eq!(
+            (status, refused["error"]["code"].as_str()),
+            (401, Some("unauthenticated")),
+            "an agent key is never a hub key"
+        );
+
+        let (status, listed) = call(&api, request("GET", Some(ADMIN_KEY), None)).await;
+        assert_eq!(status, 200);
+        assert_eq!(listed["workspaces"][0]["workspaceId"], info.workspace_id.as_str());
+        assert!(!listed.to_string().contains(&info.access_token) && !listed.to_string().contains(&info.client_secret));
+
+        let bad = json!({"workspaceId": info.workspace_id, "settings": {"escalationRouting": "billing"}});
+        let (status, error) = call(&api, request("PATCH", Some(ADMIN_KEY), Some(bad))).await;
+        assert_eq!((status, error["error"]["field"].as_str()), (400, Some("settings.escalationRouting")), "{error}");
+        let good = json!({"workspaceId": info.workspace_id, "settings": {"escalationRouting": "billing=Billing,*=Support", "replyMode": "draft"}});
+        let (status, patched) = call(&api, request("PATCH", Some(ADMIN_KEY), Some(good))).await;
+        assert_eq!(status, 200, "{patched}");
+        let mut headers = HeaderMap::new();
+        headers.insert("authorization", format!("Bearer {agent_key}").parse().unwrap());
+        let workspace = api.workspaces.for_agent(&headers, AgentAuth::ApiKey).await.unwrap();
+        assert_eq!(
+            workspace.handoff.reply_mode,
+            shared::handoff::ReplyMode::Draft,
+            "the new settings on the next call"
+        );
+
+        assert_eq!(call(&api, request("PUT", Some(ADMIN_KEY), None)).await.0, 405);
+        let gone = json!({"workspaceId": info.workspace_id});
+        assert_eq!(call(&api, request("DELETE", Some(ADMIN_KEY), Some(gone.clone()))).await.0, 200);
+        assert_eq!(api.workspaces.for_agent(&headers, AgentAuth::ApiKey).await.unwrap_err().status(), 401);
+        assert_eq!(call(&api, request("DELETE", Some(ADMIN_KEY), Some(gone))).await.0, 404);
+        let (status, malformed) = call(&api, request("POST", Some(ADMIN_KEY), Some(json!({"accessToken": 5})))).await;
+        assert_eq!((status, malformed["error"]["field"].as_str()), (400, Some("accessToken")));
+    }
+
+    #[tokio::test]
+    async fn single_mode_checks_the_deployments_workspace() {
+        let fake = FakeIntercom::builder().seed_demo().start().await.unwrap();
+        let env = HashMap::from([
+            ("INTERCOM_API_BASE".to_owned(), fake.base_url()),
+            ("INTERCOM_ACCESS_TOKEN".to_owned(), "tok".to_owned()),
+            ("ESCALATION_ROUTING".to_owned(), "billing=Billing,*=Helpdesk".to_owned()),
+        ]);
+        let workspaces = build::from_vars(env, Arc::new(MemoryStore::new())).unwrap();
+        let api = AdminApi { workspaces, sealer: None, webhook_topics: vec![] };
+        let (status, report) = call(&api, request("POST", None, Some(json!({})))).await;
+        assert_eq!(status, 200, "{report}");
+        assert_eq!(report["workspaceId"], fake.handle().workspaces()[0].workspace_id.as_str());
+        assert_eq!(report["createdAttributes"], json!([]), "the demo workspace has them");
+        let warnings = report["warnings"].to_string();
+        assert!(warnings.contains("\\\"Helpdesk\\\""), "an unknown routed team is reported: {warnings}");
+        assert_eq!(call(&api, request("GET", None, None)).await.0, 405);
+    }
+}

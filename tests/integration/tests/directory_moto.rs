@@ -38,6 +38,7 @@ fn record(id: &str, version: u64) -> WorkspaceRecord {
         region: Region::Eu,
         admin_id: "1".into(),
         version,
+        credentials_version: version,
         connected_at: 1,
         agent_key_hash: hash_key(&format!("key-{id}-{version}")),
         previous_agent_key: None,

@@ -184,7 +184,7 @@ impl Directory for DynamoDirectory {
             let sealed = HashMap::from([
                 ("pk".to_owned(), s(sealed_key(&id))),
                 ("blob".to_owned(), AttributeValue::B(Blob::new(blob))),
-                ("version".to_owned(), n(save.record.version)),
+                ("version".to_owned(), n(save.record.credentials_version)),
             ]);
             items.push(self.put(sealed, None)?);
         }

@@ -70,7 +70,7 @@ impl Directory for MemoryDirectory {
             return Err(DirectoryError::Conflict);
         }
         if let Some(blob) = save.sealed {
-            t.sealed.insert(id.clone(), Sealed { version: save.record.version, blob });
+            t.sealed.insert(id.clone(), Sealed { version: save.record.credentials_version, blob });
         }
         for (hash, until) in save.index_keys {
             t.keys.insert(hash, (id.clone(), until));

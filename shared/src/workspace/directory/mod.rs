@@ -24,7 +24,7 @@ pub struct Sealed {
 #[derive(Debug, Clone)]
 pub struct Save {
     pub record: WorkspaceRecord,
-    /// New sealed credentials (for `record.version`); `None` keeps the stored ones (a settings change).
+    /// New sealed credentials (for `record.credentials_version`); `None` keeps the stored ones (a settings change).
     pub sealed: Option<Vec<u8>>,
     /// The version the caller read; `None` when the workspace must not exist yet.
     pub expected_version: Option<u64>,
