@@ -19,7 +19,8 @@ use crate::escalation::human_request::asks_for_human;
 use crate::format::{BodyFormat, comparable_text, text::html_to_text, to_customer_text, to_intercom_html};
 use crate::handoff::{Commands, HandoffSettings, OwnershipRule};
 use crate::helpdesk::Helpdesk;
-use crate::http::{Accepts, AgentGuard, Idempotency, serve, serve_keyed, serve_write};
+use crate::http::{Accepts, AgentGuard, serve};
+use crate::idempotency::{Idempotency, serve_keyed, serve_write};
 use crate::intercom::models::{Attributes, Contact, Conversation as FullConversation, Tag, Team, Teammate};
 use crate::intercom::{
     AdminMessage, Assignee, ContactKey, ConversationPage, ConversationQuery, IntercomError, MessageKind,
@@ -167,14 +168,16 @@ async fn call_action(
     let keyed = |scope| Idempotency { store, scope };
     match action {
         "create-conversation" => {
-            serve_write(request, &guard, keyed(action), |r| actions::create_conversation(helpdesk, store, r)).await
+            serve_write(request, &guard, keyed(action), |r, _| actions::create_conversation(helpdesk, store, r)).await
         }
         "reply-to-conversation" => {
-            serve_write(request, &guard, keyed(action), |r| actions::reply_to_conversation_with(helpdesk, &handoff, r))
-                .await
+            serve_write(request, &guard, keyed(action), |r, attempt| {
+                actions::reply_respecting_handoff(helpdesk, &handoff, r, attempt)
+            })
+            .await
         }
         "update-user-attributes" => {
-            serve_write(request, &guard, keyed(action), |r| actions::update_user_attributes(helpdesk, r)).await
+            serve_write(request, &guard, keyed(action), |r, _| actions::update_user_attributes(helpdesk, r)).await
         }
         "get-conversation" => {
             serve(request, &guard, Accepts::PostJsonOrGetQuery, |r| {
@@ -187,13 +190,13 @@ async fn call_action(
                 .await
         }
         "tag-conversation" => {
-            serve_write(request, &guard, keyed(action), |r| actions::tag_conversation(helpdesk, r)).await
+            serve_write(request, &guard, keyed(action), |r, _| actions::tag_conversation(helpdesk, r)).await
         }
         "assign-conversation" => {
-            serve_write(request, &guard, keyed(action), |r| actions::assign_conversation(helpdesk, r)).await
+            serve_write(request, &guard, keyed(action), |r, _| actions::assign_conversation(helpdesk, r)).await
         }
         "manage-conversation" => {
-            serve_write(request, &guard, keyed(action), |r| actions::manage_conversation(helpdesk, r)).await
+            serve_write(request, &guard, keyed(action), |r, _| actions::manage_conversation(helpdesk, r)).await
         }
         "escalate" => {
             let settings = EscalationSettings::default();

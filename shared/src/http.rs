@@ -17,11 +17,10 @@ use subtle::ConstantTimeEq;
 
 use crate::config::AgentAuth;
 use crate::deadline;
-use crate::idempotency;
 use crate::intercom::IntercomError;
 use crate::intercom::error::without_input;
 use crate::secrets::{SecretStore, SecretsError};
-use crate::store::Store;
+use crate::store::StoreError;
 
 /// Larger agent requests are refused with 413 (Intercom messages are far smaller; this bounds memory).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -258,6 +257,12 @@ impl From<IntercomError> for ActionError {
     }
 }
 
+impl From<StoreError> for ActionError {
+    fn from(e: StoreError) -> Self {
+        ActionError::StoreUnavailable { message: e.to_string() }
+    }
+}
+
 impl From<SecretsError> for ActionError {
     /// `SecretsError`'s `Display` names `INTERCOM_SECRET_ARN`, never the ARN (that is logged at warn).
     fn from(e: SecretsError) -> Self {
@@ -337,100 +342,15 @@ where
     F: FnOnce(I) -> Fut,
     Fut: Future<Output = Result<O, ActionError>>,
 {
-    run(request, guard, |request| async move {
+    respond(request, guard, |request| async move {
         let input = decode::<I>(&request, accepts)?;
         action(input).await
     })
     .await
 }
 
-/// Runs one agent action with an optional idempotency key, which the action receives beside its request (the
-/// key is taken out of the body, so request types need not know it).
-pub async fn serve_keyed<I, O, F, Fut>(request: Request, guard: &AgentGuard, action: F) -> Response<Body>
-where
-    I: DeserializeOwned,
-    O: Serialize,
-    F: FnOnce(I, Option<String>) -> Fut,
-    Fut: Future<Output = Result<O, ActionError>>,
-{
-    run(request, guard, |request| async move {
-        let mut value = decode_value(&request, Accepts::PostJson)?;
-        let key = idempotency::take_key(request.headers(), &mut value)?;
-        let input = from_value::<I>(value)?;
-        action(input, key).await
-    })
-    .await
-}
-
-/// Where a write action keeps its idempotency records.
-#[derive(Clone, Copy)]
-pub struct Idempotency<'a> {
-    pub store: &'a dyn Store,
-    /// The action's name: keys are scoped per action.
-    pub scope: &'static str,
-}
-
-/// Runs a write action: like [`serve`], and with an `Idempotency-Key` (header or `idempotencyKey`) at most once
-/// per key (see [`crate::idempotency`]).
-pub async fn serve_write<I, O, F, Fut>(
-    request: Request,
-    guard: &AgentGuard,
-    idempotency: Idempotency<'_>,
-    action: F,
-) -> Response<Body>
-where
-    I: DeserializeOwned,
-    O: Serialize,
-    F: FnOnce(I) -> Fut,
-    Fut: Future<Output = Result<O, ActionError>>,
-{
-    let given_key = std::sync::Mutex::new(None);
-    let given = &given_key;
-    let mut response = run(request, guard, move |request| async move {
-        let mut value = decode_value(&request, Accepts::PostJson)?;
-        let key = idempotency::take_key(request.headers(), &mut value)?;
-        let fingerprint = crate::store::fingerprint(&value);
-        let input = from_value::<I>(value)?;
-        let Some(key) = key else { return to_json(action(input).await?) };
-        *given.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(key.clone());
-        let record = idempotency::record_key(idempotency.scope, &key);
-        let lease = idempotency::lease_for(deadline::remaining());
-        let outcome = idempotency::run_once(idempotency.store, &record, &fingerprint, lease, || async {
-            to_json(action(input).await?)
-        })
-        .await?;
-        if outcome.replayed {
-            tracing::info!(scope = idempotency.scope, "idempotent replay: the first answer, nothing sent to Intercom");
-        }
-        Ok(outcome.response)
-    })
-    .await;
-    if let Some(key) = given_key.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
-        attach_key_to_unknown_outcome(&mut response, &key);
-    }
-    response
-}
-
-/// An answer whose outcome is unknown tells the agent which key makes its retry safe.
-fn attach_key_to_unknown_outcome(response: &mut Response<Body>, key: &str) {
-    if response.status() != StatusCode::CONFLICT {
-        return;
-    }
-    let Body::Text(text) = response.body() else { return };
-    let Ok(mut json) = serde_json::from_str::<serde_json::Value>(text) else { return };
-    if json["error"]["code"] != "intercom_outcome_unknown" {
-        return;
-    }
-    json["error"]["idempotencyKey"] = key.into();
-    json["error"]["message"] = format!(
-        "{} Retry with the same Idempotency-Key ({key}): the retry looks for the lost write before writing again.",
-        json["error"]["message"].as_str().unwrap_or_default()
-    )
-    .into();
-    *response.body_mut() = Body::Text(json.to_string());
-}
-
-fn to_json<O: Serialize>(output: O) -> Result<serde_json::Value, ActionError> {
+/// An action's answer as JSON (the idempotency store keeps it in this form).
+pub fn to_json<O: Serialize>(output: O) -> Result<serde_json::Value, ActionError> {
     serde_json::to_value(output).map_err(|_| ActionError::Upstream {
         code: "internal",
         message: "the answer could not be built".into(),
@@ -438,8 +358,9 @@ fn to_json<O: Serialize>(output: O) -> Result<serde_json::Value, ActionError> {
     })
 }
 
-/// Auth, the deadline scope, logging and the error mapping around one invocation.
-async fn run<O, F, Fut>(request: Request, guard: &AgentGuard, body: F) -> Response<Body>
+/// Auth, the deadline scope, logging and the error mapping around one invocation: every action's answer (and
+/// [`crate::idempotency`]'s keyed writes) goes through here.
+pub async fn respond<O, F, Fut>(request: Request, guard: &AgentGuard, body: F) -> Response<Body>
 where
     O: Serialize,
     F: FnOnce(Request) -> Fut,

@@ -1,7 +1,8 @@
 use lambda_http::{Body, Error, Request, Response};
 use shared::escalation::flow::{EscalationSettings, escalate};
 use shared::helpdesk::Helpdesk;
-use shared::http::{AgentGuard, serve_keyed};
+use shared::http::AgentGuard;
+use shared::idempotency::serve_keyed;
 use shared::store::Store;
 
 pub async fn handle<H: Helpdesk>(

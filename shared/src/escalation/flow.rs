@@ -281,7 +281,7 @@ pub async fn escalate<H: Helpdesk + ?Sized>(
     let record = format!("escalate#{session_id}");
     let lease = idempotency::lease_for(deadline::remaining());
     // The session is the fingerprint: a retry with a longer transcript is the same escalation.
-    let outcome = idempotency::run_once(store, &record, &session_id, lease, || async {
+    let outcome = idempotency::run_once(store, &record, &session_id, lease, |_| async {
         let response =
             hand_off(helpdesk, store, settings, &request, &session_id, &last_message, key, &transcript, decision)
                 .await?;
