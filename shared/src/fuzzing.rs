@@ -14,7 +14,8 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
 use crate::actions;
-use crate::escalation::flow::{EscalationSettings, Marker, escalate};
+use crate::actions::{Marker, escalate};
+use crate::escalation::EscalationSettings;
 use crate::escalation::human_request::asks_for_human;
 use crate::format::{BodyFormat, comparable_text, text::html_to_text, to_customer_text, to_intercom_html};
 use crate::handoff::{Commands, HandoffSettings, OwnershipRule};

@@ -216,6 +216,19 @@ pub fn lease_for(remaining: Duration) -> Duration {
     (remaining + Duration::from_secs(5)).clamp(Duration::from_secs(10), Duration::from_secs(900))
 }
 
+/// Binds an agent's key to the one write it names (`subject`: escalate's session), for an action that keys its
+/// write itself: the same key for another subject is the agent's mistake (422 `idempotency_key_reused`).
+pub async fn bind_key(store: &dyn Store, scope: &str, key: &str, subject: &str) -> Result<(), ActionError> {
+    let record = record_key(scope, key);
+    if store.put_value(&record, subject, Expect::Absent, KEEP_RECORDS).await?.is_some() {
+        return Ok(());
+    }
+    match store.get_value(&record).await? {
+        Some(bound) if bound.value != subject => Err(ActionError::IdempotencyKeyReused),
+        _ => Ok(()),
+    }
+}
+
 /// What [`run_once`] answered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {

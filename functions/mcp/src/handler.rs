@@ -202,7 +202,7 @@ mod tests {
     use lambda_http::http;
     use serde_json::{Value, json};
     use shared::config::AgentAuth;
-    use shared::escalation::flow::EscalationSettings;
+    use shared::escalation::EscalationSettings;
     use shared::helpdesk::MockHelpdesk;
     use shared::secrets::{SecretStore, Secrets};
     use shared::testing::conversation;

@@ -6,7 +6,7 @@ mod server;
 
 use lambda_http::{Error, run, service_fn};
 use shared::config::{AgentAuth, Config};
-use shared::escalation::flow::EscalationSettings;
+use shared::escalation::EscalationSettings;
 use shared::handoff::HandoffSettings;
 
 #[tokio::main]

@@ -13,7 +13,7 @@ use rmcp::model::{
     ProtocolVersion, ServerCapabilities, ServerConfig, Tool as McpTool,
 };
 use rmcp::service::{RequestContext, RoleServer};
-use shared::escalation::flow::EscalationSettings;
+use shared::escalation::EscalationSettings;
 use shared::handoff::HandoffSettings;
 use shared::helpdesk::Helpdesk;
 use shared::mcp::{CATALOGUE, Tool, call_tool, tool_result};

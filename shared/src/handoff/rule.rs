@@ -2,7 +2,7 @@
 
 use super::command::{Command, Commands};
 use super::{Handling, Owner, Ownership, Reason, ReasonCode};
-use crate::escalation::flow::ESCALATION_TAG;
+use crate::escalation::ESCALATION_TAG;
 use crate::intercom::models::{Author, Conversation, Part};
 use crate::text::html_to_text;
 

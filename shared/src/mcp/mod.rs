@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::actions;
 use crate::agent_api::{operations, without_meta};
-use crate::escalation::flow::{EscalationSettings, escalate};
+use crate::escalation::EscalationSettings;
 use crate::handoff::HandoffSettings;
 use crate::helpdesk::Helpdesk;
 use crate::http::{ActionError, from_value, to_json};
@@ -184,7 +184,7 @@ pub async fn call_tool<H: Helpdesk + ?Sized>(
         Tool::FindConversations => run(args, |r| actions::find_conversations(helpdesk, store, handoff, r)).await,
         Tool::Escalate => {
             let key = idempotency::take_key(&HeaderMap::new(), &mut args)?;
-            run(args, |r| escalate(helpdesk, store, settings, r, key)).await
+            run(args, |r| actions::escalate(helpdesk, store, settings, r, key)).await
         }
         Tool::CreateConversation => {
             call_write(keyed, args, |r, _| actions::create_conversation(helpdesk, store, r)).await
