@@ -20,7 +20,7 @@ pub enum History {
 impl History {
     /// `conversation.user.created` carries a new conversation whole; every other topic only its newest parts.
     pub fn for_topic(topic: &str) -> Self {
-        if topic == crate::webhook::event::TOPIC_USER_CREATED { History::Full } else { History::Recent }
+        if topic == crate::intercom::topics::TOPIC_USER_CREATED { History::Full } else { History::Recent }
     }
 }
 
