@@ -24,6 +24,11 @@ use shared::store::Store;
 pub const SUPPORTED_VERSIONS: &[ProtocolVersion] =
     &[ProtocolVersion::V_2025_11_25, ProtocolVersion::V_2025_06_18, ProtocolVersion::V_2025_03_26];
 
+/// [`SUPPORTED_VERSIONS`] by name, for the gate that checks the `MCP-Protocol-Version` header.
+pub fn protocol_versions() -> Vec<String> {
+    SUPPORTED_VERSIONS.iter().map(|v| v.as_str().to_owned()).collect()
+}
+
 const INSTRUCTIONS: &str = "Tools that act in the Intercom helpdesk for an AI support agent: read a conversation, \
     reply or leave an internal note, tag, assign, close or snooze it, set customer attributes, and escalate to a \
     human. Escalate instead of replying when unsure, when the customer asks for a person, or for billing, legal \

@@ -1,10 +1,16 @@
-//! The agent actions as MCP tools: the catalogue (`tools/list`) and the dispatch (`tools/call`).
+//! The agent actions as MCP tools: the catalogue (`tools/list`) and the dispatch (`tools/call`); and what the
+//! `mcp` function checks before the SDK sees a request ([`Gate`]: method, [`HostPolicy`], bearer key, protocol
+//! version) with the JSON-RPC errors it answers itself ([`jsonrpc`]).
 //!
 //! Transport-free on purpose: the `mcp` function puts the official SDK's Streamable HTTP server in front, and
 //! these functions decide everything a model sees. Input and output schemas come from the same request and
 //! response types as the function URLs (through [`crate::agent_api::operations`]), and a call goes through the
 //! same decoder ([`crate::http::from_value`]) and action functions, so a refused call names the same `field`
 //! with the same `code` and `message`.
+
+mod gate;
+mod host;
+pub mod jsonrpc;
 
 use std::future::Future;
 
@@ -21,6 +27,9 @@ use crate::http::{ActionError, from_value, to_json};
 use crate::idempotency::{self, Idempotency, call_write};
 use crate::store::Store;
 use lambda_http::http::HeaderMap;
+
+pub use gate::Gate;
+pub use host::{HostPolicy, list_var};
 
 /// One tool per agent action. Adding an action: a variant, its [`CATALOGUE`] line and its arm in [`call_tool`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
