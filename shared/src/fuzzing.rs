@@ -89,7 +89,7 @@ pub fn webhook(data: &[u8]) {
     let Some(item) = notification.item() else { return };
     let Ok(full) = serde_json::from_value::<FullConversation>(item.clone()) else { return };
     let rule = OwnershipRule::new("991267", vec!["5017691".into()], Commands::default());
-    let _ = actions::current_ownership(&rule, &full);
+    let _ = rule.decide_whole(&full);
     let _ = rule.latest_command(&full);
     for part in &full.conversation_parts.conversation_parts {
         let _ = rule.command_in(part);

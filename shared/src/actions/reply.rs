@@ -214,7 +214,7 @@ async fn ensure_the_ai_may_reply<H: Helpdesk + ?Sized>(
         return Ok(());
     }
     let conversation = helpdesk.get_conversation(conversation_id).await?;
-    let ownership = super::get_conversation::current_ownership(&handoff.rule(ai_admin_id), &conversation);
+    let ownership = handoff.rule(ai_admin_id).decide_whole(&conversation);
     if ownership.handling == Handling::Ai {
         return Ok(());
     }

@@ -149,6 +149,26 @@ impl OwnershipRule {
             .unwrap_or_else(|| self.ai_handles(&view))
     }
 
+    /// Who handles a conversation read whole (`GET /conversations/{id}`), always decided: when Intercom's part cap
+    /// hid the oldest parts, the newest ones are decided on; should even they not settle the rule, a human
+    /// handles it (the AI stays quiet). What `get-conversation` answers and the reply gate checks.
+    pub fn decide_whole(&self, conversation: &Conversation) -> Ownership {
+        if let Decision::Decided(ownership) = self.decide(conversation, &Context::full()) {
+            return ownership;
+        }
+        let mut newest = conversation.clone();
+        newest.conversation_parts.total_count = None;
+        match self.decide(&newest, &Context::full()) {
+            Decision::Decided(ownership) => ownership,
+            // A whole history always settles the rule; should it not, the AI stays quiet.
+            Decision::NeedsFullConversation { why } => Ownership {
+                handling: Handling::Human,
+                owner: Owner::nobody(),
+                reason: Reason { code: ReasonCode::HandedOff, message: format!("undecided ({why})") },
+            },
+        }
+    }
+
     /// 2–3: another admin is the assignee, or no admin and a team the AI does not serve.
     fn assigned_to_a_human(&self, view: &View<'_>) -> Option<Decision> {
         match (view.admin, view.team) {
