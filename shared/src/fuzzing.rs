@@ -15,12 +15,13 @@ use serde_json::{Value, json};
 
 use crate::actions;
 use crate::actions::{Marker, escalate};
+use crate::auth::AgentGuard;
 use crate::escalation::EscalationSettings;
 use crate::escalation::human_request::asks_for_human;
 use crate::format::{BodyFormat, comparable_text, text::html_to_text, to_customer_text, to_intercom_html};
 use crate::handoff::{Commands, HandoffSettings, OwnershipRule};
 use crate::helpdesk::Helpdesk;
-use crate::http::{Accepts, AgentGuard, serve};
+use crate::http::{Accepts, serve};
 use crate::idempotency::{Idempotency, serve_keyed, serve_write};
 use crate::intercom::models::{Attributes, Contact, Conversation as FullConversation, Tag, Team, Teammate};
 use crate::intercom::{
@@ -553,7 +554,7 @@ pub fn idempotency_record(data: &[u8]) {
         assert_eq!(Some(versioned.value.as_str()), string("value"));
         let value = versioned.value;
         let _ = serde_json::from_str::<HandoffState>(&value);
-        let _ = crate::recent::parse(&value);
+        let _ = crate::store::recently_opened::parse(&value);
         let _ = value.parse::<i64>();
         let _ = Marker::parse(Some(&Value::String(value)));
     }

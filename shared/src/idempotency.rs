@@ -23,8 +23,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::auth::AgentGuard;
 use crate::deadline;
-use crate::http::{Accepts, ActionError, AgentGuard, decode_value, from_value, respond, to_json};
+use crate::http::{Accepts, ActionError, decode_value, from_value, respond, to_json};
 use crate::store::{Claim, Expect, KEEP_RECORDS, Store, StoreError, fingerprint, now_epoch_secs};
 
 /// The request header (case-insensitive), as Stripe and the IETF draft name it.

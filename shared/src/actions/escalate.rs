@@ -379,9 +379,9 @@ async fn open<H: Helpdesk + ?Sized>(
     escalation: &Escalation,
 ) -> Result<String, ActionError> {
     let last_message = escalation.last_message.as_str();
-    crate::ours::remember_customer_message(store, &contact.id, last_message).await?;
+    crate::store::written_as_customer::remember_customer_message(store, &contact.id, last_message).await?;
     let conversation_id = helpdesk.create_conversation(contact, last_message).await?;
-    crate::recent::note_opened(store, &contact.id, &conversation_id).await;
+    crate::store::recently_opened::note_opened(store, &contact.id, &conversation_id).await;
     let reasons = &escalation.decision.reasons;
     tracing::info!(session_id = escalation.session_id, %conversation_id, ?reasons, "escalation conversation opened");
     Ok(conversation_id)

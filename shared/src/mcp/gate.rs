@@ -7,7 +7,8 @@ use lambda_http::{Body, Response};
 
 use super::host::HostPolicy;
 use super::jsonrpc::{INVALID_REQUEST, jsonrpc_error};
-use crate::http::{ActionError, AgentGuard};
+use crate::auth::AgentGuard;
+use crate::http::ActionError;
 
 /// The checks before the SDK sees a request.
 pub struct Gate {

@@ -266,7 +266,9 @@ fn source_body() -> String {
 #[tokio::test]
 async fn a_message_our_functions_wrote_is_ours_and_dropped_when_asked() {
     let store = Arc::new(MemoryStore::new());
-    crate::ours::remember_customer_message(store.as_ref(), CONTACT, &source_body()).await.unwrap();
+    crate::store::written_as_customer::remember_customer_message(store.as_ref(), CONTACT, &source_body())
+        .await
+        .unwrap();
     let (url, seen) = stub_agent(200, Duration::ZERO).await;
     let service = with_store(url, RoutePolicy::default(), &store);
     assert!(matches!(deliver(&service, fixtures::USER_CREATED).await.unwrap(), Delivered::Relayed { .. }));

@@ -1,25 +1,12 @@
-//! The one place where agent requests are decoded and errors become HTTP responses.
-//!
-//! Every agent action answers JSON; failures are `{"error": {"code", "message", "field"?,
-//! "intercomRequestId"?, "retryAfterSeconds"?}}` with a status the agent can act on.
+//! Everything an agent action can fail with, and its mapping to a status and a JSON body: the one place an error
+//! becomes a response (the function URLs through [`super::respond`], the MCP tools through `to_json`).
 
-use std::future::Future;
-use std::sync::Arc;
-use std::time::Instant;
-
-use lambda_http::http::{HeaderMap, Method, StatusCode, header};
-use lambda_http::{Body, Request, RequestExt, Response};
-use secrecy::ExposeSecret;
+use lambda_http::http::{StatusCode, header};
+use lambda_http::{Body, Response};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
-use crate::config::AgentAuth;
-use crate::deadline;
 use crate::intercom::IntercomError;
-use crate::intercom::error::without_input;
-use crate::secrets::{SecretStore, SecretsError};
+use crate::secrets::SecretsError;
 use crate::store::StoreError;
 
 /// Larger agent requests are refused with 413 (Intercom messages are far smaller; this bounds memory).
@@ -282,181 +269,6 @@ fn nonempty<'a>(s: &'a str, fallback: &'a str) -> &'a str {
     if s.trim().is_empty() { fallback } else { s }
 }
 
-/// Checks the agent's credentials when `AGENT_AUTH=API_KEY`; with `AWS_IAM` the function URL already did.
-pub struct AgentGuard {
-    mode: AgentAuth,
-    secrets: Arc<SecretStore>,
-}
-
-impl AgentGuard {
-    pub fn new(mode: AgentAuth, secrets: Arc<SecretStore>) -> Self {
-        AgentGuard { mode, secrets }
-    }
-
-    /// No application-level check (IAM mode), for handler tests.
-    pub fn iam() -> Self {
-        AgentGuard { mode: AgentAuth::AwsIam, secrets: Arc::new(SecretStore::fixed(Default::default())) }
-    }
-
-    pub async fn check(&self, headers: &HeaderMap) -> Result<(), ActionError> {
-        if self.mode == AgentAuth::AwsIam {
-            return Ok(());
-        }
-        let secrets = self.secrets.get().await?;
-        if secrets.agent_api_key.is_none() {
-            return Err(ActionError::Unavailable {
-                message: "AGENT_AUTH=API_KEY but the secret has no agent_api_key; add it to the secret".into(),
-            });
-        }
-        let presented = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(str::trim)
-            .unwrap_or_default();
-        // Comparing digests keeps the comparison constant-time whatever the lengths; every key is compared, so
-        // the time taken does not tell which one matched. During a rotation the previous key is one of them.
-        let presented_digest = Sha256::digest(presented.as_bytes());
-        let same = secrets.agent_api_keys().fold(subtle::Choice::from(0), |any, expected| {
-            any | presented_digest.ct_eq(&Sha256::digest(expected.expose_secret().as_bytes()))
-        });
-        if presented.is_empty() || !bool::from(same) {
-            return Err(ActionError::Unauthenticated);
-        }
-        Ok(())
-    }
-}
-
-/// Which methods an action accepts: POST with a JSON body, or also GET with query parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Accepts {
-    PostJson,
-    PostJsonOrGetQuery,
-}
-
-/// Runs one agent action: method and auth checks, decoding, the deadline, the call, and the response.
-pub async fn serve<I, O, F, Fut>(request: Request, guard: &AgentGuard, accepts: Accepts, action: F) -> Response<Body>
-where
-    I: DeserializeOwned,
-    O: Serialize,
-    F: FnOnce(I) -> Fut,
-    Fut: Future<Output = Result<O, ActionError>>,
-{
-    respond(request, guard, |request| async move {
-        let input = decode::<I>(&request, accepts)?;
-        action(input).await
-    })
-    .await
-}
-
-/// An action's answer as JSON (the idempotency store keeps it in this form).
-pub fn to_json<O: Serialize>(output: O) -> Result<serde_json::Value, ActionError> {
-    serde_json::to_value(output).map_err(|_| ActionError::Upstream {
-        code: "internal",
-        message: "the answer could not be built".into(),
-        intercom_request_id: None,
-    })
-}
-
-/// Auth, the deadline scope, logging and the error mapping around one invocation: every action's answer (and
-/// [`crate::idempotency`]'s keyed writes) goes through here.
-pub async fn respond<O, F, Fut>(request: Request, guard: &AgentGuard, body: F) -> Response<Body>
-where
-    O: Serialize,
-    F: FnOnce(Request) -> Fut,
-    Fut: Future<Output = Result<O, ActionError>>,
-{
-    let started = Instant::now();
-    let deadline_ms = request.lambda_context_ref().map(|ctx| ctx.deadline);
-    tracing::debug!(?deadline_ms, "invocation");
-    let deadline = deadline_ms.map(deadline::from_epoch_millis).unwrap_or_else(deadline::current);
-    // The auth check reads the secret, which may be slow: it runs within the deadline too.
-    let outcome = deadline::scope(deadline, async {
-        guard.check(request.headers()).await?;
-        body(request).await
-    })
-    .await;
-    match outcome {
-        Ok(output) => {
-            tracing::info!(status = 200, elapsed_ms = started.elapsed().as_millis() as u64, "action succeeded");
-            json_response(StatusCode::OK, &output)
-        }
-        Err(error) => {
-            let status = error.status().as_u16();
-            let elapsed_ms = started.elapsed().as_millis() as u64;
-            if status >= 500 {
-                tracing::error!(status, elapsed_ms, code = error.code(), error = %error, "action failed");
-            } else {
-                tracing::warn!(status, elapsed_ms, code = error.code(), error = %error, "action refused");
-            }
-            error.to_response()
-        }
-    }
-}
-
-/// Decodes the JSON body (or the query string of a GET) into `I`, naming the offending field on failure.
-pub fn decode<I: DeserializeOwned>(request: &Request, accepts: Accepts) -> Result<I, ActionError> {
-    from_value(decode_value(request, accepts)?)
-}
-
-/// The request's JSON object (body, or query string of a GET), size- and method-checked.
-pub fn decode_value(request: &Request, accepts: Accepts) -> Result<serde_json::Value, ActionError> {
-    let method = request.method();
-    let allowed = match accepts {
-        Accepts::PostJson => "POST",
-        Accepts::PostJsonOrGetQuery => "POST, GET",
-    };
-    let from_query = match (method, accepts) {
-        (&Method::POST, _) => false,
-        (&Method::GET, Accepts::PostJsonOrGetQuery) => true,
-        _ => return Err(ActionError::MethodNotAllowed { allowed }),
-    };
-    let body: &[u8] = request.body().as_ref();
-    if body.len() > MAX_BODY_BYTES {
-        return Err(ActionError::PayloadTooLarge);
-    }
-    let value: serde_json::Value = if from_query || (body.iter().all(u8::is_ascii_whitespace) && has_query(request)) {
-        let params = request.query_string_parameters();
-        serde_json::Value::Object(params.iter().map(|(k, v)| (k.to_owned(), v.into())).collect())
-    } else if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ActionError::BadRequest {
-            field: None,
-            message: "the request body is empty; send a JSON object".into(),
-        });
-    } else {
-        serde_json::from_slice(body).map_err(|e| ActionError::BadRequest {
-            field: None,
-            message: format!("the request body is not valid JSON ({e})"),
-        })?
-    };
-    Ok(value)
-}
-
-/// Decodes a JSON object into `I`, naming the offending field on failure (the MCP tool arguments go through here
-/// too, so a refused call names the same field as the function URL would).
-pub fn from_value<I: DeserializeOwned>(value: serde_json::Value) -> Result<I, ActionError> {
-    if !value.is_object() {
-        return Err(ActionError::BadRequest { field: None, message: "the request body must be a JSON object".into() });
-    }
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = without_input(&e.into_inner().to_string());
-        // serde names a missing field only in the message ("missing field `body`").
-        let field = match inner.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
-            Some(missing) if path == "." => missing.to_owned(),
-            Some(missing) => format!("{path}.{missing}"),
-            None if path == "." => String::new(),
-            None => path,
-        };
-        let message = if field.is_empty() { inner } else { format!("{field}: {inner}") };
-        ActionError::BadRequest { field: (!field.is_empty()).then_some(field), message }
-    })
-}
-
-fn has_query(request: &Request) -> bool {
-    !request.query_string_parameters().is_empty()
-}
-
 pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Response<Body> {
     let text = serde_json::to_string(body).unwrap_or_else(|_| r#"{"error":{"code":"internal"}}"#.to_owned());
     let mut response = Response::new(Body::Text(text));
@@ -467,77 +279,7 @@ pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Res
 
 #[cfg(test)]
 mod tests {
-    use lambda_http::http;
-    use serde::Deserialize;
-
     use super::*;
-
-    #[derive(Debug, Deserialize)]
-    #[serde(rename_all = "camelCase", deny_unknown_fields)]
-    #[allow(dead_code)] // only decoding is under test
-    struct Input {
-        conversation_id: String,
-        #[serde(default)]
-        count: Option<u32>,
-    }
-
-    fn post(body: &str) -> Request {
-        http::Request::builder().method("POST").uri("https://x/").body(Body::from(body)).unwrap()
-    }
-
-    fn bad(result: Result<Input, ActionError>) -> (Option<String>, String) {
-        match result {
-            Err(ActionError::BadRequest { field, message }) => (field, message),
-            other => panic!("expected a bad request, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn decoding_names_the_field() {
-        let (field, message) = bad(decode(&post("{}"), Accepts::PostJson));
-        assert_eq!(field.as_deref(), Some("conversationId"));
-        assert!(message.contains("missing field"), "{message}");
-        let (field, _) = bad(decode(&post(r#"{"conversationId":"1","count":"x"}"#), Accepts::PostJson));
-        assert_eq!(field.as_deref(), Some("count"));
-        let (_, message) = bad(decode(&post(r#"{"conversationId":"1","cuont":1}"#), Accepts::PostJson));
-        assert!(message.contains("unknown field `cuont`"), "{message}");
-        let (field, message) = bad(decode(&post("{not json"), Accepts::PostJson));
-        assert_eq!(field, None);
-        assert!(message.contains("not valid JSON"));
-        assert!(bad(decode(&post("[1]"), Accepts::PostJson)).1.contains("JSON object"));
-        assert!(bad(decode(&post("  "), Accepts::PostJson)).1.contains("empty"));
-    }
-
-    #[test]
-    fn decoding_errors_never_echo_the_submitted_value() {
-        for (count, expected) in [
-            (r#""sk_live_SECRET""#, "count: expected u32, found string"),
-            ("-7", "count: invalid value, expected u32"),
-            ("1.5", "count: expected u32, found floating point"),
-            ("99999999999999999999", "count: expected u32, found floating point"),
-            (r#"{"sk_live_SECRET":1}"#, "count: expected u32, found map"),
-        ] {
-            let body = format!(r#"{{"conversationId":"1","count":{count}}}"#);
-            let (field, message) = bad(decode(&post(&body), Accepts::PostJson));
-            assert_eq!(field.as_deref(), Some("count"));
-            assert_eq!(message, expected, "{body}");
-        }
-        let (field, message) = bad(decode(&post(r#"{"conversationId":["sk_live_SECRET"]}"#), Accepts::PostJson));
-        assert_eq!(
-            (field.as_deref(), message.as_str()),
-            (Some("conversationId"), "conversationId: expected a string, found sequence")
-        );
-        let reason = serde_json::from_value::<crate::escalation::Reason>("sk_live_SECRET".into()).unwrap_err();
-        assert!(!without_input(&reason.to_string()).contains("SECRET"), "{}", without_input(&reason.to_string()));
-    }
-
-    #[test]
-    fn oversize_and_wrong_methods_are_refused() {
-        let big = format!(r#"{{"conversationId":"{}"}}"#, "1".repeat(MAX_BODY_BYTES));
-        assert_eq!(decode::<Input>(&post(&big), Accepts::PostJson).unwrap_err(), ActionError::PayloadTooLarge);
-        let get = http::Request::builder().method("GET").uri("https://x/").body(Body::Empty).unwrap();
-        assert!(matches!(decode::<Input>(&get, Accepts::PostJson), Err(ActionError::MethodNotAllowed { .. })));
-    }
 
     #[test]
     fn errors_render_as_json_with_what_to_do() {
@@ -578,33 +320,5 @@ mod tests {
         });
         assert_eq!(intercom.to_json()["intercomRequestId"], "r2");
         assert_eq!(intercom.to_json().get("field"), None);
-    }
-
-    #[tokio::test]
-    async fn api_key_mode_needs_the_right_bearer_key() {
-        let secrets = crate::secrets::Secrets::parse(r#"{"access_token":"t","agent_api_key":"k-123"}"#).unwrap();
-        let guard = AgentGuard::new(AgentAuth::ApiKey, Arc::new(SecretStore::fixed(secrets)));
-        let mut headers = HeaderMap::new();
-        assert_eq!(guard.check(&headers).await, Err(ActionError::Unauthenticated));
-        headers.insert(header::AUTHORIZATION, "Bearer wrong".parse().unwrap());
-        assert_eq!(guard.check(&headers).await, Err(ActionError::Unauthenticated));
-        headers.insert(header::AUTHORIZATION, "Bearer k-123".parse().unwrap());
-        assert_eq!(guard.check(&headers).await, Ok(()));
-
-        // During a rotation the previous version's key is still accepted, beside the new one.
-        let mut rotating = crate::secrets::Secrets::parse(r#"{"access_token":"t","agent_api_key":"k-456"}"#).unwrap();
-        rotating.previous_agent_api_key = Some("k-123".to_owned().into());
-        let guard = AgentGuard::new(AgentAuth::ApiKey, Arc::new(SecretStore::fixed(rotating)));
-        assert_eq!(guard.check(&headers).await, Ok(()));
-        headers.insert(header::AUTHORIZATION, "Bearer k-456".parse().unwrap());
-        assert_eq!(guard.check(&headers).await, Ok(()));
-        headers.insert(header::AUTHORIZATION, "Bearer k-789".parse().unwrap());
-        assert_eq!(guard.check(&headers).await, Err(ActionError::Unauthenticated));
-
-        let keyless = AgentGuard::new(
-            AgentAuth::ApiKey,
-            Arc::new(SecretStore::fixed(crate::secrets::Secrets::parse("t").unwrap())),
-        );
-        assert!(matches!(keyless.check(&headers).await, Err(ActionError::Unavailable { .. })));
     }
 }
