@@ -4,7 +4,7 @@
 //! It reads markup with the same single-pass tokenizer as [`super::text::html_to_text`]: no DOM, linear in the
 //! input whatever it contains, never fails.
 
-use super::escape_into;
+use super::escape::escape_into;
 use super::text::{BLOCK_ELEMENTS, HIDDEN_ELEMENTS, decode_entities, parse_attributes, skip_past_end_tag};
 
 /// What happens to markup that is not on the allow-list.

@@ -9,6 +9,7 @@ pub mod error;
 pub mod models;
 pub mod setup;
 pub mod tags;
+pub mod topics;
 
 pub use client::{IntercomClient, Retry, RetryPolicy};
 pub use contacts::{ContactKey, ResolvedContact};

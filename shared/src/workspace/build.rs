@@ -11,7 +11,7 @@ use super::resolve::{Deployment, Workspace, Workspaces};
 use super::seal::{KmsSealer, SealError};
 use super::{Tenancy, TenancyError};
 use crate::config::{Config, ConfigError, TokenSource};
-use crate::escalation::flow::{EscalationSettings, SettingsError};
+use crate::escalation::{EscalationSettings, SettingsError};
 use crate::handoff::{HandoffSettings, HandoffSettingsError};
 use crate::http::AgentGuard;
 use crate::intercom::IntercomClient;

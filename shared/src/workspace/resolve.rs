@@ -22,7 +22,7 @@ use super::seal::{SealError, Sealer};
 use super::settings::SettingsOverrides;
 use super::{Tenancy, WORKSPACE_HEADER, WorkspaceId, WorkspaceRecord};
 use crate::config::{AgentAuth, Region};
-use crate::escalation::flow::EscalationSettings;
+use crate::escalation::EscalationSettings;
 use crate::handoff::HandoffSettings;
 use crate::helpdesk::Helpdesk;
 use crate::http::{ActionError, AgentGuard};

@@ -1,6 +1,7 @@
-//! Rotating the agent API key and the webhook client secret in Secrets Manager (moto): the new value takes
-//! effect within the cache's TTL, the previous version (`AWSPREVIOUS`) is still accepted while clients move over,
-//! and a value two rotations old is refused.
+//! Rotating the agent API key and the webhook client secret in Secrets Manager (moto): a new agent key works on
+//! its first call (an unknown key makes the secret be read again, at most once per 10 s), the previous version
+//! (`AWSPREVIOUS`) is accepted for the rotation grace period and never after, and a value two rotations old is
+//! refused.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,7 +34,7 @@ async fn webhook_accepts(store: &SecretStore, client_secret: &str) -> bool {
     let secrets = store.get().await.unwrap();
     let keys = WebhookKeys {
         client_secret: secrets.client_secret.as_ref(),
-        previous_client_secret: secrets.previous_client_secret.as_ref(),
+        previous_client_secret: secrets.previous_client_secret(),
         ..Default::default()
     };
     let body = br#"{"type":"notification_event","topic":"ping","id":null}"#;
@@ -43,7 +44,7 @@ async fn webhook_accepts(store: &SecretStore, client_secret: &str) -> bool {
 }
 
 #[tokio::test]
-async fn rotated_keys_take_effect_within_the_ttl_and_the_previous_version_is_accepted_until_it_rotates_out() {
+async fn a_new_key_works_at_once_and_the_previous_version_only_inside_its_grace_period() {
     let Some(moto) = moto::start(None).await else { return };
     let sdk = moto.sdk_config().await;
     let admin = aws_sdk_secretsmanager::Client::new(&sdk);
@@ -61,28 +62,34 @@ async fn rotated_keys_take_effect_within_the_ttl_and_the_previous_version_is_acc
         async move { admin.put_secret_value().secret_id(arn).secret_string(secret(version)).send().await.unwrap() }
     };
 
-    let store = Arc::new(SecretStore::secrets_manager(&arn, &sdk, TTL));
+    // The grace is counted from the new version's creation, in whole seconds on moto.
+    let grace = Duration::from_secs(3);
+    let store = Arc::new(SecretStore::secrets_manager(&arn, &sdk, TTL).with_rotation_grace(grace));
     let guard = AgentGuard::new(AgentAuth::ApiKey, store.clone());
     assert_eq!(guard.check(&bearer("key-v1")).await, Ok(()));
     assert!(store.get().await.unwrap().previous_agent_api_key.is_none(), "no previous version yet");
 
     rotate(2).await;
-    // Within the TTL the cached version still decides.
-    assert_eq!(guard.check(&bearer("key-v2")).await, Err(ActionError::Unauthenticated));
-    tokio::time::sleep(TTL + Duration::from_millis(100)).await;
-    assert_eq!(guard.check(&bearer("key-v2")).await, Ok(()), "the new key is accepted once the TTL passed");
-    assert_eq!(guard.check(&bearer("key-v1")).await, Ok(()), "the AWSPREVIOUS key is still accepted");
+    // An unknown key makes the secret be read again at once: the new key works on its first call.
+    assert_eq!(guard.check(&bearer("key-v2")).await, Ok(()), "a new key is not refused for the cache's TTL");
+    assert_eq!(store.fetch_count(), 2);
+    assert_eq!(guard.check(&bearer("key-v1")).await, Ok(()), "the AWSPREVIOUS key inside the grace period");
     assert!(webhook_accepts(&store, "cs-v2").await);
     assert!(webhook_accepts(&store, "cs-v1").await, "deliveries signed with the previous client secret pass");
-    let secrets = store.get().await.unwrap();
-    assert_eq!(secrets.previous_agent_api_key.as_ref().map(|k| k.expose_secret()), Some("key-v1"));
+    assert_eq!(guard.check(&bearer("key-v9")).await, Err(ActionError::Unauthenticated));
+    assert_eq!(store.fetch_count(), 2, "another unknown key within 10 s forces no second read");
+
+    // After the grace period the previous version is refused, though it is still AWSPREVIOUS.
+    tokio::time::sleep(grace + Duration::from_millis(1200)).await;
+    assert_eq!(guard.check(&bearer("key-v1")).await, Err(ActionError::Unauthenticated), "never after the grace");
+    assert!(!webhook_accepts(&store, "cs-v1").await, "nor its client secret");
+    assert_eq!(guard.check(&bearer("key-v2")).await, Ok(()));
 
     rotate(3).await;
     tokio::time::sleep(TTL + Duration::from_millis(100)).await;
     assert_eq!(guard.check(&bearer("key-v3")).await, Ok(()));
-    assert_eq!(guard.check(&bearer("key-v2")).await, Ok(()));
+    assert_eq!(guard.check(&bearer("key-v2")).await, Ok(()), "the new previous version, inside its grace");
     assert_eq!(guard.check(&bearer("key-v1")).await, Err(ActionError::Unauthenticated), "rotated out");
     assert!(webhook_accepts(&store, "cs-v3").await && webhook_accepts(&store, "cs-v2").await);
     assert!(!webhook_accepts(&store, "cs-v1").await, "a client secret two rotations old is refused");
-    assert_eq!(store.fetch_count(), 3, "read once per TTL, not per request");
 }
