@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use integration_tests::moto;
 use lambda_http::http::{HeaderMap, header};
-use secrecy::ExposeSecret;
 use serde_json::json;
 use shared::config::AgentAuth;
 use shared::http::{ActionError, AgentGuard};
