@@ -64,6 +64,10 @@ pub enum ActionError {
     /// A customer-visible reply as the AI in a conversation a human handles (see [`crate::handoff`]).
     #[error("{message}")]
     HumanHandlesConversation { owner: crate::handoff::Owner, message: String },
+    /// A refusal with its own stable code (404 `contact_not_found`, 400 `unknown_ticket_type`, …): `field` names
+    /// the request field to fix and `allowed`, when not empty, the values it may take.
+    #[error("{message}")]
+    Refused { status: StatusCode, code: &'static str, field: String, message: String, allowed: Vec<String> },
 }
 
 impl ActionError {
@@ -96,6 +100,7 @@ impl ActionError {
             ActionError::IdempotencyKeyInUse { .. } | ActionError::HumanHandlesConversation { .. } => {
                 StatusCode::CONFLICT
             }
+            ActionError::Refused { status, .. } => *status,
         }
     }
 
@@ -115,6 +120,7 @@ impl ActionError {
             ActionError::IdempotencyKeyInUse { .. } => "idempotency_key_in_use",
             ActionError::UnknownAttribute { .. } => "unknown_attribute",
             ActionError::HumanHandlesConversation { .. } => "human_handles_conversation",
+            ActionError::Refused { code, .. } => code,
         }
     }
 
@@ -152,6 +158,12 @@ impl ActionError {
             | ActionError::IdempotencyKeyInUse { retry_after_seconds: s } => error["retryAfterSeconds"] = (*s).into(),
             ActionError::HumanHandlesConversation { owner, .. } => {
                 error["owner"] = serde_json::to_value(owner).unwrap_or_default()
+            }
+            ActionError::Refused { field, allowed, .. } => {
+                error["field"] = field.as_str().into();
+                if !allowed.is_empty() {
+                    error["allowed"] = allowed.clone().into();
+                }
             }
             _ => {}
         }
