@@ -105,7 +105,9 @@ pub async fn search_knowledge<H: Helpdesk + ?Sized>(
         helpdesk.search_articles(&query),
         helpdesk.search_internal_articles(&search.phrase, search.limit as u32),
     );
-    let public = public?;
+    let mut public = public?;
+    // `state=published` asks Intercom for published articles only; a draft that slips through is not cited.
+    public.data.articles.retain(|a| a.state.as_deref() != Some("draft"));
     let (internal, internal_searched) = match internal {
         Ok(hits) => (hits, true),
         Err(e) if internal_unavailable(&e) => {
@@ -417,9 +419,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn no_article_is_an_empty_list_and_a_missing_scope_leaves_internal_articles_out() {
+    async fn no_published_article_is_an_empty_list_and_a_missing_scope_leaves_internal_articles_out() {
         let mut helpdesk = MockHelpdesk::new();
-        helpdesk.expect_search_articles().returning(|_| Ok(ArticleSearch::default()));
+        helpdesk.expect_search_articles().returning(|_| {
+            Ok(serde_json::from_value(json!({"data": {"articles": [{"id": "1", "title": "Draft", "state": "draft"}]}}))
+                .unwrap())
+        });
         helpdesk.expect_search_internal_articles().returning(|_, _| {
             Err(IntercomError::Api {
                 status: 403,

@@ -286,4 +286,35 @@ mod tests {
         .unwrap();
         assert_eq!((article.id.as_str(), article.title, article.locale.as_deref()), ("45", None, Some("en")));
     }
+
+    #[tokio::test]
+    async fn the_client_asks_for_what_the_contract_names() {
+        use crate::intercom::stub_server::client_answering;
+        let (client, seen) = client_answering(Box::new(|request| {
+            if request.target.starts_with("/content/search") {
+                (
+                    200,
+                    json!({"type": "list", "data": [{"type": "internal_article", "id": "12", "title": "SOP"},
+                                                       {"type": "content_snippet", "id": "9", "title": "Other"}]}),
+                )
+            } else {
+                (200, json!({"id": "12", "title": "SOP", "body": "<p>x</p>"}))
+            }
+        }))
+        .await;
+        let query = ArticleQuery { phrase: "refund & return".into(), help_center_id: Some("7".into()) };
+        client.search_articles(&query).await.unwrap();
+        let hits = client.search_internal_articles("refund & return", 99).await.unwrap();
+        assert_eq!(hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), ["12"], "only internal articles");
+        client.get_internal_article("12").await.unwrap();
+        let targets: Vec<String> = seen.lock().unwrap().iter().map(|s| format!("{} {}", s.method, s.target)).collect();
+        assert_eq!(
+            targets,
+            [
+                "GET /articles/search?phrase=refund+%26+return&state=published&highlight=true&help_center_id=7",
+                "GET /content/search?query=refund+%26+return&content_types=internal_article&per_page=50",
+                "GET /internal_articles/12",
+            ]
+        );
+    }
 }

@@ -287,4 +287,49 @@ mod tests {
         assert_eq!(list.total_count, Some(3));
         assert_eq!(list.data[1].tags, None);
     }
+
+    #[tokio::test]
+    async fn the_client_reads_profiles_tags_and_companies_where_the_contract_says() {
+        use crate::intercom::stub_server::client_answering;
+        let (client, seen) = client_answering(Box::new(|request| match request.target.as_str() {
+            "/contacts/search" => (
+                200,
+                json!({"type": "list", "total_count": 2,
+                                               "data": [{"id": "l1", "role": "lead"}, {"id": "u1", "role": "user"}]}),
+            ),
+            "/contacts/missing" => {
+                (404, json!({"type": "error.list", "errors": [{"code": "not_found", "message": "User Not Found"}]}))
+            }
+            "/contacts/u1/tags" => (200, json!({"type": "list", "data": [{"type": "tag", "id": "80", "name": "vip"}]})),
+            "/contacts/u1/companies" => (200, json!({"type": "list", "data": [{"id": "c1", "name": "Acme"}]})),
+            _ => (200, contract_contact()),
+        }))
+        .await;
+        let found = client.find_contact_profiles(&ContactKey::Email("jane@example.com".into())).await.unwrap();
+        assert_eq!((found.contacts.len(), found.total), (2, 2));
+        let by_id = client.find_contact_profiles(&ContactKey::Id("6762f0cd1bb69f9f2193bb7c".into())).await.unwrap();
+        assert_eq!(by_id.contacts[0].id, "6762f0cd1bb69f9f2193bb7c");
+        assert_eq!(
+            client.find_contact_profiles(&ContactKey::Id("missing".into())).await.unwrap(),
+            ContactMatches::default()
+        );
+        assert_eq!(client.contact_tags("u1").await.unwrap()[0].name, "vip");
+        assert_eq!(client.contact_companies("u1").await.unwrap()[0].name.as_deref(), Some("Acme"));
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(
+            seen[0].body,
+            Some(json!({"query": {"field": "email", "operator": "=", "value": "jane@example.com"}}))
+        );
+        let targets: Vec<String> = seen.iter().map(|s| format!("{} {}", s.method, s.target)).collect();
+        assert_eq!(
+            targets,
+            [
+                "POST /contacts/search",
+                "GET /contacts/6762f0cd1bb69f9f2193bb7c",
+                "GET /contacts/missing",
+                "GET /contacts/u1/tags",
+                "GET /contacts/u1/companies",
+            ]
+        );
+    }
 }

@@ -9,6 +9,8 @@ pub mod conversation_search;
 pub mod conversations;
 pub mod error;
 pub mod models;
+#[cfg(test)]
+mod stub_server;
 pub mod tags;
 pub mod tickets;
 

@@ -410,7 +410,7 @@ mod tests {
     use super::*;
 
     /// `GET /ticket_types`, 200, as the 2.16 contract's example writes it.
-    pub(crate) fn contract_ticket_types() -> serde_json::Value {
+    fn contract_ticket_types() -> serde_json::Value {
         json!({"type": "list", "data": [{
             "type": "ticket_type", "id": "67", "name": "Bug Report", "description": "Bug Report Template",
             "icon": "🎟️", "workspace_id": "this_is_an_id648_that_should_be_at_least_", "archived": false,
@@ -500,7 +500,7 @@ mod tests {
     }
 
     /// `POST /tickets`, 200, as the 2.16 contract's example writes it (parts and type abridged).
-    pub(crate) fn contract_ticket() -> serde_json::Value {
+    fn contract_ticket() -> serde_json::Value {
         json!({
             "type": "ticket", "id": "626", "ticket_id": "33",
             "ticket_attributes": {"_default_title_": "example", "_default_description_": "there is a problem"},
@@ -584,5 +584,65 @@ mod tests {
 
         let conversion = TicketConversion { ticket_type_id: "53".into(), ticket_state_id: None, attributes: None };
         assert_eq!(serde_json::to_value(&conversion).unwrap(), json!({"ticket_type_id": "53"}));
+    }
+
+    #[tokio::test]
+    async fn the_client_sends_each_call_as_the_contract_says_and_remembers_types_and_states() {
+        use crate::intercom::stub_server::client_answering;
+        let (client, seen) = client_answering(Box::new(|request| match request.target.as_str() {
+            "/ticket_types" => (200, contract_ticket_types()),
+            "/ticket_states" => (200, json!({"type": "list", "data": [{"id": "8269", "category": "submitted"}]})),
+            _ => (200, contract_ticket()),
+        }))
+        .await;
+        assert_eq!(client.list_ticket_types(TICKET_CATALOG_TTL).await.unwrap()[0].id, "67");
+        assert_eq!(client.list_ticket_types(TICKET_CATALOG_TTL).await.unwrap().len(), 1, "from memory");
+        client.list_ticket_types(Duration::ZERO).await.unwrap();
+        assert_eq!(client.list_ticket_states(Duration::from_secs(3600)).await.unwrap()[0].state.id, "8269");
+        client.list_ticket_states(Duration::from_secs(3600)).await.unwrap();
+        let ticket = NewTicket::new("67", "6762f2d81bb69f9f2193bc54", "t", "d", Attributes::new());
+        assert_eq!(client.create_ticket(&ticket).await.unwrap().id, "626");
+        client.get_ticket("626").await.unwrap();
+        let update = TicketUpdate { open: Some(false), admin_id: Some(991267), ..TicketUpdate::default() };
+        client.update_ticket("626", &update).await.unwrap();
+        let conversion = TicketConversion { ticket_type_id: "67".into(), ticket_state_id: None, attributes: None };
+        client.convert_to_ticket("123", &conversion).await.unwrap();
+        let seen = seen.lock().unwrap().clone();
+        let calls: Vec<(&str, &str)> = seen.iter().map(|s| (s.method.as_str(), s.target.as_str())).collect();
+        assert_eq!(
+            calls,
+            [
+                ("GET", "/ticket_types"),
+                ("GET", "/ticket_types"),
+                ("GET", "/ticket_states"),
+                ("POST", "/tickets"),
+                ("GET", "/tickets/626"),
+                ("PUT", "/tickets/626"),
+                ("POST", "/conversations/123/convert"),
+            ],
+            "a second read within max_age is answered from memory; max_age zero reads again"
+        );
+        assert_eq!(seen[3].body, Some(serde_json::to_value(&ticket).unwrap()));
+        assert_eq!(seen[5].body, Some(json!({"open": false, "admin_id": 991267})));
+        assert_eq!(seen[6].body, Some(json!({"ticket_type_id": "67"})));
+    }
+
+    #[tokio::test]
+    async fn a_ticket_create_whose_answer_is_lost_is_not_sent_again() {
+        use crate::intercom::stub_server::client_answering;
+        let (client, seen) = client_answering(Box::new(|_| (503, json!({"type": "error.list", "errors": []})))).await;
+        let ticket = NewTicket::new("67", "c1", "t", "d", Attributes::new());
+        let err = client.create_ticket(&ticket).await.unwrap_err();
+        assert!(matches!(err, IntercomError::OutcomeUnknown { .. }), "{err:?}");
+        assert_eq!(seen.lock().unwrap().len(), 1);
+        let err = client
+            .convert_to_ticket(
+                "1",
+                &TicketConversion { ticket_type_id: "67".into(), ticket_state_id: None, attributes: None },
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, IntercomError::OutcomeUnknown { .. }), "{err:?}");
+        assert_eq!(seen.lock().unwrap().len(), 2);
     }
 }
