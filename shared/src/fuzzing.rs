@@ -25,8 +25,9 @@ use crate::http::{Accepts, serve};
 use crate::idempotency::{Idempotency, serve_keyed, serve_write};
 use crate::intercom::models::{Attributes, Contact, Conversation as FullConversation, Tag, Team, Teammate};
 use crate::intercom::{
-    AdminMessage, Assignee, ContactKey, ConversationPage, ConversationQuery, IntercomError, MessageKind,
-    ResolvedContact, StateChange,
+    AdminMessage, ArticleQuery, ArticleSearch, Assignee, Company, ContactKey, ContactMatches, ContentHit,
+    ConversationPage, ConversationQuery, IntercomError, InternalArticle, MessageKind, NewTicket, ResolvedContact,
+    StateChange, Ticket, TicketConversion, TicketStateDetails, TicketType, TicketUpdate,
 };
 use crate::store::memory::MemoryStore;
 use crate::store::{Claim, Store};
@@ -387,6 +388,55 @@ impl Helpdesk for StubHelpdesk {
         _admin_id: &str,
     ) -> Result<crate::intercom::setup::Probe, IntercomError> {
         Ok(crate::intercom::setup::Probe::Granted)
+    }
+    async fn find_contact_profiles(&self, _key: &ContactKey) -> Result<ContactMatches, IntercomError> {
+        Ok(ContactMatches::default())
+    }
+    async fn contact_tags(&self, _contact_id: &str) -> Result<Vec<Tag>, IntercomError> {
+        Err(not_found())
+    }
+    async fn contact_companies(&self, _contact_id: &str) -> Result<Vec<Company>, IntercomError> {
+        Err(not_found())
+    }
+    async fn search_articles(&self, query: &ArticleQuery) -> Result<ArticleSearch, IntercomError> {
+        if let Some(id) = &query.help_center_id {
+            assert_intercom_id("help center id", id);
+        }
+        Ok(ArticleSearch::default())
+    }
+    async fn search_internal_articles(&self, _phrase: &str, _per_page: u32) -> Result<Vec<ContentHit>, IntercomError> {
+        Ok(Vec::new())
+    }
+    async fn get_internal_article(&self, id: &str) -> Result<InternalArticle, IntercomError> {
+        assert_intercom_id("internal article id", id);
+        Err(not_found())
+    }
+    async fn list_ticket_types(&self, _max_age: Duration) -> Result<Vec<TicketType>, IntercomError> {
+        Ok(Vec::new())
+    }
+    async fn list_ticket_states(&self, _max_age: Duration) -> Result<Vec<TicketStateDetails>, IntercomError> {
+        Ok(Vec::new())
+    }
+    async fn create_ticket(&self, ticket: &NewTicket) -> Result<Ticket, IntercomError> {
+        assert_intercom_id("ticket type id", &ticket.ticket_type_id);
+        Err(not_found())
+    }
+    async fn get_ticket(&self, ticket_id: &str) -> Result<Ticket, IntercomError> {
+        assert_intercom_id("ticket id", ticket_id);
+        Err(not_found())
+    }
+    async fn update_ticket(&self, ticket_id: &str, _update: &TicketUpdate) -> Result<Ticket, IntercomError> {
+        assert_intercom_id("ticket id", ticket_id);
+        Err(not_found())
+    }
+    async fn convert_to_ticket(
+        &self,
+        conversation_id: &str,
+        conversion: &TicketConversion,
+    ) -> Result<Ticket, IntercomError> {
+        assert_intercom_id("conversation id", conversation_id);
+        assert_intercom_id("ticket type id", &conversion.ticket_type_id);
+        Err(not_found())
     }
 }
 

@@ -1,13 +1,16 @@
 //! The port the handlers depend on. [`IntercomClient`] implements it; tests use `MockHelpdesk`
 //! (feature `mocks`) so handlers are exercised without HTTP.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 
 use crate::intercom::models::{Attributes, Contact, Conversation, Tag, Team, Teammate};
 use crate::intercom::setup::{DataAttribute, Me, NewAttribute, Permission, Probe};
 use crate::intercom::{
-    AdminMessage, Assignee, ContactKey, ConversationPage, ConversationQuery, IntercomClient, IntercomError,
-    MessageKind, ResolvedContact, StateChange,
+    AdminMessage, ArticleQuery, ArticleSearch, Assignee, Company, ContactKey, ContactMatches, ContentHit,
+    ConversationPage, ConversationQuery, IntercomClient, IntercomError, InternalArticle, MessageKind, NewTicket,
+    ResolvedContact, StateChange, Ticket, TicketConversion, TicketStateDetails, TicketType, TicketUpdate,
 };
 
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -76,6 +79,33 @@ pub trait Helpdesk: Send + Sync {
     async fn create_contact_attribute(&self, attribute: &NewAttribute) -> Result<DataAttribute, IntercomError>;
     /// Whether the token has `permission` (a harmless probe, see [`Permission`]).
     async fn probe(&self, permission: Permission, admin_id: &str) -> Result<Probe, IntercomError>;
+
+    // ---- customer profile, knowledge and tickets (API 2.16) ----
+    /// Every contact the key names (by id one or none; by email or external id all a search finds).
+    async fn find_contact_profiles(&self, key: &ContactKey) -> Result<ContactMatches, IntercomError>;
+    /// The contact's tags with their names (`GET /contacts/{id}/tags`).
+    async fn contact_tags(&self, contact_id: &str) -> Result<Vec<Tag>, IntercomError>;
+    /// The contact's companies (`GET /contacts/{id}/companies`).
+    async fn contact_companies(&self, contact_id: &str) -> Result<Vec<Company>, IntercomError>;
+    /// Published help-center articles with highlights (`GET /articles/search`).
+    async fn search_articles(&self, query: &ArticleQuery) -> Result<ArticleSearch, IntercomError>;
+    /// Internal articles matching a phrase, best first, without bodies (`GET /content/search`).
+    async fn search_internal_articles(&self, phrase: &str, per_page: u32) -> Result<Vec<ContentHit>, IntercomError>;
+    async fn get_internal_article(&self, id: &str) -> Result<InternalArticle, IntercomError>;
+    /// Ticket types, from memory when read less than `max_age` ago (never more than 5 minutes).
+    async fn list_ticket_types(&self, max_age: Duration) -> Result<Vec<TicketType>, IntercomError>;
+    /// Ticket states with the types using each, cached as the types are.
+    async fn list_ticket_states(&self, max_age: Duration) -> Result<Vec<TicketStateDetails>, IntercomError>;
+    /// Creates a ticket (never repeated blindly: a lost answer is `OutcomeUnknown`).
+    async fn create_ticket(&self, ticket: &NewTicket) -> Result<Ticket, IntercomError>;
+    async fn get_ticket(&self, ticket_id: &str) -> Result<Ticket, IntercomError>;
+    async fn update_ticket(&self, ticket_id: &str, update: &TicketUpdate) -> Result<Ticket, IntercomError>;
+    /// Converts a conversation to a ticket (never repeated blindly).
+    async fn convert_to_ticket(
+        &self,
+        conversation_id: &str,
+        conversion: &TicketConversion,
+    ) -> Result<Ticket, IntercomError>;
 }
 
 #[async_trait]
@@ -179,5 +209,46 @@ impl Helpdesk for IntercomClient {
     }
     async fn probe(&self, permission: Permission, admin_id: &str) -> Result<Probe, IntercomError> {
         IntercomClient::probe(self, permission, admin_id).await
+    }
+
+    async fn find_contact_profiles(&self, key: &ContactKey) -> Result<ContactMatches, IntercomError> {
+        IntercomClient::find_contact_profiles(self, key).await
+    }
+    async fn contact_tags(&self, contact_id: &str) -> Result<Vec<Tag>, IntercomError> {
+        IntercomClient::contact_tags(self, contact_id).await
+    }
+    async fn contact_companies(&self, contact_id: &str) -> Result<Vec<Company>, IntercomError> {
+        IntercomClient::contact_companies(self, contact_id).await
+    }
+    async fn search_articles(&self, query: &ArticleQuery) -> Result<ArticleSearch, IntercomError> {
+        IntercomClient::search_articles(self, query).await
+    }
+    async fn search_internal_articles(&self, phrase: &str, per_page: u32) -> Result<Vec<ContentHit>, IntercomError> {
+        IntercomClient::search_internal_articles(self, phrase, per_page).await
+    }
+    async fn get_internal_article(&self, id: &str) -> Result<InternalArticle, IntercomError> {
+        IntercomClient::get_internal_article(self, id).await
+    }
+    async fn list_ticket_types(&self, max_age: Duration) -> Result<Vec<TicketType>, IntercomError> {
+        IntercomClient::list_ticket_types(self, max_age).await
+    }
+    async fn list_ticket_states(&self, max_age: Duration) -> Result<Vec<TicketStateDetails>, IntercomError> {
+        IntercomClient::list_ticket_states(self, max_age).await
+    }
+    async fn create_ticket(&self, ticket: &NewTicket) -> Result<Ticket, IntercomError> {
+        IntercomClient::create_ticket(self, ticket).await
+    }
+    async fn get_ticket(&self, ticket_id: &str) -> Result<Ticket, IntercomError> {
+        IntercomClient::get_ticket(self, ticket_id).await
+    }
+    async fn update_ticket(&self, ticket_id: &str, update: &TicketUpdate) -> Result<Ticket, IntercomError> {
+        IntercomClient::update_ticket(self, ticket_id, update).await
+    }
+    async fn convert_to_ticket(
+        &self,
+        conversation_id: &str,
+        conversion: &TicketConversion,
+    ) -> Result<Ticket, IntercomError> {
+        IntercomClient::convert_to_ticket(self, conversation_id, conversion).await
     }
 }

@@ -50,6 +50,10 @@ pub enum ActionError {
     /// A customer-visible reply as the AI in a conversation a human handles (see [`crate::handoff`]).
     #[error("{message}")]
     HumanHandlesConversation { owner: crate::handoff::Owner, message: String },
+    /// A refusal with its own stable code (404 `contact_not_found`, 400 `unknown_ticket_type`, …): `field` names
+    /// the request field to fix and `allowed`, when not empty, the values it may take.
+    #[error("{message}")]
+    Refused { status: StatusCode, code: &'static str, field: String, message: String, allowed: Vec<String> },
     /// Intercom refused an access token given to connect a workspace.
     #[error("{message}")]
     InvalidToken { message: String },
@@ -75,6 +79,7 @@ impl ActionError {
             ActionError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ActionError::Unauthenticated | ActionError::InvalidToken { .. } => StatusCode::UNAUTHORIZED,
             ActionError::MissingScope { .. } => StatusCode::FORBIDDEN,
+            ActionError::Refused { status, .. } => *status,
             ActionError::NotFound { .. } => StatusCode::NOT_FOUND,
             ActionError::Conflict { .. } => StatusCode::CONFLICT,
             ActionError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -109,6 +114,7 @@ impl ActionError {
             ActionError::UnknownAttribute { .. } => "unknown_attribute",
             ActionError::HumanHandlesConversation { .. } => "human_handles_conversation",
             ActionError::InvalidToken { .. } => "invalid_token",
+            ActionError::Refused { code, .. } => code,
             ActionError::MissingScope { .. } => "missing_scope",
         }
     }
@@ -149,6 +155,12 @@ impl ActionError {
                 error["owner"] = serde_json::to_value(owner).unwrap_or_default()
             }
             ActionError::MissingScope { scopes, .. } => error["scopes"] = scopes.clone().into(),
+            ActionError::Refused { field, allowed, .. } => {
+                error["field"] = field.as_str().into();
+                if !allowed.is_empty() {
+                    error["allowed"] = allowed.clone().into();
+                }
+            }
             _ => {}
         }
         error

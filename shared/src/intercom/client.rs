@@ -70,6 +70,8 @@ pub(super) struct Inner {
     pub(super) teams: Mutex<Option<Vec<Team>>>,
     /// `GET /admins` and when it was read (see [`super::admins`]).
     pub(super) admins: Mutex<Option<(Instant, Vec<Teammate>)>>,
+    /// `GET /ticket_types` and `GET /ticket_states` and when each was read (see [`super::tickets`]).
+    pub(super) ticket_catalog: Mutex<super::tickets::TicketCatalog>,
 }
 
 impl IntercomClient {
@@ -104,6 +106,7 @@ impl IntercomClient {
                 tags: Mutex::new(Vec::new()),
                 teams: Mutex::new(None),
                 admins: Mutex::new(None),
+                ticket_catalog: Mutex::default(),
             }),
         }
     }

@@ -331,7 +331,7 @@ pub(crate) struct CreateTag<'a> {
     pub name: &'a str,
 }
 
-fn null_as_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+pub(crate) fn null_as_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> Result<T, D::Error> {
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
@@ -391,7 +391,7 @@ impl<'de> Visitor<'de> for IdVisitor {
 }
 
 /// Intercom sends assignee ids as integers in conversations and as strings elsewhere; read either.
-fn id_like<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(crate) fn id_like<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(match Option::<Value>::deserialize(d)? {
         Some(Value::String(s)) if !s.is_empty() && s != "0" => Some(s),
         Some(Value::Number(n)) if n.as_i64() != Some(0) => Some(n.to_string()),
