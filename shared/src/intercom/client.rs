@@ -70,6 +70,9 @@ pub(super) struct Inner {
     pub(super) teams: Mutex<Option<Vec<Team>>>,
     /// `GET /admins` and when it was read (see [`super::admins`]).
     pub(super) admins: Mutex<Option<(Instant, Vec<Teammate>)>>,
+    pub(super) office_hours: super::office_hours::OfficeHoursCache,
+    /// The `Date` of Intercom's latest answer (see [`super::clock`]).
+    pub(super) clock: super::clock::IntercomClock,
 }
 
 impl IntercomClient {
@@ -98,6 +101,8 @@ impl IntercomClient {
                 tags: Mutex::new(Vec::new()),
                 teams: Mutex::new(None),
                 admins: Mutex::new(None),
+                office_hours: Default::default(),
+                clock: Default::default(),
             }),
         }
     }
@@ -173,6 +178,7 @@ impl IntercomClient {
                 Ok(response) => {
                     let status = response.status();
                     let headers = response.headers().clone();
+                    self.inner.clock.note(&headers);
                     match response.bytes().await {
                         Ok(bytes) => (status, headers, bytes),
                         Err(e) => {

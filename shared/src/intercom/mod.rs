@@ -2,12 +2,15 @@
 
 pub mod admins;
 pub mod client;
+pub mod clock;
 pub mod contacts;
 pub mod conversation_search;
 pub mod conversations;
 pub mod error;
 pub mod models;
+pub mod office_hours;
 pub mod tags;
+pub mod team_metrics;
 
 pub use client::{IntercomClient, Retry, RetryPolicy};
 pub use contacts::{ContactKey, ResolvedContact};

@@ -331,12 +331,12 @@ pub(crate) struct CreateTag<'a> {
     pub name: &'a str,
 }
 
-fn null_as_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+pub(super) fn null_as_default<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> Result<T, D::Error> {
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 /// An id Intercom may write as a string or as an integer (conversation part ids are integers in its examples).
-fn string_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+pub(super) fn string_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     opt_string_id(d)?.ok_or_else(|| de::Error::custom("invalid type: null, expected an id (a string or an integer)"))
 }
 
@@ -348,7 +348,7 @@ fn string_ids<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> 
 }
 
 /// An optional id, as a string or an integer; `null` is `None`.
-fn opt_string_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(super) fn opt_string_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     d.deserialize_option(IdVisitor)
 }
 
