@@ -1,9 +1,13 @@
 //! The port the handlers depend on. [`IntercomClient`] implements it; tests use `MockHelpdesk`
 //! (feature `mocks`) so handlers are exercised without HTTP.
 
+use std::time::SystemTime;
+
 use async_trait::async_trait;
 
 use crate::intercom::models::{Attributes, Contact, Conversation, Tag, Team, Teammate};
+use crate::intercom::office_hours::{OfficeHoursException, OfficeHoursSchedule};
+use crate::intercom::team_metrics::{TeamMetric, TeamMetricsError};
 use crate::intercom::{
     AdminMessage, Assignee, ContactKey, ConversationPage, ConversationQuery, IntercomClient, IntercomError,
     MessageKind, ResolvedContact, StateChange,
@@ -68,6 +72,15 @@ pub trait Helpdesk: Send + Sync {
         contact: &Contact,
         body: &str,
     ) -> Result<Conversation, IntercomError>;
+    /// Every office hours schedule (API 2.16); the client answers from a 5-minute cache.
+    async fn office_hours_schedules(&self) -> Result<Vec<OfficeHoursSchedule>, IntercomError>;
+    /// One schedule's exceptions (holidays, custom hours); the client caches them 5 minutes per schedule.
+    async fn office_hours_exceptions(&self, schedule_id: &str) -> Result<Vec<OfficeHoursException>, IntercomError>;
+    /// Each team member's open, idle and snoozed conversations, read fresh; [`TeamMetricsError::Refused`] when
+    /// the workspace lacks real-time monitoring.
+    async fn team_metrics(&self, team_id: &str) -> Result<Vec<TeamMetric>, TeamMetricsError>;
+    /// Intercom's now, from the `Date` of its latest answer; `None` before any (use the own clock then).
+    fn intercom_now(&self) -> Option<SystemTime>;
 }
 
 #[async_trait]
@@ -159,5 +172,17 @@ impl Helpdesk for IntercomClient {
         body: &str,
     ) -> Result<Conversation, IntercomError> {
         IntercomClient::reply_as_contact(self, conversation_id, contact, body).await
+    }
+    async fn office_hours_schedules(&self) -> Result<Vec<OfficeHoursSchedule>, IntercomError> {
+        IntercomClient::office_hours_schedules(self).await
+    }
+    async fn office_hours_exceptions(&self, schedule_id: &str) -> Result<Vec<OfficeHoursException>, IntercomError> {
+        IntercomClient::office_hours_exceptions(self, schedule_id).await
+    }
+    async fn team_metrics(&self, team_id: &str) -> Result<Vec<TeamMetric>, TeamMetricsError> {
+        IntercomClient::team_metrics(self, team_id).await
+    }
+    fn intercom_now(&self) -> Option<SystemTime> {
+        IntercomClient::intercom_now(self)
     }
 }

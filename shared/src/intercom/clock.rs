@@ -78,4 +78,29 @@ mod tests {
         let later = clock.now().unwrap().duration_since(UNIX_EPOCH).unwrap().as_secs();
         assert!((1_797_238_800..1_797_238_860).contains(&later), "{later}");
     }
+
+    #[tokio::test]
+    async fn the_client_learns_intercoms_now_from_any_answer() {
+        use super::super::stub_server::{Answer, serve};
+        let stub = serve(&[
+            (
+                "/office_hours_schedules",
+                Answer::json(200, r#"{"data":[]}"#).with_header("Date: Sat, 12 Dec 2026 00:00:00 GMT"),
+            ),
+            ("/teams/1/metrics", Answer::json(403, "{}").with_header("Date: Mon, 14 Dec 2026 09:00:00 GMT")),
+            ("/teams/2/metrics", Answer::json(200, r#"{"data":[]}"#)),
+        ])
+        .await;
+        let c = &stub.client;
+        assert_eq!(c.intercom_now(), None, "no answer yet");
+        c.office_hours_schedules().await.unwrap();
+        let saturday = c.intercom_now().unwrap().duration_since(UNIX_EPOCH).unwrap().as_secs();
+        assert!((1_797_033_600..1_797_033_660).contains(&saturday), "{saturday}");
+        assert!(c.team_metrics("1").await.is_err());
+        let monday = c.intercom_now().unwrap().duration_since(UNIX_EPOCH).unwrap().as_secs();
+        assert!((1_797_238_800..1_797_238_860).contains(&monday), "an error answer tells the time too: {monday}");
+        c.team_metrics("2").await.unwrap();
+        // The stub's plain answer has no Date: the last one stays (real Intercom always sends one).
+        assert!(c.intercom_now().unwrap().duration_since(UNIX_EPOCH).unwrap().as_secs() >= monday);
+    }
 }

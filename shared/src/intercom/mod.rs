@@ -9,6 +9,8 @@ pub mod conversations;
 pub mod error;
 pub mod models;
 pub mod office_hours;
+#[cfg(test)]
+mod stub_server;
 pub mod tags;
 pub mod team_metrics;
 

@@ -211,4 +211,43 @@ mod tests {
         let list: ScheduleList = serde_json::from_str(r#"{"type":"office_hours_schedule.list","data":null}"#).unwrap();
         assert!(list.data.is_empty());
     }
+
+    #[tokio::test]
+    async fn schedules_and_each_schedules_exceptions_are_read_once_per_ttl() {
+        use super::super::stub_server::{Answer, serve};
+        let stub = serve(&[
+            ("/office_hours_schedules", Answer::json(200, SPEC_SCHEDULES)),
+            ("/office_hours_schedules/123/office_hours_exceptions", Answer::json(200, SPEC_EXCEPTIONS)),
+            ("/office_hours_schedules/124/office_hours_exceptions", Answer::json(200, r#"{"data":[]}"#)),
+        ])
+        .await;
+        let c = &stub.client;
+        assert_eq!(c.office_hours_schedules().await.unwrap()[0].name, "Standard Support Hours");
+        assert_eq!(c.office_hours_schedules().await.unwrap().len(), 1);
+        let (a, b) = tokio::join!(c.office_hours_exceptions("123"), c.office_hours_exceptions("124"));
+        assert_eq!((a.unwrap().len(), b.unwrap().len()), (2, 0));
+        assert_eq!(c.office_hours_exceptions("123").await.unwrap()[1].name.as_deref(), Some("Christmas Eve"));
+        let mut requests = stub.requests();
+        requests.sort();
+        assert_eq!(
+            requests,
+            [
+                "/office_hours_schedules",
+                "/office_hours_schedules/123/office_hours_exceptions",
+                "/office_hours_schedules/124/office_hours_exceptions"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_read_is_not_cached() {
+        use super::super::stub_server::{Answer, serve};
+        let stub =
+            serve(&[("/office_hours_schedules", Answer::json(403, r#"{"type":"error.list","errors":[]}"#))]).await;
+        assert!(stub.client.office_hours_schedules().await.is_err());
+        assert!(stub.client.office_hours_exceptions("9").await.unwrap_err().is_not_found());
+        assert!(stub.client.office_hours_schedules().await.is_err());
+        assert!(stub.client.office_hours_exceptions("9").await.is_err());
+        assert_eq!(stub.requests().len(), 4, "{:?}", stub.requests());
+    }
 }

@@ -122,4 +122,28 @@ mod tests {
         let unavailable = TeamMetricsError::from_intercom(IntercomError::from_response(503, b""));
         assert!(matches!(unavailable, TeamMetricsError::Intercom(IntercomError::Unavailable { status: 503, .. })));
     }
+
+    #[tokio::test]
+    async fn metrics_are_read_fresh_and_a_refusal_comes_back_typed() {
+        use super::super::stub_server::{Answer, serve};
+        let refused = r#"{"type":"error.list","request_id":"req-456","errors":[{"code":"api_plan_restricted",
+            "message":"Real-time monitoring is not enabled for your workspace."}]}"#;
+        let stub = serve(&[
+            (
+                "/teams/42/metrics",
+                Answer::json(200, r#"{"type":"team_metric.list","data":[{"admin_id":"7","open":2}]}"#),
+            ),
+            ("/teams/43/metrics", Answer::json(403, refused)),
+        ])
+        .await;
+        let c = &stub.client;
+        assert_eq!(c.team_metrics("42").await.unwrap()[0].open, 2);
+        assert_eq!(c.team_metrics("42").await.unwrap()[0].admin_id, "7");
+        assert!(c.team_metrics("43").await.unwrap_err().is_refused());
+        assert!(matches!(c.team_metrics("44").await, Err(TeamMetricsError::Intercom(ref e)) if e.is_not_found()));
+        assert_eq!(
+            stub.requests(),
+            ["/teams/42/metrics", "/teams/42/metrics", "/teams/43/metrics", "/teams/44/metrics"]
+        );
+    }
 }
