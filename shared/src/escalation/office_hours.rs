@@ -199,13 +199,20 @@ fn week_segments(interval: TimeInterval) -> Option<Vec<(i64, i64)>> {
     if !(0..=MINUTES_PER_WEEK).contains(&start) || !(0..=2 * MINUTES_PER_WEEK).contains(&end) {
         return None;
     }
-    let start = start % MINUTES_PER_WEEK;
+    // Minute 10080 is next Monday 00:00, the week's minute 0.
+    let (start, end) = if start == MINUTES_PER_WEEK && end >= MINUTES_PER_WEEK {
+        (0, end - MINUTES_PER_WEEK)
+    } else {
+        (start % MINUTES_PER_WEEK, end)
+    };
     let end = if end < start { end + MINUTES_PER_WEEK } else { end };
     if end - start > MINUTES_PER_WEEK {
         return None;
     }
-    Some(if end <= MINUTES_PER_WEEK {
-        vec![(start, end)].into_iter().filter(|(s, e)| s < e).collect()
+    Some(if start == end {
+        Vec::new()
+    } else if end <= MINUTES_PER_WEEK {
+        vec![(start, end)]
     } else {
         vec![(start, MINUTES_PER_WEEK), (0, end - MINUTES_PER_WEEK)]
     })
@@ -435,6 +442,11 @@ mod tests {
             assert!(!s.is_open(at("2026-12-14T02:00:00Z")), "Monday 02:00 {interval:?}");
             assert!(!s.is_open(at("2026-12-13T21:59:00Z")), "Sunday 21:59 {interval:?}");
             assert_eq!(opening(&s, "2026-12-14T03:00:00Z"), Some("2026-12-20T22:00:00+00:00".into()));
+        }
+        for monday_first_hour in [(10080, 10140), (10080, 60)] {
+            let s = schedule("UTC", &[monday_first_hour], json!([]));
+            assert!(s.is_open(at("2026-12-14T00:30:00Z")), "{monday_first_hour:?}");
+            assert!(!s.is_open(at("2026-12-14T01:00:00Z")), "{monday_first_hour:?}");
         }
         let whole_week = schedule("UTC", &[(0, 10080)], json!([]));
         assert!(whole_week.is_open(at("2026-12-13T23:59:59Z")) && whole_week.is_open(at("2026-12-14T00:00:00Z")));
