@@ -24,6 +24,8 @@ use crate::helpdesk::Helpdesk;
 use crate::http::{Accepts, serve};
 use crate::idempotency::{Idempotency, serve_keyed, serve_write};
 use crate::intercom::models::{Attributes, Contact, Conversation as FullConversation, Tag, Team, Teammate};
+use crate::intercom::office_hours::{OfficeHoursException, OfficeHoursSchedule};
+use crate::intercom::team_metrics::{TeamMetric, TeamMetricsError};
 use crate::intercom::{
     AdminMessage, ArticleQuery, ArticleSearch, Assignee, Company, ContactKey, ContactMatches, ContentHit,
     ConversationPage, ConversationQuery, IntercomError, InternalArticle, MessageKind, NewTicket, ResolvedContact,
@@ -437,6 +439,21 @@ impl Helpdesk for StubHelpdesk {
         assert_intercom_id("conversation id", conversation_id);
         assert_intercom_id("ticket type id", &conversion.ticket_type_id);
         Err(not_found())
+    }
+    // No schedules (every team always open), no metrics: the fuzzed escalation routes and assigns the team.
+    async fn office_hours_schedules(&self) -> Result<Vec<OfficeHoursSchedule>, IntercomError> {
+        Ok(Vec::new())
+    }
+    async fn office_hours_exceptions(&self, schedule_id: &str) -> Result<Vec<OfficeHoursException>, IntercomError> {
+        assert_intercom_id("office hours schedule id", schedule_id);
+        Ok(Vec::new())
+    }
+    async fn team_metrics(&self, team_id: &str) -> Result<Vec<TeamMetric>, TeamMetricsError> {
+        assert_intercom_id("team id", team_id);
+        Ok(Vec::new())
+    }
+    fn intercom_now(&self) -> Option<std::time::SystemTime> {
+        None
     }
 }
 

@@ -2,11 +2,14 @@
 //! (feature `mocks`) so handlers are exercised without HTTP.
 
 use std::time::Duration;
+use std::time::SystemTime;
 
 use async_trait::async_trait;
 
 use crate::intercom::models::{Attributes, Contact, Conversation, Tag, Team, Teammate};
+use crate::intercom::office_hours::{OfficeHoursException, OfficeHoursSchedule};
 use crate::intercom::setup::{DataAttribute, Me, NewAttribute, Permission, Probe};
+use crate::intercom::team_metrics::{TeamMetric, TeamMetricsError};
 use crate::intercom::{
     AdminMessage, ArticleQuery, ArticleSearch, Assignee, Company, ContactKey, ContactMatches, ContentHit,
     ConversationPage, ConversationQuery, IntercomClient, IntercomError, InternalArticle, MessageKind, NewTicket,
@@ -106,6 +109,15 @@ pub trait Helpdesk: Send + Sync {
         conversation_id: &str,
         conversion: &TicketConversion,
     ) -> Result<Ticket, IntercomError>;
+    /// Every office hours schedule (API 2.16); the client answers from a 5-minute cache.
+    async fn office_hours_schedules(&self) -> Result<Vec<OfficeHoursSchedule>, IntercomError>;
+    /// One schedule's exceptions (holidays, custom hours); the client caches them 5 minutes per schedule.
+    async fn office_hours_exceptions(&self, schedule_id: &str) -> Result<Vec<OfficeHoursException>, IntercomError>;
+    /// Each team member's open, idle and snoozed conversations, read fresh; [`TeamMetricsError::Refused`] when
+    /// the workspace lacks real-time monitoring.
+    async fn team_metrics(&self, team_id: &str) -> Result<Vec<TeamMetric>, TeamMetricsError>;
+    /// Intercom's now, from the `Date` of its latest answer; `None` before any (use the own clock then).
+    fn intercom_now(&self) -> Option<SystemTime>;
 }
 
 #[async_trait]
@@ -250,5 +262,17 @@ impl Helpdesk for IntercomClient {
         conversion: &TicketConversion,
     ) -> Result<Ticket, IntercomError> {
         IntercomClient::convert_to_ticket(self, conversation_id, conversion).await
+    }
+    async fn office_hours_schedules(&self) -> Result<Vec<OfficeHoursSchedule>, IntercomError> {
+        IntercomClient::office_hours_schedules(self).await
+    }
+    async fn office_hours_exceptions(&self, schedule_id: &str) -> Result<Vec<OfficeHoursException>, IntercomError> {
+        IntercomClient::office_hours_exceptions(self, schedule_id).await
+    }
+    async fn team_metrics(&self, team_id: &str) -> Result<Vec<TeamMetric>, TeamMetricsError> {
+        IntercomClient::team_metrics(self, team_id).await
+    }
+    fn intercom_now(&self) -> Option<SystemTime> {
+        IntercomClient::intercom_now(self)
     }
 }

@@ -9,8 +9,8 @@
 pub mod assign;
 pub mod convert_to_ticket;
 pub mod create_conversation;
-pub mod escalate;
 pub mod create_ticket;
+pub mod escalate;
 pub mod find_conversations;
 pub mod get_contact;
 pub mod get_conversation;
@@ -27,8 +27,8 @@ pub use crate::validate::{MAX_MESSAGE_CHARS, contact_key, conversation_id, email
 pub use assign::*;
 pub use convert_to_ticket::{ConvertToTicketRequest, ConvertToTicketResponse, convert_to_ticket};
 pub use create_conversation::*;
-pub use escalate::*;
 pub use create_ticket::{CreateTicketRequest, CreateTicketResponse, create_ticket};
+pub use escalate::*;
 pub use find_conversations::*;
 pub use get_contact::{CompanySummary, ContactProfileAnswer, GetContactRequest, LocationSummary, get_contact};
 pub use get_conversation::*;

@@ -1,8 +1,10 @@
 //! Escalation, the pure parts: the rules (`rules`, with the phrase matcher `human_request`), the routing, the
 //! settings, and the note left for the human. The action that does the hand-off is [`crate::actions::escalate`].
 
+pub mod availability;
 pub mod human_request;
 pub mod note;
+pub mod office_hours;
 pub mod routing;
 pub mod rules;
 pub mod settings;

@@ -72,6 +72,9 @@ pub(super) struct Inner {
     pub(super) admins: Mutex<Option<(Instant, Vec<Teammate>)>>,
     /// `GET /ticket_types` and `GET /ticket_states` and when each was read (see [`super::tickets`]).
     pub(super) ticket_catalog: Mutex<super::tickets::TicketCatalog>,
+    pub(super) office_hours: super::office_hours::OfficeHoursCache,
+    /// The `Date` of Intercom's latest answer (see [`super::clock`]).
+    pub(super) clock: super::clock::IntercomClock,
 }
 
 impl IntercomClient {
@@ -107,6 +110,8 @@ impl IntercomClient {
                 teams: Mutex::new(None),
                 admins: Mutex::new(None),
                 ticket_catalog: Mutex::default(),
+                office_hours: Default::default(),
+                clock: Default::default(),
             }),
         }
     }
@@ -182,6 +187,7 @@ impl IntercomClient {
                 Ok(response) => {
                     let status = response.status();
                     let headers = response.headers().clone();
+                    self.inner.clock.note(&headers);
                     match response.bytes().await {
                         Ok(bytes) => (status, headers, bytes),
                         Err(e) => {

@@ -3,18 +3,21 @@
 pub mod admins;
 pub mod articles;
 pub mod client;
+pub mod clock;
 pub mod contact_profile;
 pub mod contacts;
 pub mod conversation_search;
 pub mod conversations;
 pub mod error;
 pub mod models;
+pub mod office_hours;
 pub mod setup;
-pub mod tags;
-pub mod topics;
 #[cfg(test)]
 mod stub_server;
+pub mod tags;
+pub mod team_metrics;
 pub mod tickets;
+pub mod topics;
 
 pub use articles::{ArticleQuery, ArticleSearch, ContentHit, InternalArticle};
 pub use client::{IntercomClient, Retry, RetryPolicy};
