@@ -62,6 +62,30 @@ OPERATIONS_2_14 = [
 
 # API 2.16: the same, plus what 2.16 adds that the product or the fake use.
 OPERATIONS_2_16 = OPERATIONS_2_14 + [
+    # a contact's companies and tags (issue 21: get-contact)
+    ("GET", "/contacts/{contact_id}/companies"),
+    ("POST", "/contacts/{contact_id}/companies"),
+    ("GET", "/contacts/{contact_id}/tags"),
+    ("POST", "/contacts/{contact_id}/tags"),
+    ("POST", "/companies"),
+    ("GET", "/companies/{company_id}"),
+    # the help center and internal articles (issue 21: search-knowledge)
+    ("GET", "/help_center/help_centers"),
+    ("GET", "/articles"),
+    ("GET", "/articles/{article_id}"),
+    ("GET", "/articles/search"),
+    ("GET", "/internal_articles"),
+    ("GET", "/internal_articles/{internal_article_id}"),
+    ("GET", "/internal_articles/search"),
+    # tickets (issue 21: create-ticket, get-ticket, update-ticket, convert-to-ticket)
+    ("GET", "/ticket_types"),
+    ("GET", "/ticket_types/{ticket_type_id}"),
+    ("GET", "/ticket_states"),
+    ("POST", "/tickets"),
+    ("GET", "/tickets/{ticket_id}"),
+    ("PUT", "/tickets/{ticket_id}"),
+    ("POST", "/tickets/{ticket_id}/reply"),
+    ("POST", "/conversations/{conversation_id}/convert"),
 ]
 
 VERSIONS = {"2.14": OPERATIONS_2_14, "2.16": OPERATIONS_2_16}

@@ -198,10 +198,19 @@ pub(crate) fn already_exists(name: &str, existing: AttributeModel, wanted: Attri
 /// Checks a contact's `custom_attributes` against the defined attributes: every key must be a custom,
 /// non-archived contact attribute and every non-null value of its type. The first offender is named.
 pub(crate) fn check_contact_attributes(defined: &[DataAttribute], attrs: &Map<String, Value>) -> Result<(), ApiError> {
+    check_attributes(defined, AttributeModel::Contact, attrs)
+}
+
+/// [`check_contact_attributes`] for any model (a company's custom attributes).
+pub(crate) fn check_attributes(
+    defined: &[DataAttribute],
+    model: AttributeModel,
+    attrs: &Map<String, Value>,
+) -> Result<(), ApiError> {
     for (name, value) in attrs {
         let attribute = defined
             .iter()
-            .find(|a| a.custom && !a.archived && a.model == AttributeModel::Contact && a.name == *name)
+            .find(|a| a.custom && !a.archived && a.model == model && a.name == *name)
             .ok_or_else(|| bad(format!("Custom attribute '{name}' does not exist")))?;
         if !value.is_null() && !attribute.data_type.accepts(value) {
             return Err(bad(format!(

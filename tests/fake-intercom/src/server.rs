@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::faults::{Fault, FaultKind, FaultSpec};
 use crate::ids::{now_unix, request_id};
 use crate::record::{RecordedRequest, sequential_round_trips};
-use crate::routes::{admins, contacts, conversations, data_attributes, tags};
+use crate::routes::{admins, companies, contacts, conversations, data_attributes, knowledge, tags, tickets};
 use crate::scopes::{self, Scope};
 use crate::version::ApiVersion;
 use crate::{FakeIntercom, FakeWorkspace, RATE_LIMIT};
@@ -48,7 +48,25 @@ pub(crate) fn router(fake: FakeIntercom) -> Router {
         .route("/conversations/{conversation_id}/reply", post(conversations::reply))
         .route("/conversations/{conversation_id}/parts", post(conversations::manage))
         .route("/conversations/{conversation_id}/tags", post(conversations::attach_tag))
-        .route("/conversations/{conversation_id}/tags/{tag_id}", axum::routing::delete(conversations::detach_tag));
+        .route("/conversations/{conversation_id}/tags/{tag_id}", axum::routing::delete(conversations::detach_tag))
+        .route("/conversations/{conversation_id}/convert", post(tickets::convert))
+        .route("/contacts/{contact_id}/companies", get(companies::of_contact).post(companies::attach))
+        .route("/contacts/{contact_id}/tags", get(companies::tags_of_contact).post(companies::tag_contact))
+        .route("/companies", post(companies::create_or_update))
+        .route("/companies/{company_id}", get(companies::show))
+        .route("/help_center/help_centers", get(knowledge::help_centers))
+        .route("/articles", get(knowledge::list))
+        .route("/articles/search", get(knowledge::search))
+        .route("/articles/{article_id}", get(knowledge::show))
+        .route("/internal_articles", get(knowledge::internal_list))
+        .route("/internal_articles/search", get(knowledge::internal_search))
+        .route("/internal_articles/{internal_article_id}", get(knowledge::internal_show))
+        .route("/ticket_types", get(tickets::types))
+        .route("/ticket_types/{ticket_type_id}", get(tickets::show_type))
+        .route("/ticket_states", get(tickets::states))
+        .route("/tickets", post(tickets::create))
+        .route("/tickets/{ticket_id}", get(tickets::show).put(tickets::update))
+        .route("/tickets/{ticket_id}/reply", post(tickets::reply));
     let control = Router::new()
         .route("/__fake/health", get(|| async { Json(json!({ "ok": true })) }))
         .route("/__fake/state", get(control_state))
@@ -62,6 +80,8 @@ pub(crate) fn router(fake: FakeIntercom) -> Router {
         .route("/__fake/webhooks/deliveries", get(control_deliveries).delete(control_clear_deliveries))
         .route("/__fake/webhooks/flush", post(control_flush_webhooks))
         .route("/__fake/conversations/{conversation_id}/customer_reply", post(control_customer_reply))
+        .route("/__fake/articles", post(control_add_article))
+        .route("/__fake/ticket_types", post(control_add_ticket_type))
         .route("/__fake/workspaces", get(control_workspaces))
         .route("/__fake/workspaces/{workspace_id}/rotate-token", post(control_rotate_token))
         .route("/__fake/workspaces/{workspace_id}/scopes", get(control_scopes).post(control_deny_scopes));
@@ -595,4 +615,70 @@ async fn control_deny_scopes(
         .collect::<Result<Vec<_>, _>>()?;
     workspace.deny_scopes(denied);
     Ok(scopes_json(&workspace))
+}
+
+/// `{"title", "body", "description"?, "state"?: "published"|"draft", "internal"?: bool, "workspace"?}`: an
+/// article of the help center (or an internal one); answers it as `GET /articles/{id}` would.
+async fn control_add_article(State(fake): State<FakeIntercom>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let value: Value = serde_json::from_slice(&body).map_err(|e| bad_control_request(format!("invalid JSON: {e}")))?;
+    let text = |field: &str| value.get(field).and_then(Value::as_str).filter(|t| !t.trim().is_empty());
+    let title = text("title").ok_or_else(|| bad_control_request("title is required"))?;
+    let body_text = text("body").ok_or_else(|| bad_control_request("body is required"))?;
+    let internal = value.get("internal").and_then(Value::as_bool).unwrap_or(false);
+    let mut new = if internal {
+        crate::state::NewArticle::internal(title, body_text)
+    } else {
+        crate::state::NewArticle::published(title, text("description").unwrap_or_default(), body_text)
+    };
+    match value.get("state").and_then(Value::as_str) {
+        None | Some("published") => {}
+        Some("draft") => new = new.draft(),
+        Some(_) => return Err(bad_control_request("state must be published or draft")),
+    }
+    let workspace = named_workspace(&fake, workspace_field(&value)?)?;
+    Ok(Json(workspace.with_state(|s| {
+        let article = s.add_article(new);
+        if internal { crate::shapes::internal_article(&article) } else { crate::shapes::article(s, &article) }
+    })))
+}
+
+/// `{"name", "category"?: "Customer"|"Back-office"|"Tracker", "icon"?, "attributes"?: [{"name", "data_type":
+/// "string"|"list"|"integer"|"decimal"|"boolean"|"datetime", "required"?, "options"?: ["label", …]}],
+/// "workspace"?}`: a ticket type (with the default title and description); answers it as
+/// `GET /ticket_types/{id}` would.
+async fn control_add_ticket_type(State(fake): State<FakeIntercom>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    use crate::state::{NewTicketAttribute, TicketAttributeType, TicketCategory};
+    let value: Value = serde_json::from_slice(&body).map_err(|e| bad_control_request(format!("invalid JSON: {e}")))?;
+    let name = value.get("name").and_then(Value::as_str).filter(|n| !n.trim().is_empty());
+    let name = name.ok_or_else(|| bad_control_request("name is required"))?;
+    let category = match value.get("category").and_then(Value::as_str) {
+        None => TicketCategory::BackOffice,
+        Some(c) => TicketCategory::parse(c)
+            .ok_or_else(|| bad_control_request("category must be Customer, Back-office or Tracker"))?,
+    };
+    let icon = value.get("icon").and_then(Value::as_str).unwrap_or("🎟️");
+    let mut attributes = Vec::new();
+    for item in value.get("attributes").and_then(Value::as_array).into_iter().flatten() {
+        let attr_name =
+            item.get("name").and_then(Value::as_str).ok_or_else(|| bad_control_request("attributes need a name"))?;
+        let data_type =
+            item.get("data_type").and_then(Value::as_str).and_then(TicketAttributeType::parse).ok_or_else(|| {
+                bad_control_request("data_type must be string, list, integer, decimal, boolean or datetime")
+            })?;
+        let options: Vec<String> = item
+            .get("options")
+            .and_then(Value::as_array)
+            .map(|o| o.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_default();
+        if data_type == TicketAttributeType::List && options.is_empty() {
+            return Err(bad_control_request(format!("list attribute {attr_name:?} needs options")));
+        }
+        let required = item.get("required").and_then(Value::as_bool).unwrap_or(false);
+        attributes.push(NewTicketAttribute { required, options, ..NewTicketAttribute::new(attr_name, data_type) });
+    }
+    let workspace = named_workspace(&fake, workspace_field(&value)?)?;
+    Ok(Json(workspace.with_state(|s| {
+        let made = s.add_ticket_type(name, category, icon, attributes);
+        crate::shapes::ticket_type(s, &made)
+    })))
 }

@@ -20,7 +20,7 @@ use crate::ids::{now_unix, request_id};
 use crate::lock;
 
 /// The topics the fake sends.
-pub const TOPICS: [&str; 8] = [
+pub const TOPICS: [&str; 14] = [
     "conversation.user.created",
     "conversation.user.replied",
     "conversation.admin.replied",
@@ -29,6 +29,12 @@ pub const TOPICS: [&str; 8] = [
     "conversation.admin.closed",
     "conversation.admin.opened",
     "conversation.admin.snoozed",
+    "ticket.created",
+    "ticket.state.updated",
+    "ticket.admin.assigned",
+    "ticket.note.created",
+    "ticket.closed",
+    "ticket.resolved",
 ];
 
 /// Where and how the fake delivers webhooks.
@@ -80,7 +86,8 @@ impl WebhookConfig {
     }
 }
 
-/// Something that happened to a conversation: the webhook's `topic` and its `data.item`.
+/// Something that happened to a conversation (or a ticket: `conversation_id` is then the ticket's id): the
+/// webhook's `topic` and its `data.item`.
 #[derive(Debug, Clone)]
 pub(crate) struct Event {
     pub topic: &'static str,
@@ -120,6 +127,7 @@ pub struct WebhookDelivery {
     /// `notif_<uuid>`, the same on every attempt.
     pub notification_id: String,
     pub topic: String,
+    /// The conversation's id (for `ticket.*` topics, the ticket's).
     pub conversation_id: String,
     pub status: DeliveryStatus,
     pub attempts: Vec<DeliveryAttempt>,

@@ -273,6 +273,9 @@ async fn conformance(version: &'static str) {
     assert_eq!(updated["name"], "Samantha Smith");
     assert_eq!(updated["custom_attributes"], json!({"seats": 4}));
     c.expect(M::PUT, "/contacts/0123456789abcdef01234567", Some(json!({"name": "x"})), 404, No).await;
+    // The demo's Jane works at Acme Corp: her companies are listed in both versions' shape.
+    let jane = c.ok(M::GET, "/contacts/find_by_external_id/6123abc", None).await;
+    assert_eq!(jane["companies"]["total_count"], 1);
     let by_ext = c.ok(M::GET, "/contacts/find_by_external_id/ext-sam", None).await;
     assert_eq!(by_ext["id"], sam.as_str());
     c.expect(M::GET, "/contacts/find_by_external_id/nobody", None, 404, No).await;
@@ -629,6 +632,241 @@ async fn conformance(version: &'static str) {
     assert_eq!(code(&limited), "rate_limit_exceeded");
     c.fake.inject(Fault::server_error(503, "GET", "/conversations/*"));
     c.expect(M::GET, &format!("/conversations/{conv}"), None, 503, No).await;
+}
+
+/// The resources 2.16 adds that the product uses: a contact's companies and tags, the help center and
+/// internal articles, ticket types and states, tickets (create, read, update, reply) and conversion.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn knowledge_companies_and_tickets_conform_to_the_2_16_contract() {
+    let Some(c) = Contract::start(CURRENT).await else {
+        return;
+    };
+    use Documented::{No, Yes};
+    use Method as M;
+    let jane = c.fake.with_state(|s| s.contact_by_email("jane@example.com").map(|c| c.id.clone())).expect("jane");
+
+    // --- a contact's companies and tags ---
+    let companies = c.ok(M::GET, &format!("/contacts/{jane}/companies"), None).await;
+    assert_eq!(companies["total_count"], 1);
+    let acme = &companies["companies"][0];
+    assert_eq!((acme["name"].as_str(), acme["plan"]["name"].as_str()), (Some("Acme Corp"), Some("Pro")));
+    assert_eq!(acme["custom_attributes"]["company_tier"], "gold");
+    let globex = c
+        .ok(
+            M::POST,
+            "/companies",
+            Some(json!({"company_id": "globex", "name": "Globex", "plan": "Enterprise", "size": 900,
+                        "custom_attributes": {"company_tier": "silver"}})),
+        )
+        .await;
+    let globex_id = globex["id"].as_str().expect("id").to_owned();
+    let refused = c
+        .expect(
+            M::POST,
+            "/companies",
+            Some(json!({"company_id": "x", "custom_attributes": {"shoe_size": "9"}})),
+            400,
+            Yes,
+        )
+        .await;
+    assert_eq!(code(&refused), "parameter_invalid");
+    c.ok(M::GET, &format!("/companies/{globex_id}"), None).await;
+    c.expect(M::GET, "/companies/0123456789abcdef01234567", None, 404, Yes).await;
+    let attached = c.ok(M::POST, &format!("/contacts/{jane}/companies"), Some(json!({"id": globex_id}))).await;
+    assert_eq!(attached["user_count"], 1);
+    c.expect(M::POST, &format!("/contacts/{jane}/companies"), Some(json!({"id": "nope"})), 404, Yes).await;
+    let tag = c.ok(M::POST, "/tags", Some(json!({"name": "VIP"}))).await;
+    let tag_id = tag["id"].as_str().expect("tag id").to_owned();
+    c.ok(M::POST, &format!("/contacts/{jane}/tags"), Some(json!({"id": tag_id}))).await;
+    c.expect(M::POST, &format!("/contacts/{jane}/tags"), Some(json!({"id": "1"})), 404, Yes).await;
+    let tags = c.ok(M::GET, &format!("/contacts/{jane}/tags"), None).await;
+    assert_eq!(tags["data"][0]["name"], "VIP");
+    let contact = c.ok(M::GET, &format!("/contacts/{jane}"), None).await;
+    assert_eq!(
+        (contact["companies"]["total_count"].as_i64(), contact["tags"]["total_count"].as_i64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(contact["tags"]["data"][0]["id"], tag_id.as_str());
+    c.expect(M::GET, "/contacts/0123456789abcdef01234567/companies", None, 404, Yes).await;
+
+    // --- the help center ---
+    let centers = c.ok(M::GET, "/help_center/help_centers", None).await;
+    let center = centers["data"][0]["id"].as_str().expect("help center").to_owned();
+    let all = c.ok(M::GET, "/articles", None).await;
+    assert_eq!(all["total_count"], 4, "three published, one draft");
+    let found = c.ok(M::GET, "/articles/search?phrase=refund&state=published&highlight=true", None).await;
+    let titles: Vec<&str> =
+        found["data"]["articles"].as_array().expect("articles").iter().filter_map(|a| a["title"].as_str()).collect();
+    assert_eq!(titles, ["Refund policy"], "the draft that mentions refunds is not published");
+    assert_eq!(found["data"]["highlights"][0]["highlighted_title"][0], json!({"type": "highlight", "text": "Refund"}));
+    let url = found["data"]["articles"][0]["url"].as_str().expect("url");
+    assert!(url.starts_with("https://"), "{url}");
+    let with_drafts = c.ok(M::GET, &format!("/articles/search?phrase=refund&help_center_id={center}"), None).await;
+    assert_eq!(with_drafts["total_count"], 2, "without state, drafts are found too");
+    let none = c.ok(M::GET, "/articles/search?phrase=xylophone", None).await;
+    assert_eq!((none["total_count"].as_i64(), none["data"]["articles"].as_array().map(Vec::len)), (Some(0), Some(0)));
+    let deletion = c.ok(M::GET, "/articles/search?phrase=how+do+I+delete+my+account&state=published", None).await;
+    assert_eq!(deletion["data"]["articles"][0]["title"], "Delete your account");
+    let id = deletion["data"]["articles"][0]["id"].as_str().expect("id").to_owned();
+    c.ok(M::GET, &format!("/articles/{id}"), None).await;
+    c.expect(M::GET, "/articles/1", None, 404, Yes).await;
+    let internal = c.ok(M::GET, "/internal_articles", None).await;
+    assert_eq!(internal["total_count"], 2);
+    let internal_id = internal["data"][0]["id"].as_str().expect("id").to_owned();
+    c.ok(M::GET, &format!("/internal_articles/{internal_id}"), None).await;
+    c.expect(M::GET, "/internal_articles/1", None, 404, Yes).await;
+    let searched = c.ok(M::GET, "/internal_articles/search", None).await;
+    assert_eq!(searched["data"]["internal_articles"].as_array().map(Vec::len), Some(2));
+
+    // --- ticket types and states ---
+    let types = c.ok(M::GET, "/ticket_types", None).await;
+    let by_name = |name: &str| {
+        types["data"].as_array().and_then(|t| t.iter().find(|t| t["name"] == name)).cloned().expect("ticket type")
+    };
+    let legal = by_name("Legal request");
+    let deletion_type = by_name("Account deletion");
+    assert_eq!(legal["category"], "Back-office");
+    let legal_id = legal["id"].as_str().expect("id").to_owned();
+    c.ok(M::GET, &format!("/ticket_types/{legal_id}"), None).await;
+    c.expect(M::GET, "/ticket_types/1", None, 404, No).await;
+    let states = c.ok(M::GET, "/ticket_states", None).await;
+    let state_id = |category: &str| {
+        states["data"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["category"] == category))
+            .and_then(|s| s["id"].as_str())
+            .expect("state")
+            .to_owned()
+    };
+    let eu = legal["ticket_type_attributes"]["ticket_type_attributes"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["name"] == "Jurisdiction"))
+        .and_then(|a| a["input_options"]["list"].as_array())
+        .and_then(|l| l.iter().find(|o| o["label"] == "EU"))
+        .and_then(|o| o["id"].as_str())
+        .expect("EU item")
+        .to_owned();
+
+    // --- tickets ---
+    let message = c
+        .ok(
+            M::POST,
+            "/conversations",
+            Some(json!({"from": {"type": "user", "id": jane}, "body": "Please erase my data"})),
+        )
+        .await;
+    let conv = message["conversation_id"].as_str().expect("conversation").to_owned();
+    let ticket = c
+        .ok(
+            M::POST,
+            "/tickets",
+            Some(json!({"ticket_type_id": legal_id, "contacts": [{"email": "jane@example.com"}],
+                        "conversation_to_link_id": conv,
+                        "ticket_attributes": {"_default_title_": "GDPR erasure", "_default_description_": "From chat",
+                                              "Jurisdiction": eu}})),
+        )
+        .await;
+    assert_eq!(
+        (ticket["ticket_state"]["category"].as_str(), ticket["open"].as_bool()),
+        (Some("submitted"), Some(true))
+    );
+    assert_eq!(ticket["linked_objects"]["data"][0], json!({"type": "conversation", "id": conv, "category": null}));
+    let ticket_id = ticket["id"].as_str().expect("id").to_owned();
+    let linked = c.ok(M::GET, &format!("/conversations/{conv}"), None).await;
+    assert_eq!(linked["linked_objects"]["data"][0]["id"], ticket_id.as_str());
+    let unknown_attr = c
+        .expect(
+            M::POST,
+            "/tickets",
+            Some(json!({"ticket_type_id": legal_id, "contacts": [{"id": jane}],
+                        "ticket_attributes": {"_default_title_": "x", "Severity": "High"}})),
+            400,
+            No,
+        )
+        .await;
+    assert_eq!(code(&unknown_attr), "parameter_invalid");
+    let label = c
+        .expect(
+            M::POST,
+            "/tickets",
+            Some(json!({"ticket_type_id": legal_id, "contacts": [{"id": jane}],
+                        "ticket_attributes": {"_default_title_": "x", "Jurisdiction": "EU"}})),
+            400,
+            No,
+        )
+        .await;
+    assert!(label["errors"][0]["message"].as_str().is_some_and(|m| m.contains(&eu)), "{label}");
+    c.expect(
+        M::POST,
+        "/tickets",
+        Some(json!({"ticket_type_id": deletion_type["id"], "contacts": [{"id": jane}],
+                    "ticket_attributes": {"_default_title_": "x", "Confirmed identity": "yes"}})),
+        400,
+        No,
+    )
+    .await;
+    c.ok(M::GET, &format!("/tickets/{ticket_id}"), None).await;
+    c.expect(M::GET, "/tickets/1", None, 404, No).await;
+    let progressed = c
+        .ok(
+            M::PUT,
+            &format!("/tickets/{ticket_id}"),
+            Some(json!({"ticket_state_id": state_id("in_progress"), "admin_id": 991267, "assignee_id": GRACE,
+                        "ticket_attributes": {"_default_description_": "Verified"}})),
+        )
+        .await;
+    assert_eq!(progressed["ticket_state"]["category"], "in_progress");
+    assert_eq!(progressed["admin_assignee_id"], 991268);
+    let bad_state =
+        c.expect(M::PUT, &format!("/tickets/{ticket_id}"), Some(json!({"ticket_state_id": "1"})), 400, Yes).await;
+    assert_eq!(code(&bad_state), "ticket_state_id_invalid");
+    let nobody = c.expect(M::PUT, &format!("/tickets/{ticket_id}"), Some(json!({"assignee_id": "1"})), 404, Yes).await;
+    assert_eq!(code(&nobody), "assignee_not_found");
+    c.expect(M::PUT, "/tickets/1", Some(json!({"open": false})), 404, Yes).await;
+    let note = c
+        .ok(
+            M::POST,
+            &format!("/tickets/{ticket_id}/reply"),
+            Some(json!({"message_type": "note", "type": "admin", "admin_id": GRACE, "body": "Identity checked"})),
+        )
+        .await;
+    assert_eq!((note["type"].as_str(), note["part_type"].as_str()), (Some("ticket_part"), Some("note")));
+    c.ok(
+        M::POST,
+        &format!("/tickets/{ticket_id}/reply"),
+        Some(json!({"message_type": "comment", "type": "user", "intercom_user_id": jane, "body": "Thanks"})),
+    )
+    .await;
+    c.expect(
+        M::POST,
+        "/tickets/1/reply",
+        Some(json!({"message_type": "note", "type": "admin", "admin_id": GRACE, "body": "x"})),
+        404,
+        Yes,
+    )
+    .await;
+    let resolved = c
+        .ok(
+            M::PUT,
+            &format!("/tickets/{ticket_id}"),
+            Some(json!({"ticket_state_id": state_id("resolved"), "open": false})),
+        )
+        .await;
+    assert_eq!((resolved["open"].as_bool(), resolved["previous_ticket_state_id"].is_string()), (Some(false), true));
+
+    // --- conversion ---
+    let bug = by_name("Bug report");
+    let converted = c
+        .ok(
+            M::POST,
+            &format!("/conversations/{conv}/convert"),
+            Some(json!({"ticket_type_id": bug["id"], "attributes": {"_default_title_": "Erase data"}})),
+        )
+        .await;
+    assert_eq!(converted["ticket_parts"]["ticket_parts"][0]["body"], "<p>Please erase my data</p>");
+    assert_eq!(converted["category"], "Customer");
+    c.expect(M::POST, &format!("/conversations/{conv}/convert"), Some(json!({"ticket_type_id": "1"})), 404, No).await;
+    c.expect(M::POST, "/conversations/999999999/convert", Some(json!({"ticket_type_id": bug["id"]})), 404, No).await;
 }
 
 /// Several workspaces: `/me` with each token, another workspace's conversation, a withheld scope (403) and

@@ -5,21 +5,15 @@ use axum::body::Bytes;
 use axum::extract::RawQuery;
 use serde_json::{Value, json};
 
-use super::{ApiResult, json_object, opt_str, req_str};
+use super::{ApiResult, json_object, opt_str, query_param, req_str};
 use crate::FakeWorkspace;
 use crate::attributes::{AttributeModel, DataType};
 use crate::error::ApiError;
 
-fn query_param(query: &Option<String>, name: &str) -> Option<String> {
-    query
-        .as_deref()
-        .and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned()))
-}
-
 /// `?model=contact|company|conversation&include_archived=true`: the `data_attribute_list`. The fake
 /// keeps no conversation attributes, so `model=conversation` lists none.
 pub(crate) async fn list(ws: FakeWorkspace, RawQuery(query): RawQuery) -> ApiResult {
-    let model = query_param(&query, "model");
+    let model = query_param(query.as_deref(), "model");
     let model = match model.as_deref() {
         None | Some("") => None,
         Some("conversation") => return Ok(Json(json!({ "type": "list", "data": [] }))),
@@ -27,7 +21,7 @@ pub(crate) async fn list(ws: FakeWorkspace, RawQuery(query): RawQuery) -> ApiRes
             ApiError::invalid("model", "The Data Attribute model field must be either contact or company")
         })?),
     };
-    let include_archived = query_param(&query, "include_archived").is_some_and(|v| v == "true");
+    let include_archived = query_param(query.as_deref(), "include_archived").is_some_and(|v| v == "true");
     let data: Vec<Value> = ws
         .data_attributes()
         .iter()

@@ -99,7 +99,7 @@ impl State {
             .collect()
     }
 
-    pub(super) fn admin_author(admin: &Admin) -> Author {
+    pub(crate) fn admin_author(admin: &Admin) -> Author {
         Author {
             kind: "admin".to_owned(),
             id: admin.id.clone(),

@@ -51,6 +51,10 @@ pub struct Contact {
     pub last_replied_at: Option<i64>,
     pub last_contacted_at: Option<i64>,
     pub archived: bool,
+    /// Tags applied to the contact (`POST /contacts/{id}/tags`), in order.
+    pub tag_ids: Vec<String>,
+    /// Companies it is attached to (`POST /contacts/{id}/companies`), in order.
+    pub company_ids: Vec<String>,
 }
 
 /// The fields of `POST /contacts` (and of [`crate::FakeIntercom::add_contact`]).
@@ -193,6 +197,8 @@ impl State {
             last_replied_at: None,
             last_contacted_at: None,
             archived: false,
+            tag_ids: Vec::new(),
+            company_ids: Vec::new(),
         };
         self.contacts.push(contact.clone());
         self.search_index.record(&contact);
@@ -270,7 +276,7 @@ impl State {
         }
     }
 
-    pub(super) fn contact_author(contact: &Contact) -> Author {
+    pub(crate) fn contact_author(contact: &Contact) -> Author {
         Author {
             kind: contact.role.as_str().to_owned(),
             id: contact.id.clone(),

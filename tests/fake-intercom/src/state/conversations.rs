@@ -162,6 +162,8 @@ pub struct Conversation {
     /// Admins who took part, in order of first participation.
     pub teammate_ids: Vec<String>,
     pub statistics: Statistics,
+    /// Tickets linked to it (converted from it, or created with `conversation_to_link_id`).
+    pub linked_ticket_ids: Vec<String>,
 }
 
 impl State {
@@ -240,6 +242,7 @@ impl State {
             tags: Vec::new(),
             custom_attributes: Map::new(),
             teammate_ids: Vec::new(),
+            linked_ticket_ids: Vec::new(),
             statistics: Statistics {
                 first_contact_reply_at: Some(now),
                 last_contact_reply_at: Some(now),

@@ -7,11 +7,15 @@
 //! Intercom stores).
 
 mod admins;
+mod articles;
+mod companies;
 mod contacts;
 mod conversations;
 mod data_attributes;
 mod parts;
 mod tags;
+mod ticket_types;
+mod tickets;
 
 use std::collections::BTreeMap;
 
@@ -24,6 +28,8 @@ use crate::version::ApiVersion;
 use crate::webhooks::Event;
 
 pub use admins::{Admin, Team};
+pub use articles::{Article, ArticleHit, ArticleState, HelpCenter, NewArticle, article_not_found, search_words};
+pub use companies::{Company, CompanyUpdate, Plan, company_not_found};
 pub use contacts::{Contact, ContactUpdate, NewContact, Role};
 pub use conversations::{
     Attachment, Author, Conversation, ConversationState, Part, QuickReplyOption, Reference, ReplyExtras, Source,
@@ -31,6 +37,11 @@ pub use conversations::{
 };
 pub use parts::{AdminReplyKind, AssigneeKind};
 pub use tags::{AppliedTag, Tag};
+pub use ticket_types::{
+    DEFAULT_DESCRIPTION, DEFAULT_TITLE, ListOption, NewTicketAttribute, StateCategory, TicketAttributeType,
+    TicketCategory, TicketState, TicketType, TicketTypeAttribute, ticket_type_not_found,
+};
+pub use tickets::{NewTicket, Ticket, TicketPart, TicketUpdate, ticket_not_found};
 
 /// Id of the admin every token belongs to (`GET /me`): the AI agent's bot admin.
 pub const ME_ADMIN_ID: &str = "991267";
@@ -43,6 +54,11 @@ pub const WORKSPACE_NAME: &str = "Fake Intercom workspace";
 /// The custom contact attributes the integration writes: a workspace of several (a hub's) has them only
 /// once someone creates them through `POST /data_attributes`.
 pub const INTEGRATION_ATTRIBUTES: [&str; 2] = ["escalation_count", "last_ai_session"];
+
+/// The custom company attributes of the demo workspace, and Acme Corp's values.
+pub const DEMO_COMPANY_ATTRIBUTES: [(&str, DataType); 2] =
+    [("company_tier", DataType::String), ("account_manager", DataType::String)];
+const DEMO_COMPANY_VALUES: [(&str, &str); 2] = [("company_tier", "gold"), ("account_manager", "Grace Hopper")];
 
 /// The custom contact attributes of the demo workspace: what the AI agent's functions write
 /// (escalation bookkeeping, support tier) and what the tests set (plan, seats, vip).
@@ -72,6 +88,15 @@ pub struct State {
     pub conversations: BTreeMap<u64, Conversation>,
     /// What `POST /contacts/search` sees: it trails the contacts by [`SearchLag`].
     pub search_index: SearchIndex,
+    /// Companies (`POST /companies`), in creation order, and their plans.
+    pub companies: Vec<Company>,
+    pub plans: Vec<Plan>,
+    /// The help center (at most one) and its articles, public and internal.
+    pub help_centers: Vec<HelpCenter>,
+    pub articles: Vec<Article>,
+    pub ticket_types: Vec<TicketType>,
+    pub ticket_states: Vec<TicketState>,
+    pub tickets: Vec<Ticket>,
     /// Standard and custom data attributes (`GET /data_attributes`); a contact's
     /// `custom_attributes` may only use custom contact attributes listed here.
     pub data_attributes: Vec<DataAttribute>,
@@ -104,6 +129,16 @@ struct Counters {
     team: u64,
     admin: u64,
     attribute: u64,
+    plan: u64,
+    help_center: u64,
+    article: u64,
+    ticket_state: u64,
+    ticket_attribute: u64,
+    ticket_type: u64,
+    ticket: u64,
+    /// The Inbox's ticket numbers (`ticket_id`), per workspace from 1.
+    ticket_number: u64,
+    ticket_part: u64,
 }
 
 impl Default for State {
@@ -128,6 +163,15 @@ impl Counters {
             team: 5_017_690 + index * ADMIN_ID_STRIDE,
             admin: 991_267 + index * ADMIN_ID_STRIDE,
             attribute: 12_870 + index * ID_STRIDE,
+            plan: 269_300 + index * ID_STRIDE,
+            help_center: 71 + index * ADMIN_ID_STRIDE,
+            article: 9_100_000 + index * ID_STRIDE,
+            ticket_state: 8_320 + index * ID_STRIDE,
+            ticket_attribute: 160 + index * ID_STRIDE,
+            ticket_type: 60 + index * ID_STRIDE,
+            ticket: 600 + index * ID_STRIDE,
+            ticket_number: 0,
+            ticket_part: 170_000 + index * ID_STRIDE,
         }
     }
 }
@@ -153,6 +197,13 @@ impl State {
             tags: Vec::new(),
             contacts: Vec::new(),
             conversations: BTreeMap::new(),
+            companies: Vec::new(),
+            plans: Vec::new(),
+            help_centers: Vec::new(),
+            articles: Vec::new(),
+            ticket_types: Vec::new(),
+            ticket_states: Vec::new(),
+            tickets: Vec::new(),
             search_index: SearchIndex::default(),
             data_attributes: attributes::standard_contact_attributes(1_700_000_000),
             accept_unknown_attributes: false,
@@ -192,6 +243,28 @@ impl State {
         let grace = self.seed_people();
         debug_assert!(self.workspace_id != WORKSPACE_ID || grace.id == DEMO_HUMAN_ADMIN_ID);
         self.seed_jane();
+        self.seed_knowledge_and_tickets();
+    }
+
+    /// Jane's company, the help center's articles and the ticket types of the demo.
+    fn seed_knowledge_and_tickets(&mut self) {
+        for (name, data_type) in DEMO_COMPANY_ATTRIBUTES {
+            let _ = self.define_attribute(name, AttributeModel::Company, data_type, "", Vec::new());
+        }
+        let mut acme = CompanyUpdate::new("acme", "Acme Corp");
+        acme.plan = Some("Pro".to_owned());
+        acme.size = Some(120);
+        acme.website = Some("https://acme.example.com".to_owned());
+        acme.industry = Some("Software".to_owned());
+        acme.custom_attributes =
+            Some(DEMO_COMPANY_VALUES.iter().map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned()))).collect());
+        if let (Ok(company), Some(jane)) =
+            (self.create_or_update_company(acme), self.contact_by_email("jane@example.com").map(|c| c.id.clone()))
+        {
+            let _ = self.attach_company(&jane, &company.id);
+        }
+        self.seed_articles();
+        self.seed_ticket_types();
     }
 
     /// One workspace of several (a hub's): the human teammate and the teams of [`State::seed_demo`]; with
@@ -208,6 +281,7 @@ impl State {
         self.seed_people();
         if demo {
             self.seed_jane();
+            self.seed_knowledge_and_tickets();
         }
     }
 
@@ -241,6 +315,11 @@ impl State {
                 self.search_index.set_lag(lag);
             }
         }
+    }
+
+    /// The time the fake reports (Unix seconds).
+    pub fn now(&self) -> i64 {
+        crate::ids::now_unix()
     }
 
     /// The version the answer being rendered is shaped for.

@@ -21,6 +21,26 @@ pub struct AppliedTag {
 }
 
 impl State {
+    /// `POST /contacts/{id}/tags {id}`: tagging twice is a no-op.
+    pub fn tag_contact(&mut self, contact_id: &str, tag_id: &str) -> Result<Tag, ApiError> {
+        self.live_contact(contact_id)?;
+        let tag = self.tag(tag_id).cloned().ok_or_else(ApiError::tag_not_found)?;
+        let now = self.now();
+        let contact = self.contact_mut(contact_id).ok_or_else(ApiError::contact_not_found)?;
+        if !contact.tag_ids.contains(&tag.id) {
+            contact.tag_ids.push(tag.id.clone());
+            contact.updated_at = now;
+        }
+        self.contact_changed(contact_id);
+        Ok(tag)
+    }
+
+    /// `GET /contacts/{id}/tags`: the contact's tags, in the order they were applied.
+    pub fn tags_of(&self, contact_id: &str) -> Result<Vec<&Tag>, ApiError> {
+        let contact = self.live_contact(contact_id)?;
+        Ok(contact.tag_ids.iter().filter_map(|id| self.tag(id)).collect())
+    }
+
     pub fn tag(&self, id: &str) -> Option<&Tag> {
         self.tags.iter().find(|t| t.id == id)
     }
