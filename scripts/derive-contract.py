@@ -86,6 +86,19 @@ OPERATIONS_2_16 = OPERATIONS_2_14 + [
     ("PUT", "/tickets/{ticket_id}"),
     ("POST", "/tickets/{ticket_id}/reply"),
     ("POST", "/conversations/{conversation_id}/convert"),
+    # who is there (issue 22: office hours, team load, away status)
+    ("GET", "/office_hours_schedules"),
+    ("POST", "/office_hours_schedules"),
+    ("GET", "/office_hours_schedules/{id}"),
+    ("PUT", "/office_hours_schedules/{id}"),
+    ("DELETE", "/office_hours_schedules/{id}"),
+    ("GET", "/office_hours_schedules/{office_hours_schedule_id}/office_hours_exceptions"),
+    ("POST", "/office_hours_schedules/{office_hours_schedule_id}/office_hours_exceptions"),
+    ("GET", "/office_hours_schedules/{office_hours_schedule_id}/office_hours_exceptions/{id}"),
+    ("PUT", "/office_hours_schedules/{office_hours_schedule_id}/office_hours_exceptions/{id}"),
+    ("DELETE", "/office_hours_schedules/{office_hours_schedule_id}/office_hours_exceptions/{id}"),
+    ("GET", "/teams/{team_id}/metrics"),
+    ("GET", "/away_status_reasons"),
 ]
 
 VERSIONS = {"2.14": OPERATIONS_2_14, "2.16": OPERATIONS_2_16}

@@ -94,10 +94,11 @@ impl Serialize for Scope {
 
 /// Routes and the scope each needs, first match wins (`*` one segment, trailing `**` the rest). `GET /me`
 /// needs none: any valid token may ask whose it is.
-const ROUTES: [(&str, &str, Scope); 36] = [
+const ROUTES: [(&str, &str, Scope); 37] = [
     ("GET", "/admins/**", Scope::ReadAdmins),
     ("PUT", "/admins/*/away", Scope::WriteAdmins),
     ("GET", "/teams/**", Scope::ReadAdmins),
+    ("GET", "/away_status_reasons", Scope::ReadAdmins),
     ("GET", "/office_hours_schedules/**", Scope::ReadAdmins),
     ("POST", "/office_hours_schedules/**", Scope::WriteAdmins),
     ("PUT", "/office_hours_schedules/**", Scope::WriteAdmins),

@@ -17,7 +17,9 @@ use crate::error::ApiError;
 use crate::faults::{Fault, FaultKind, FaultSpec};
 use crate::ids::{now_unix, request_id};
 use crate::record::{RecordedRequest, sequential_round_trips};
-use crate::routes::{admins, companies, contacts, conversations, data_attributes, knowledge, tags, tickets};
+use crate::routes::{
+    admins, companies, contacts, conversations, data_attributes, knowledge, office_hours, tags, tickets,
+};
 use crate::scopes::{self, Scope};
 use crate::version::ApiVersion;
 use crate::{FakeIntercom, FakeWorkspace, RATE_LIMIT};
@@ -33,6 +35,23 @@ pub(crate) fn router(fake: FakeIntercom) -> Router {
         .route("/admins/{admin_id}/away", put(admins::set_away))
         .route("/teams", get(admins::teams))
         .route("/teams/{team_id}", get(admins::team))
+        .route("/teams/{team_id}/metrics", get(admins::team_metrics))
+        .route("/away_status_reasons", get(admins::away_status_reasons))
+        .route("/office_hours_schedules", get(office_hours::list).post(office_hours::create))
+        .route(
+            "/office_hours_schedules/{schedule_id}",
+            get(office_hours::show).put(office_hours::update).delete(office_hours::delete),
+        )
+        .route(
+            "/office_hours_schedules/{schedule_id}/office_hours_exceptions",
+            get(office_hours::exceptions).post(office_hours::create_exception),
+        )
+        .route(
+            "/office_hours_schedules/{schedule_id}/office_hours_exceptions/{id}",
+            get(office_hours::show_exception)
+                .put(office_hours::update_exception)
+                .delete(office_hours::delete_exception),
+        )
         .route("/tags", get(tags::list).post(tags::create))
         .route("/tags/{tag_id}", get(tags::show))
         .route("/data_attributes", get(data_attributes::list).post(data_attributes::create))
@@ -80,6 +99,7 @@ pub(crate) fn router(fake: FakeIntercom) -> Router {
         .route("/__fake/webhooks/deliveries", get(control_deliveries).delete(control_clear_deliveries))
         .route("/__fake/webhooks/flush", post(control_flush_webhooks))
         .route("/__fake/conversations/{conversation_id}/customer_reply", post(control_customer_reply))
+        .route("/__fake/clock", get(control_clock).post(control_set_clock))
         .route("/__fake/articles", post(control_add_article))
         .route("/__fake/ticket_types", post(control_add_ticket_type))
         .route("/__fake/workspaces", get(control_workspaces))
@@ -126,6 +146,15 @@ async fn render_error(response: Response, request_id: &str) -> Response {
     (status, Json(err.body(request_id))).into_response()
 }
 
+/// `Date` on the fake's clock (hyper only adds its own when there is none).
+fn set_date(response: &mut Response, fake: &FakeIntercom) {
+    let secs = u64::try_from(fake.now()).unwrap_or_default();
+    let date = httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs));
+    if let Ok(v) = HeaderValue::from_str(&date) {
+        response.headers_mut().insert(header::DATE, v);
+    }
+}
+
 fn set_header(response: &mut Response, name: &'static str, value: impl ToString) {
     if let Ok(v) = HeaderValue::from_str(&value.to_string()) {
         response.headers_mut().insert(HeaderName::from_static(name), v);
@@ -156,6 +185,7 @@ async fn pipeline(State(fake): State<FakeIntercom>, req: Request, next: Next) ->
     if path == ADMIN_PREFIX || path.starts_with("/__fake/") {
         let mut response = render_error(next.run(req).await, &rid).await;
         set_header(&mut response, "x-request-id", &rid);
+        set_date(&mut response, &fake);
         return response;
     }
 
@@ -228,7 +258,9 @@ async fn pipeline(State(fake): State<FakeIntercom>, req: Request, next: Next) ->
         Err(reset) => (0, reset),
     };
     set_header(&mut response, "x-ratelimit-remaining", remaining);
-    set_header(&mut response, "x-ratelimit-reset", reset);
+    // Windows run on real time (a stopped clock must not exhaust one); the reset is told on the fake's.
+    set_header(&mut response, "x-ratelimit-reset", reset.saturating_add(fake.clock().offset()));
+    set_date(&mut response, &fake);
 
     let status = response.status().as_u16();
     tracing::debug!(%method, %path, status, "fake-intercom request");
@@ -405,6 +437,12 @@ async fn control_config(State(fake): State<FakeIntercom>, body: Bytes) -> Result
         let accept = v.as_bool().ok_or_else(|| bad_control_request("accept_unknown_attributes must be a boolean"))?;
         for w in &workspaces {
             w.with_state(|s| s.accept_unknown_attributes = accept);
+        }
+    }
+    if let Some(v) = value.get("realtime_monitoring") {
+        let on = v.as_bool().ok_or_else(|| bad_control_request("realtime_monitoring must be a boolean"))?;
+        for w in &workspaces {
+            w.with_state(|s| s.realtime_monitoring = on);
         }
     }
     if let Some(v) = value.get("api_version") {
@@ -681,4 +719,37 @@ async fn control_add_ticket_type(State(fake): State<FakeIntercom>, body: Bytes) 
         let made = s.add_ticket_type(name, category, icon, attributes);
         crate::shapes::ticket_type(s, &made)
     })))
+}
+
+fn clock_json(fake: &FakeIntercom) -> Json<Value> {
+    let now = fake.now();
+    Json(json!({ "now": crate::clock::format_rfc3339(now), "unix": now, "set": fake.clock().is_set() }))
+}
+
+async fn control_clock(State(fake): State<FakeIntercom>) -> Json<Value> {
+    clock_json(&fake)
+}
+
+/// `{"now": "<RFC 3339>"}` stops the clock there, `{"now": null}` returns to real time,
+/// `{"advance_secs": n}` moves it forward; answers `{now, unix, set}`.
+async fn control_set_clock(State(fake): State<FakeIntercom>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let value: Value = serde_json::from_slice(&body).map_err(|e| bad_control_request(format!("invalid JSON: {e}")))?;
+    match value.get("now") {
+        None => {}
+        Some(Value::Null) => fake.set_clock(None),
+        Some(Value::String(s)) => {
+            let at = crate::clock::parse_rfc3339(s)
+                .ok_or_else(|| bad_control_request(format!("now must be an RFC 3339 time, not {s:?}")))?;
+            fake.set_clock(Some(at));
+        }
+        Some(_) => return Err(bad_control_request("now must be an RFC 3339 time or null")),
+    }
+    if let Some(v) = value.get("advance_secs") {
+        let secs = v
+            .as_i64()
+            .filter(|s| *s >= 0)
+            .ok_or_else(|| bad_control_request("advance_secs must be a non-negative integer"))?;
+        fake.advance_clock(secs);
+    }
+    Ok(clock_json(&fake))
 }

@@ -180,7 +180,7 @@ async fn conformance(version: &'static str) {
     assert_eq!((me["type"].as_str(), me["id"].as_str()), (Some("admin"), Some("991267")));
     let admins = c.ok(M::GET, "/admins", None).await;
     assert_eq!(admins["type"], "admin.list");
-    assert_eq!(admins["admins"].as_array().map(Vec::len), Some(2));
+    assert_eq!(admins["admins"].as_array().map(Vec::len), Some(3), "Ada, Grace and Alan (Billing's second teammate)");
     let teams = c.ok(M::GET, "/teams", None).await;
     assert_eq!(teams["type"], "team.list");
     let support_team = teams["teams"]
@@ -867,6 +867,116 @@ async fn knowledge_companies_and_tickets_conform_to_the_2_16_contract() {
     assert_eq!(converted["category"], "Customer");
     c.expect(M::POST, &format!("/conversations/{conv}/convert"), Some(json!({"ticket_type_id": "1"})), 404, No).await;
     c.expect(M::POST, "/conversations/999999999/convert", Some(json!({"ticket_type_id": bug["id"]})), 404, No).await;
+}
+
+/// Who is there: office hours schedules and exceptions (201 on create, 422 `data_invalid`, 404), team
+/// metrics (and their 403 without real-time monitoring), away reasons.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn office_hours_metrics_and_away_reasons_conform_to_the_2_16_contract() {
+    let Some(c) = Contract::start(CURRENT).await else {
+        return;
+    };
+    use Documented::{No, Yes};
+    use Method as M;
+
+    let listed = c.ok(M::GET, "/office_hours_schedules", None).await;
+    let names: Vec<&str> = listed["data"].as_array().expect("data").iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(names, ["Standard Support Hours", "Billing hours"]);
+    let weekend = json!({"name": "Weekend", "time_zone_name": "Europe/Paris",
+                         "time_intervals": [{"start_minute": 7200, "end_minute": 7800}, {"start_minute": 8640, "end_minute": 9240}]});
+    let made = c.expect(M::POST, "/office_hours_schedules", Some(weekend.clone()), 201, Yes).await;
+    assert_eq!(made["time_intervals"][1]["day_of_week"], 6, "Sunday");
+    let id = made["id"].as_str().expect("id").to_owned();
+    let taken = c.expect(M::POST, "/office_hours_schedules", Some(weekend), 422, Yes).await;
+    assert_eq!(code(&taken), "data_invalid");
+    c.expect(
+        M::POST,
+        "/office_hours_schedules",
+        Some(
+            json!({"name": "Odd", "time_zone_name": "UTC", "time_intervals": [{"start_minute": 7, "end_minute": 60}]}),
+        ),
+        422,
+        Yes,
+    )
+    .await;
+    c.ok(M::GET, &format!("/office_hours_schedules/{id}"), None).await;
+    let renamed =
+        c.ok(M::PUT, &format!("/office_hours_schedules/{id}"), Some(json!({"name": "Weekend support"}))).await;
+    assert_eq!(renamed["name"], "Weekend support");
+    c.expect(M::GET, "/office_hours_schedules/1", None, 404, Yes).await;
+    c.expect(M::PUT, "/office_hours_schedules/1", Some(json!({"name": "x"})), 404, Yes).await;
+    let exceptions = format!("/office_hours_schedules/{id}/office_hours_exceptions");
+    let closed = c
+        .expect(
+            M::POST,
+            &exceptions,
+            Some(json!({"exception_date": "2026-12-26", "exception_type": "closed", "name": "Boxing Day", "recurring_annually": true})),
+            201,
+            Yes,
+        )
+        .await;
+    let exception = closed["id"].as_str().expect("id").to_owned();
+    let custom = c
+        .expect(
+            M::POST,
+            &exceptions,
+            Some(json!({"exception_date": "2026-12-31", "exception_type": "custom_hours",
+                        "time_intervals": [{"start_minute": 600, "end_minute": 900}]})),
+            201,
+            Yes,
+        )
+        .await;
+    assert_eq!(custom["time_intervals"][0]["day_of_week"], 3, "a Thursday");
+    c.expect(M::POST, &exceptions, Some(json!({"exception_date": "2026-12-26", "exception_type": "closed"})), 422, Yes)
+        .await;
+    c.expect(
+        M::POST,
+        &exceptions,
+        Some(json!({"exception_date": "2027-01-01", "exception_type": "custom_hours"})),
+        422,
+        Yes,
+    )
+    .await;
+    let all = c.ok(M::GET, &exceptions, None).await;
+    assert_eq!(all["data"].as_array().map(Vec::len), Some(2));
+    c.ok(M::GET, &format!("{exceptions}/{exception}"), None).await;
+    let moved = c.ok(M::PUT, &format!("{exceptions}/{exception}"), Some(json!({"exception_date": "2026-12-24"}))).await;
+    assert_eq!(moved["exception_date"], "2026-12-24");
+    let gone = c.ok(M::DELETE, &format!("{exceptions}/{exception}"), None).await;
+    assert_eq!(gone, json!({"id": exception, "object": "office_hours_exception", "deleted": true}));
+    c.expect(M::GET, &format!("{exceptions}/{exception}"), None, 404, Yes).await;
+    c.expect(M::GET, "/office_hours_schedules/1/office_hours_exceptions", None, 404, Yes).await;
+    let deleted = c.ok(M::DELETE, &format!("/office_hours_schedules/{id}"), None).await;
+    assert_eq!(deleted["deleted"], true);
+    c.expect(M::DELETE, &format!("/office_hours_schedules/{id}"), None, 404, Yes).await;
+
+    // Team metrics from the conversations: one open conversation assigned to Grace.
+    let teams = c.ok(M::GET, "/teams", None).await;
+    let billing = teams["teams"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["name"] == "Billing"))
+        .and_then(|t| t["id"].as_str())
+        .expect("Billing")
+        .to_owned();
+    let jane = c.fake.with_state(|s| s.contact_by_email("jane@example.com").map(|c| c.id.clone())).expect("jane");
+    let conv = c.fake.add_conversation(&jane, "Refund?").expect("conversation").id.to_string();
+    c.fake
+        .with_state(|s| s.assign(&conv, "991267", fake_intercom::AssigneeKind::Admin, GRACE, None))
+        .expect("assigned to Grace");
+    let metrics = c.ok(M::GET, &format!("/teams/{billing}/metrics?idle_threshold=0"), None).await;
+    assert_eq!(metrics["type"], "team_metric.list");
+    assert_eq!(
+        metrics["data"][0],
+        json!({"type": "team_metric", "admin_id": GRACE, "open": 1, "idle": 1, "snoozed": 0})
+    );
+    c.expect(M::GET, "/teams/1/metrics", None, 404, Yes).await;
+    c.fake.with_state(|s| s.realtime_monitoring = false);
+    let refused = c.expect(M::GET, &format!("/teams/{billing}/metrics"), None, 403, Yes).await;
+    assert_eq!(code(&refused), "api_plan_restricted");
+
+    let reasons = c.ok(M::GET, "/away_status_reasons", None).await;
+    assert_eq!(reasons["data"][0]["label"], "On a break");
+    let _ = No;
 }
 
 /// Several workspaces: `/me` with each token, another workspace's conversation, a withheld scope (403) and

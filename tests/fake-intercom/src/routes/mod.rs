@@ -10,6 +10,7 @@ pub(crate) mod contacts;
 pub(crate) mod conversations;
 pub(crate) mod data_attributes;
 pub(crate) mod knowledge;
+pub(crate) mod office_hours;
 pub(crate) mod tags;
 pub(crate) mod tickets;
 

@@ -14,10 +14,15 @@ use crate::version::ApiVersion;
 /// Intercom returns at most this many conversation parts (the most recent ones).
 pub const MAX_CONVERSATION_PARTS: usize = 500;
 
+mod availability;
 mod companies;
 mod knowledge;
 mod tickets;
 
+pub use availability::{
+    away_status_reason_list, deleted, office_hours_exception, office_hours_exception_list, office_hours_schedule,
+    office_hours_schedule_list, team_metric_list,
+};
 pub use companies::{company, company_list};
 pub use knowledge::{
     article, article_list, article_search, help_center_list, internal_article, internal_article_list,

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::State;
 use super::conversations::Author;
 use crate::error::ApiError;
-use crate::ids::{contact_id, now_unix};
+use crate::ids::contact_id;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -176,7 +176,7 @@ impl State {
         if let Some(existing) = self.conflicting_contact(new.email.as_deref(), new.external_id.as_deref(), None) {
             return Err(Self::conflict_error(existing));
         }
-        let now = now_unix();
+        let now = self.now();
         let mut custom_attributes = new.custom_attributes;
         custom_attributes.retain(|_, v| !v.is_null());
         let contact = Contact {
@@ -216,6 +216,7 @@ impl State {
         if let Some(existing) = self.conflicting_contact(email, external_id, Some(id)) {
             return Err(Self::conflict_error(existing));
         }
+        let now = self.now();
         let contact = self.contact_mut(id).ok_or_else(ApiError::contact_not_found)?;
         if let Some(role) = update.role {
             contact.role = role;
@@ -238,7 +239,7 @@ impl State {
                 }
             }
         }
-        contact.updated_at = now_unix();
+        contact.updated_at = now;
         let contact = contact.clone();
         self.search_index.record(&contact);
         Ok(contact)
@@ -246,10 +247,11 @@ impl State {
 
     /// `POST /contacts/{id}/archive` and `/unarchive`.
     pub fn set_archived(&mut self, id: &str, archived: bool) -> Result<Contact, ApiError> {
+        let now = self.now();
         let contact = self.contact_mut(id).ok_or_else(ApiError::contact_not_found)?;
         if contact.archived != archived {
             contact.archived = archived;
-            contact.updated_at = now_unix();
+            contact.updated_at = now;
             let contact = contact.clone();
             self.search_index.record(&contact);
             return Ok(contact);

@@ -7,7 +7,6 @@ use super::State;
 use super::tags::AppliedTag;
 use crate::error::ApiError;
 use crate::html;
-use crate::ids::now_unix;
 use crate::shapes;
 use crate::webhooks::Event;
 
@@ -193,7 +192,7 @@ impl State {
         let event = self.conversation(conversation_id).map(|conv| {
             let shown = &conv.parts[conv.parts.len().saturating_sub(parts)..];
             let item = shapes::webhook_conversation(self, conv, shown);
-            Event { topic, conversation_id: conv.id.to_string(), item, created_at: now_unix() }
+            Event { topic, conversation_id: conv.id.to_string(), item, created_at: self.now() }
         });
         self.api_version = request_version;
         self.outbox.extend(event);
@@ -213,7 +212,7 @@ impl State {
         subject: Option<&str>,
     ) -> Result<Conversation, ApiError> {
         let author = Self::contact_author(self.live_contact(contact_id)?);
-        let now = now_unix();
+        let now = self.now();
         self.counters.conversation += 1;
         self.counters.message += 1;
         let id = self.counters.conversation;
@@ -263,6 +262,7 @@ impl State {
         read: Option<bool>,
         title: Option<String>,
     ) -> Result<(), ApiError> {
+        let now = self.now();
         let conv = self.conversation_mut(conversation_id)?;
         if let Some(attrs) = custom_attributes {
             for (k, v) in attrs {
@@ -279,7 +279,7 @@ impl State {
         if let Some(title) = title {
             conv.title = Some(title);
         }
-        conv.updated_at = now_unix();
+        conv.updated_at = now;
         Ok(())
     }
 }

@@ -5,7 +5,6 @@ use serde_json::{Map, Value};
 use super::State;
 use crate::attributes::{self, AttributeModel, DataAttribute, DataType};
 use crate::error::ApiError;
-use crate::ids::now_unix;
 
 impl State {
     /// `POST /data_attributes`: a new custom attribute. Refused (400 `parameter_invalid`) when the name
@@ -32,7 +31,7 @@ impl State {
             options,
             custom: true,
             archived: false,
-            created_at: now_unix(),
+            created_at: self.now(),
         };
         self.data_attributes.push(attribute.clone());
         Ok(attribute)

@@ -12,6 +12,7 @@ mod companies;
 mod contacts;
 mod conversations;
 mod data_attributes;
+mod office_hours;
 mod parts;
 mod tags;
 mod ticket_types;
@@ -23,17 +24,22 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::attributes::{self, AttributeModel, DataAttribute, DataType};
+use crate::clock::Clock;
 use crate::index::{SearchIndex, SearchLag};
 use crate::version::ApiVersion;
 use crate::webhooks::Event;
 
-pub use admins::{Admin, Team};
+pub use admins::{Admin, AwayStatusReason, Team, TeammateLoad};
 pub use articles::{Article, ArticleHit, ArticleState, HelpCenter, NewArticle, article_not_found, search_words};
 pub use companies::{Company, CompanyUpdate, Plan, company_not_found};
 pub use contacts::{Contact, ContactUpdate, NewContact, Role};
 pub use conversations::{
     Attachment, Author, Conversation, ConversationState, Part, QuickReplyOption, Reference, ReplyExtras, Source,
     Statistics,
+};
+pub use office_hours::{
+    DAY_MINUTES, ExceptionFields, ExceptionType, Interval, OfficeHoursException, OfficeHoursSchedule, WEEK_MINUTES,
+    data_invalid, object_not_found, weekday,
 };
 pub use parts::{AdminReplyKind, AssigneeKind};
 pub use tags::{AppliedTag, Tag};
@@ -47,6 +53,8 @@ pub use tickets::{NewTicket, Ticket, TicketPart, TicketUpdate, ticket_not_found}
 pub const ME_ADMIN_ID: &str = "991267";
 /// Id of the demo human teammate created by [`State::seed_demo`].
 pub const DEMO_HUMAN_ADMIN_ID: &str = "991268";
+/// Id of the demo's second Billing teammate (Alan Turing, away at first).
+pub const DEMO_SECOND_BILLING_ADMIN_ID: &str = "991269";
 /// Workspace (app) id code of the fake workspace.
 pub const WORKSPACE_ID: &str = "fk3demo1";
 /// Name of the fake workspace (`GET /me`'s `app.name`).
@@ -94,6 +102,12 @@ pub struct State {
     /// The help center (at most one) and its articles, public and internal.
     pub help_centers: Vec<HelpCenter>,
     pub articles: Vec<Article>,
+    /// Office hours schedules and their exceptions (`/office_hours_schedules`).
+    pub office_hours: Vec<OfficeHoursSchedule>,
+    pub office_hours_exceptions: Vec<OfficeHoursException>,
+    pub away_status_reasons: Vec<AwayStatusReason>,
+    /// Whether the workspace has real-time monitoring (`GET /teams/{id}/metrics`; without it, 403).
+    pub realtime_monitoring: bool,
     pub ticket_types: Vec<TicketType>,
     pub ticket_states: Vec<TicketState>,
     pub tickets: Vec<Ticket>,
@@ -113,6 +127,9 @@ pub struct State {
     /// Whether changes queue webhook events (only while webhooks are configured: rendering costs).
     #[serde(skip)]
     pub(crate) webhooks_on: bool,
+    /// The fake's clock, shared by its workspaces.
+    #[serde(skip)]
+    pub(crate) clock: Clock,
     /// Webhook events not yet handed to the sender (drained after every change).
     #[serde(skip)]
     pub(crate) outbox: Vec<Event>,
@@ -139,6 +156,9 @@ struct Counters {
     /// The Inbox's ticket numbers (`ticket_id`), per workspace from 1.
     ticket_number: u64,
     ticket_part: u64,
+    office_hours: u64,
+    office_hours_exception: u64,
+    away_reason: u64,
 }
 
 impl Default for State {
@@ -172,6 +192,9 @@ impl Counters {
             ticket: 600 + index * ID_STRIDE,
             ticket_number: 0,
             ticket_part: 170_000 + index * ID_STRIDE,
+            office_hours: 120 + index * ADMIN_ID_STRIDE,
+            office_hours_exception: 450 + index * ADMIN_ID_STRIDE,
+            away_reason: 10 + index * ADMIN_ID_STRIDE,
         }
     }
 }
@@ -201,6 +224,10 @@ impl State {
             plans: Vec::new(),
             help_centers: Vec::new(),
             articles: Vec::new(),
+            office_hours: Vec::new(),
+            office_hours_exceptions: Vec::new(),
+            away_status_reasons: Vec::new(),
+            realtime_monitoring: true,
             ticket_types: Vec::new(),
             ticket_states: Vec::new(),
             tickets: Vec::new(),
@@ -211,6 +238,7 @@ impl State {
             api_version: ApiVersion::default(),
             webhook_api_version: ApiVersion::default(),
             webhooks_on: false,
+            clock: Clock::default(),
             outbox: Vec::new(),
             counters,
         };
@@ -229,19 +257,22 @@ impl State {
             away_status_reason_id: None,
             has_inbox_seat: true,
         });
+        state.seed_away_reasons();
         state
     }
 
-    /// Adds the demo data: human teammate "Grace Hopper" (id [`DEMO_HUMAN_ADMIN_ID`]),
-    /// teams "Billing", "Legal" and "Support" (Ada and Grace in Support, Grace in Billing),
-    /// the custom contact attributes of [`DEMO_CONTACT_ATTRIBUTES`], and the user "Jane Doe"
-    /// <jane@example.com> with external_id "6123abc" and plan "pro".
+    /// Adds the demo data: human teammates "Grace Hopper" (id [`DEMO_HUMAN_ADMIN_ID`]) and "Alan Turing"
+    /// ([`DEMO_SECOND_BILLING_ADMIN_ID`], away), teams "Billing" (Grace, Alan), "Legal" and "Support" (Ada,
+    /// Grace), the custom contact attributes of [`DEMO_CONTACT_ATTRIBUTES`], the user "Jane Doe"
+    /// <jane@example.com> with external_id "6123abc" and plan "pro" at Acme Corp, the help center, ticket
+    /// types and office hours schedules.
     pub fn seed_demo(&mut self) {
         for (name, data_type) in DEMO_CONTACT_ATTRIBUTES {
             let _ = self.define_attribute(name, AttributeModel::Contact, data_type, "", Vec::new());
         }
         let grace = self.seed_people();
         debug_assert!(self.workspace_id != WORKSPACE_ID || grace.id == DEMO_HUMAN_ADMIN_ID);
+        debug_assert!(self.workspace_id != WORKSPACE_ID || self.admin(DEMO_SECOND_BILLING_ADMIN_ID).is_some());
         self.seed_jane();
         self.seed_knowledge_and_tickets();
     }
@@ -265,6 +296,7 @@ impl State {
         }
         self.seed_articles();
         self.seed_ticket_types();
+        self.seed_office_hours();
     }
 
     /// One workspace of several (a hub's): the human teammate and the teams of [`State::seed_demo`]; with
@@ -286,15 +318,25 @@ impl State {
     }
 
     /// Grace Hopper and the teams Billing (Grace), Legal (nobody) and Support (the AI and Grace).
+    ///
+    /// Billing's second teammate, Alan Turing, starts away ("Out for the day"): so a team of one available
+    /// human (Grace) stays what the demo always was, and "least loaded" gets a choice once he is back
+    /// (`PUT /admins/{id}/away {"away_mode_enabled": false, …}`).
     fn seed_people(&mut self) -> Admin {
-        let email = if self.workspace_id == WORKSPACE_ID {
-            "grace@fake-intercom.example.com".to_owned()
-        } else {
-            format!("grace@{}.fake-intercom.example.com", self.workspace_id)
+        let email = |who: &str| {
+            if self.workspace_id == WORKSPACE_ID {
+                format!("{who}@fake-intercom.example.com")
+            } else {
+                format!("{who}@{}.fake-intercom.example.com", self.workspace_id)
+            }
         };
-        let grace = self.add_admin("Grace Hopper", &email);
+        let (grace_email, alan_email) = (email("grace"), email("alan"));
+        let grace = self.add_admin("Grace Hopper", &grace_email);
+        let alan = self.add_admin("Alan Turing", &alan_email);
+        let out_for_the_day = self.away_status_reasons.last().and_then(|r| r.id.parse().ok());
+        let _ = self.set_away(&alan.id, true, false, out_for_the_day);
         let me = self.me_admin_id.clone();
-        self.add_team("Billing", &[grace.id.as_str()]);
+        self.add_team("Billing", &[grace.id.as_str(), alan.id.as_str()]);
         self.add_team("Legal", &[]);
         self.add_team("Support", &[me.as_str(), grace.id.as_str()]);
         grace
@@ -317,9 +359,9 @@ impl State {
         }
     }
 
-    /// The time the fake reports (Unix seconds).
+    /// The time the fake reports (Unix seconds): its [`Clock`]'s.
     pub fn now(&self) -> i64 {
-        crate::ids::now_unix()
+        self.clock.now()
     }
 
     /// The version the answer being rendered is shaped for.

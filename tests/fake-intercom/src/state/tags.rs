@@ -5,7 +5,6 @@ use serde::Serialize;
 
 use super::State;
 use crate::error::ApiError;
-use crate::ids::now_unix;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Tag {
@@ -76,11 +75,12 @@ impl State {
         }
         let tag = self.tag(tag_id).cloned().ok_or_else(ApiError::tag_not_found)?;
         self.require_admin(admin_id)?;
+        let now = self.now();
         let conv = self.conversation_mut(conversation_id)?;
         if let Some(applied) = conv.tags.iter().find(|t| t.tag_id == tag.id) {
             return Ok((tag, applied.clone()));
         }
-        let applied = AppliedTag { tag_id: tag.id.clone(), applied_at: now_unix(), applied_by: admin_id.to_owned() };
+        let applied = AppliedTag { tag_id: tag.id.clone(), applied_at: now, applied_by: admin_id.to_owned() };
         conv.tags.push(applied.clone());
         conv.updated_at = applied.applied_at;
         Ok((tag, applied))
@@ -94,11 +94,12 @@ impl State {
         }
         let tag = self.tag(tag_id).cloned().ok_or_else(ApiError::tag_not_found)?;
         self.require_admin(admin_id)?;
+        let now = self.now();
         let conv = self.conversation_mut(conversation_id)?;
         let before = conv.tags.len();
         conv.tags.retain(|t| t.tag_id != tag.id);
         if conv.tags.len() != before {
-            conv.updated_at = now_unix();
+            conv.updated_at = now;
         }
         Ok(tag)
     }
