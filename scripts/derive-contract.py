@@ -99,6 +99,8 @@ OPERATIONS_2_16 = OPERATIONS_2_14 + [
     ("DELETE", "/office_hours_schedules/{office_hours_schedule_id}/office_hours_exceptions/{id}"),
     ("GET", "/teams/{team_id}/metrics"),
     ("GET", "/away_status_reasons"),
+    # archiving a data attribute (issue 23: the doctor's broken-setup check)
+    ("PUT", "/data_attributes/{data_attribute_id}"),
 ]
 
 VERSIONS = {"2.14": OPERATIONS_2_14, "2.16": OPERATIONS_2_16}

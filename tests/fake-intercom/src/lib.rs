@@ -540,6 +540,13 @@ impl FakeIntercom {
         self.with_state(|s| s.define_attribute(name, AttributeModel::Contact, data_type, "", Vec::new()))
     }
 
+    /// Archives (`true`) or restores a custom attribute of the first workspace by name, as
+    /// `PUT /data_attributes/{id} {"archived": …}` does: an archived attribute is refused on contact writes
+    /// as an unknown one is.
+    pub fn set_attribute_archived(&self, name: &str, archived: bool) -> Result<DataAttribute, ApiError> {
+        self.with_state(|s| s.set_attribute_archived(name, archived))
+    }
+
     /// The first workspace's data attributes, standard and custom.
     pub fn data_attributes(&self) -> Vec<DataAttribute> {
         self.first_workspace().data_attributes()

@@ -55,6 +55,7 @@ pub(crate) fn router(fake: FakeIntercom) -> Router {
         .route("/tags", get(tags::list).post(tags::create))
         .route("/tags/{tag_id}", get(tags::show))
         .route("/data_attributes", get(data_attributes::list).post(data_attributes::create))
+        .route("/data_attributes/{data_attribute_id}", put(data_attributes::update))
         .route("/contacts", post(contacts::create))
         .route("/contacts/search", post(contacts::search))
         .route("/contacts/find_by_external_id/{external_id}", get(contacts::find_by_external_id))

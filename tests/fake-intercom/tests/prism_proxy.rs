@@ -979,6 +979,58 @@ async fn office_hours_metrics_and_away_reasons_conform_to_the_2_16_contract() {
     let _ = No;
 }
 
+/// `PUT /data_attributes/{id}` archives an attribute (as the doctor's broken-setup check does to
+/// `escalation_count`): it leaves the list, and a contact write using it is refused as an unknown one is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_archived_attribute_is_refused_on_contact_writes() {
+    let Some(c) = Contract::start(CURRENT).await else {
+        return;
+    };
+    use Documented::{No, Yes};
+    use Method as M;
+    let listed = c.ok(M::GET, "/data_attributes?model=contact", None).await;
+    let id_of = |list: &Value, name: &str| {
+        list["data"].as_array().and_then(|d| d.iter().find(|a| a["name"] == name)).and_then(|a| a["id"].as_i64())
+    };
+    let id = id_of(&listed, "escalation_count").expect("escalation_count has an id");
+    let jane = c.fake.with_state(|s| s.contact_by_email("jane@example.com").map(|c| c.id.clone())).expect("jane");
+    let write = json!({"custom_attributes": {"escalation_count": 1}});
+    c.ok(M::PUT, &format!("/contacts/{jane}"), Some(write.clone())).await;
+
+    let archived = c.ok(M::PUT, &format!("/data_attributes/{id}"), Some(json!({"archived": true}))).await;
+    assert_eq!((archived["archived"].as_bool(), archived["name"].as_str()), (Some(true), Some("escalation_count")));
+    let active = c.ok(M::GET, "/data_attributes?model=contact", None).await;
+    assert_eq!(id_of(&active, "escalation_count"), None, "archived attributes are not listed");
+    let all = c.ok(M::GET, "/data_attributes?model=contact&include_archived=true", None).await;
+    assert_eq!(id_of(&all, "escalation_count"), Some(id));
+    let refused = c.expect(M::PUT, &format!("/contacts/{jane}"), Some(write.clone()), 400, No).await;
+    assert_eq!(refused["errors"][0]["message"], "Custom attribute 'escalation_count' does not exist");
+    c.expect(
+        M::POST,
+        "/contacts",
+        Some(json!({"email": "archived@example.com", "custom_attributes": {"escalation_count": 1}})),
+        400,
+        No,
+    )
+    .await;
+
+    let restored = c
+        .ok(
+            M::PUT,
+            &format!("/data_attributes/{id}"),
+            Some(json!({"archived": false, "description": "Escalations so far"})),
+        )
+        .await;
+    assert_eq!(
+        (restored["archived"].as_bool(), restored["description"].as_str()),
+        (Some(false), Some("Escalations so far"))
+    );
+    c.ok(M::PUT, &format!("/contacts/{jane}"), Some(write)).await;
+    let missing = c.expect(M::PUT, "/data_attributes/1", Some(json!({"archived": true})), 404, Yes).await;
+    assert_eq!(code(&missing), "field_not_found");
+    c.expect(M::PUT, &format!("/data_attributes/{id}"), Some(json!({"options": {"value": "x"}})), 400, Yes).await;
+}
+
 /// Several workspaces: `/me` with each token, another workspace's conversation, a withheld scope (403) and
 /// an unknown token (401), all in the contract's shapes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -37,6 +37,7 @@ pub use conversations::{
     Attachment, Author, Conversation, ConversationState, Part, QuickReplyOption, Reference, ReplyExtras, Source,
     Statistics,
 };
+pub use data_attributes::AttributeUpdate;
 pub use office_hours::{
     DAY_MINUTES, ExceptionFields, ExceptionType, Interval, OfficeHoursException, OfficeHoursSchedule, WEEK_MINUTES,
     data_invalid, object_not_found, weekday,
@@ -378,6 +379,7 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::StatusCode;
 
     #[test]
     fn demo_seed_has_the_documented_records() {
@@ -390,6 +392,27 @@ mod tests {
         assert_eq!(jane.external_id.as_deref(), Some("6123abc"));
         let jane_id = jane.id.clone();
         assert!(s.searchable_contacts().iter().any(|c| c.id == jane_id));
+    }
+
+    #[test]
+    fn an_archived_attribute_is_refused_as_an_unknown_one_is() {
+        let mut s = State::new();
+        s.seed_demo();
+        let jane = s.contact_by_email("jane@example.com").map(|c| c.id.clone()).expect("jane");
+        let write = |n: i64| ContactUpdate {
+            custom_attributes: Some(
+                serde_json::json!({"escalation_count": n}).as_object().cloned().unwrap_or_default(),
+            ),
+            ..ContactUpdate::default()
+        };
+        assert!(s.update_contact(&jane, write(1)).is_ok());
+        assert!(s.set_attribute_archived("escalation_count", true).expect("archived").archived);
+        let err = s.update_contact(&jane, write(2)).expect_err("refused");
+        assert_eq!(err.message, "Custom attribute 'escalation_count' does not exist");
+        assert_eq!(s.contact(&jane).and_then(|c| c.custom_attributes.get("escalation_count").cloned()), Some(1.into()));
+        s.set_attribute_archived("escalation_count", false).expect("restored");
+        assert!(s.update_contact(&jane, write(2)).is_ok());
+        assert_eq!(s.set_attribute_archived("email", true).expect_err("standard").status, StatusCode::NOT_FOUND);
     }
 
     #[test]
