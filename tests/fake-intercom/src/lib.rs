@@ -23,6 +23,7 @@
 
 pub mod attributes;
 pub mod clock;
+mod control;
 pub mod error;
 pub mod faults;
 mod html;
