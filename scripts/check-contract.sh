@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks that tests/contract/ (the part of Intercom's OpenAPI contract the tests use) is what
+# Checks that tests/contract/ (the parts of Intercom's OpenAPI 2.16 and 2.14 contracts the tests use) is what
 # scripts/derive-contract.py makes from Intercom's spec today. Needs the spec: env INTERCOM_OPENAPI_DIR, else
 # ../shared/intercom-openapi/ beside the repository; without it the check is skipped (the tests still run on
 # the committed copy). Exits non-zero when the committed copy is stale, and says how to regenerate it.

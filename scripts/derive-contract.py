@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
-"""Derives the part of Intercom's OpenAPI 2.14 contract this repository uses, into tests/contract/.
+"""Derives the parts of Intercom's OpenAPI contracts (REST API 2.16, the current one, and 2.14) this repository
+uses, into tests/contract/.
 
 usage: scripts/derive-contract.py [--check] [--spec-dir DIR]
 
-Writes (or with --check, compares byte for byte and exits 1 on any difference):
-  tests/contract/intercom-2.14.prism.json     the operations we call, every schema and response they reach by
-                                              $ref, the security scheme; descriptions stripped; made from the
-                                              Prism-ready copy, with the repairs fake-intercom's prism.rs applies
-  tests/contract/intercom-2.14.examples.json  every example answer of those operations, from the RAW YAML
-                                              (the Prism-ready copy coerces example ids to strings; Intercom
-                                              sends some as numbers, and our decoders must take both)
-  tests/contract/LICENSE-intercom.md          Intercom's MIT notice, which must travel with the subset
+Writes, for each VERSION in VERSIONS (or with --check, compares byte for byte and exits 1 on any difference):
+  tests/contract/intercom-VERSION.prism.json     the operations we call, every schema and response they reach by
+                                                 $ref, the security scheme; descriptions stripped; made from the
+                                                 Prism-ready copy, with the repairs fake-intercom's prism.rs applies
+  tests/contract/intercom-VERSION.examples.json  every example answer of those operations, from the RAW YAML
+                                                 (the Prism-ready copy coerces example ids to strings; Intercom
+                                                 sends some as numbers, and our decoders must take both)
+and once:
+  tests/contract/LICENSE-intercom.md             Intercom's MIT notice, which must travel with the subsets
 
 DIR defaults to ../shared/intercom-openapi beside the repository. Needs PyYAML (a dependency of cfn-lint,
 which scripts/setup.sh installs); the script installs nothing.
@@ -23,16 +25,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "tests" / "contract"
-RAW_SPEC = "api.intercom.io-2.14.yaml"
-PRISM_SPEC = "api.intercom.io-2.14.prism.json"
 LICENSE = "LICENSE.md"
-SUBSET_FILE = "intercom-2.14.prism.json"
-EXAMPLES_FILE = "intercom-2.14.examples.json"
 LICENSE_FILE = "LICENSE-intercom.md"
 
-# Every operation the product, the fake Intercom or the contract tests call. Add a line here (and re-run)
+# Every operation the product, the fake Intercom or the contract tests call on API 2.14 (what the product spoke
+# until 2.16; tests/integration/tests/spec_examples.rs decodes its examples). Add a line here (and re-run)
 # before calling a new one: an operation missing from the subset is a 404 from Prism.
-OPERATIONS = [
+OPERATIONS_2_14 = [
     ("GET", "/me"),
     ("GET", "/admins"),
     ("GET", "/admins/{admin_id}"),
@@ -60,6 +59,51 @@ OPERATIONS = [
     ("POST", "/conversations/{conversation_id}/tags"),
     ("DELETE", "/conversations/{conversation_id}/tags/{tag_id}"),
 ]
+
+# API 2.16: the same, plus what 2.16 adds that the product or the fake use.
+OPERATIONS_2_16 = OPERATIONS_2_14 + [
+    # a contact's companies and tags (issue 21: get-contact)
+    ("GET", "/contacts/{contact_id}/companies"),
+    ("POST", "/contacts/{contact_id}/companies"),
+    ("GET", "/contacts/{contact_id}/tags"),
+    ("POST", "/contacts/{contact_id}/tags"),
+    ("POST", "/companies"),
+    ("GET", "/companies/{company_id}"),
+    # the help center and internal articles (issue 21: search-knowledge)
+    ("GET", "/help_center/help_centers"),
+    ("GET", "/articles"),
+    ("GET", "/articles/{article_id}"),
+    ("GET", "/articles/search"),
+    ("GET", "/internal_articles"),
+    ("GET", "/internal_articles/{internal_article_id}"),
+    ("GET", "/internal_articles/search"),
+    # tickets (issue 21: create-ticket, get-ticket, update-ticket, convert-to-ticket)
+    ("GET", "/ticket_types"),
+    ("GET", "/ticket_types/{ticket_type_id}"),
+    ("GET", "/ticket_states"),
+    ("POST", "/tickets"),
+    ("GET", "/tickets/{ticket_id}"),
+    ("PUT", "/tickets/{ticket_id}"),
+    ("POST", "/tickets/{ticket_id}/reply"),
+    ("POST", "/conversations/{conversation_id}/convert"),
+    # who is there (issue 22: office hours, team load, away status)
+    ("GET", "/office_hours_schedules"),
+    ("POST", "/office_hours_schedules"),
+    ("GET", "/office_hours_schedules/{id}"),
+    ("PUT", "/office_hours_schedules/{id}"),
+    ("DELETE", "/office_hours_schedules/{id}"),
+    ("GET", "/office_hours_schedules/{office_hours_schedule_id}/office_hours_exceptions"),
+    ("POST", "/office_hours_schedules/{office_hours_schedule_id}/office_hours_exceptions"),
+    ("GET", "/office_hours_schedules/{office_hours_schedule_id}/office_hours_exceptions/{id}"),
+    ("PUT", "/office_hours_schedules/{office_hours_schedule_id}/office_hours_exceptions/{id}"),
+    ("DELETE", "/office_hours_schedules/{office_hours_schedule_id}/office_hours_exceptions/{id}"),
+    ("GET", "/teams/{team_id}/metrics"),
+    ("GET", "/away_status_reasons"),
+    # archiving a data attribute (issue 23: the doctor's broken-setup check)
+    ("PUT", "/data_attributes/{data_attribute_id}"),
+]
+
+VERSIONS = {"2.14": OPERATIONS_2_14, "2.16": OPERATIONS_2_16}
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 # Keys whose value is data (kept verbatim), not OpenAPI structure.
@@ -104,17 +148,17 @@ def repair_for_prism(spec):
 # ----- selecting what we use -----
 
 
-def find_operations(spec):
-    """{(METHOD, path): operation} for OPERATIONS; exits naming any the spec does not have."""
+def find_operations(spec, operations):
+    """{(METHOD, path): operation} for `operations`; exits naming any the spec does not have."""
     found, missing = {}, []
-    for method, path in OPERATIONS:
+    for method, path in operations:
         op = spec["paths"].get(path, {}).get(method.lower())
         if op is None:
             missing.append(f"{method} {path}")
         else:
             found[(method, path)] = op
     if missing:
-        die("the spec has no " + ", ".join(missing) + " (fix OPERATIONS in scripts/derive-contract.py)")
+        die("the spec has no " + ", ".join(missing) + " (fix OPERATIONS_* in scripts/derive-contract.py)")
     return found
 
 
@@ -151,8 +195,8 @@ def reachable_components(spec, roots):
     return seen
 
 
-def subset(spec):
-    ops = find_operations(spec)
+def subset(spec, operations):
+    ops = find_operations(spec, operations)
     wanted = set(ops)
     paths = {}
     for path, item in spec["paths"].items():
@@ -208,9 +252,9 @@ def strip_prose(node, key=None):
 # ----- raw examples -----
 
 
-def raw_examples(raw):
+def raw_examples(raw, operations):
     """{"METHOD path": {status: {example name: value}}} for every documented answer with an example."""
-    ops = find_operations(raw)
+    ops = find_operations(raw, operations)
     out = {}
     for (method, path), op in ops.items():
         by_status = {}
@@ -240,19 +284,23 @@ def derive(spec_dir):
     except ImportError:
         die("PyYAML is needed (`python3 -m pip install pyyaml`; cfn-lint, installed by scripts/setup.sh, brings it)")
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    for name in (RAW_SPEC, PRISM_SPEC, LICENSE):
-        if not (spec_dir / name).is_file():
-            die(f"{spec_dir / name} not found (pass --spec-dir)")
-    with open(spec_dir / PRISM_SPEC, encoding="utf-8") as f:
-        prism = json.load(f)
-    with open(spec_dir / RAW_SPEC, encoding="utf-8") as f:
-        raw = yaml.load(f, Loader=loader)
-    repair_for_prism(prism)
-    return {
-        SUBSET_FILE: dumps(strip_prose(subset(prism))),
-        EXAMPLES_FILE: dumps(raw_examples(raw)),
-        LICENSE_FILE: (spec_dir / LICENSE).read_text(encoding="utf-8"),
-    }
+    if not (spec_dir / LICENSE).is_file():
+        die(f"{spec_dir / LICENSE} not found (pass --spec-dir)")
+    files = {}
+    for version, operations in VERSIONS.items():
+        raw_spec, prism_spec = f"api.intercom.io-{version}.yaml", f"api.intercom.io-{version}.prism.json"
+        for name in (raw_spec, prism_spec):
+            if not (spec_dir / name).is_file():
+                die(f"{spec_dir / name} not found (pass --spec-dir)")
+        with open(spec_dir / prism_spec, encoding="utf-8") as f:
+            prism = json.load(f)
+        with open(spec_dir / raw_spec, encoding="utf-8") as f:
+            raw = yaml.load(f, Loader=loader)
+        repair_for_prism(prism)
+        files[f"intercom-{version}.prism.json"] = dumps(strip_prose(subset(prism, operations)))
+        files[f"intercom-{version}.examples.json"] = dumps(raw_examples(raw, operations))
+    files[LICENSE_FILE] = (spec_dir / LICENSE).read_text(encoding="utf-8")
+    return files
 
 
 def main():

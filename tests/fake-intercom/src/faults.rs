@@ -90,6 +90,8 @@ pub struct Fault {
     pub path: PathMatch,
     pub kind: FaultKind,
     pub times: usize,
+    /// Only requests whose token belongs to this workspace (`None`: any request).
+    pub workspace: Option<String>,
 }
 
 impl Fault {
@@ -99,7 +101,7 @@ impl Fault {
             "" | "*" => None,
             m => Some(m.to_ascii_uppercase()),
         };
-        Self { method, path: PathMatch::parse(path), kind, times: 1 }
+        Self { method, path: PathMatch::parse(path), kind, times: 1, workspace: None }
     }
 
     /// 429 for the next matching request (reset 10 s from then; see [`Fault::reset_after`]).
@@ -128,6 +130,12 @@ impl Fault {
         self
     }
 
+    /// Only for requests of this workspace (its `id_code`), when the fake serves several.
+    pub fn in_workspace(mut self, workspace_id: &str) -> Self {
+        self.workspace = Some(workspace_id.to_owned());
+        self
+    }
+
     /// For a rate-limit fault: how far in the future `X-RateLimit-Reset` points.
     pub fn reset_after(mut self, after: Duration) -> Self {
         if let FaultKind::RateLimit { reset_after } = &mut self.kind {
@@ -140,6 +148,11 @@ impl Fault {
         self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method)) && self.path.matches(path)
     }
 
+    /// Whether it applies to this request of this workspace (`None`: the token matched none).
+    pub fn matches_in(&self, method: &str, path: &str, workspace: Option<&str>) -> bool {
+        self.matches(method, path) && self.workspace.as_deref().is_none_or(|w| Some(w) == workspace)
+    }
+
     /// The JSON form accepted by `POST /__fake/faults` (with the remaining `times`).
     pub fn to_json(&self) -> Value {
         let mut v = json!({
@@ -147,6 +160,9 @@ impl Fault {
             "path": self.path.as_str(),
             "times": self.times,
         });
+        if let Some(workspace) = &self.workspace {
+            v["workspace"] = json!(workspace);
+        }
         match &self.kind {
             FaultKind::RateLimit { reset_after } => {
                 v["kind"] = json!("rate_limit");
@@ -186,6 +202,9 @@ pub struct FaultSpec {
     pub delay_ms: Option<u64>,
     #[serde(default)]
     pub reset_after_secs: Option<u64>,
+    /// Only requests of this workspace.
+    #[serde(default)]
+    pub workspace: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -223,6 +242,7 @@ impl TryFrom<FaultSpec> for Fault {
         };
         let mut fault = Fault::new(kind, spec.method.as_deref().unwrap_or("*"), spec.path.as_deref().unwrap_or(""));
         fault.times = spec.times.unwrap_or(1);
+        fault.workspace = spec.workspace;
         Ok(fault)
     }
 }
@@ -249,8 +269,8 @@ impl FaultBook {
     }
 
     /// Consumes one use of the first fault matching this request.
-    pub(crate) fn take(&mut self, method: &str, path: &str) -> Option<FaultKind> {
-        let idx = self.faults.iter().position(|f| f.matches(method, path))?;
+    pub(crate) fn take(&mut self, method: &str, path: &str, workspace: Option<&str>) -> Option<FaultKind> {
+        let idx = self.faults.iter().position(|f| f.matches_in(method, path, workspace))?;
         let fault = &mut self.faults[idx];
         fault.times -= 1;
         let kind = fault.kind.clone();
@@ -281,10 +301,13 @@ mod tests {
         let mut book = FaultBook::default();
         book.push(Fault::server_error(503, "post", "/contacts").times(2));
         book.push(Fault::rate_limit("*", ""));
-        assert_eq!(book.take("GET", "/me"), Some(FaultKind::RateLimit { reset_after: Duration::from_secs(10) }));
-        assert_eq!(book.take("POST", "/contacts"), Some(FaultKind::ServerError { status: 503 }));
-        assert_eq!(book.take("POST", "/contacts"), Some(FaultKind::ServerError { status: 503 }));
-        assert_eq!(book.take("POST", "/contacts"), None);
+        assert_eq!(book.take("GET", "/me", None), Some(FaultKind::RateLimit { reset_after: Duration::from_secs(10) }));
+        assert_eq!(book.take("POST", "/contacts", None), Some(FaultKind::ServerError { status: 503 }));
+        assert_eq!(book.take("POST", "/contacts", None), Some(FaultKind::ServerError { status: 503 }));
+        assert_eq!(book.take("POST", "/contacts", None), None);
+        book.push(Fault::server_error(502, "GET", "/me").in_workspace("fkws0002"));
+        assert_eq!(book.take("GET", "/me", Some("fkws0001")), None, "another workspace's fault");
+        assert_eq!(book.take("GET", "/me", Some("fkws0002")), Some(FaultKind::ServerError { status: 502 }));
     }
 
     #[test]

@@ -35,8 +35,13 @@ use serde_json::Value;
 
 /// Where the committed part of Intercom's contract lives, relative to the workspace root.
 pub const CONTRACT_DIR: &str = "tests/contract";
-/// File name of the Prism-ready part of Intercom's spec in [`CONTRACT_DIR`].
+/// The API version whose contract [`spec_path`] gives by default: the one the product sends today (its
+/// `INTERCOM_API_VERSION` default). Tests of another version use [`spec_path_for`].
+pub const DEFAULT_CONTRACT_VERSION: &str = "2.14";
+/// File name of the Prism-ready part of Intercom's spec in [`CONTRACT_DIR`], for [`DEFAULT_CONTRACT_VERSION`].
 pub const SPEC_FILE: &str = "intercom-2.14.prism.json";
+/// The API versions whose contract subsets are committed (`intercom-<version>.prism.json`).
+pub const CONTRACT_VERSIONS: [&str; 2] = ["2.14", "2.16"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum PrismError {
@@ -289,6 +294,37 @@ pub fn default_spec_path() -> Option<PathBuf> {
     workspace_root().map(|root| root.join(CONTRACT_DIR).join(SPEC_FILE))
 }
 
+/// The committed Prism-ready subset of one API version's contract (`"2.16"`, `"2.14"`), if it exists. Not
+/// overridden by `INTERCOM_OPENAPI_SPEC`: a test that names its version means it.
+pub fn spec_path_for(version: &str) -> Option<PathBuf> {
+    workspace_root()
+        .map(|root| root.join(CONTRACT_DIR).join(format!("intercom-{version}.prism.json")))
+        .filter(|p| p.is_file())
+}
+
+/// `(spec of that version, prism)` like [`contract_tools_or_skip`], for a named API version.
+pub fn contract_tools_for_or_skip(version: &str) -> Option<(PathBuf, PathBuf)> {
+    let spec = spec_path_for(version);
+    let bin = prism_bin();
+    if let (Some(spec), Some(bin)) = (&spec, &bin) {
+        eprintln!("contract test: Intercom {version} spec {}, Prism {}", spec.display(), bin.display());
+        return Some((spec.clone(), bin.clone()));
+    }
+    let mut missing = Vec::new();
+    if spec.is_none() {
+        missing.push(format!("the committed {CONTRACT_DIR}/intercom-{version}.prism.json"));
+    }
+    if bin.is_none() {
+        missing.push("Prism (env PRISM_BIN, or `npm ci` in the workspace root for node_modules/.bin/prism)".to_owned());
+    }
+    let missing = missing.join(" and ");
+    if on_ci() {
+        panic!("contract test cannot run on CI: missing {missing}");
+    }
+    eprintln!("skipped: contract test needs {missing}");
+    None
+}
+
 /// The Prism-ready Intercom spec, if it exists: env `INTERCOM_OPENAPI_SPEC`, else
 /// [`default_spec_path`].
 pub fn spec_path() -> Option<PathBuf> {
@@ -430,9 +466,13 @@ mod tests {
         }
         let spec = spec_path().expect("tests/contract/intercom-2.14.prism.json is committed");
         assert!(spec.ends_with(Path::new(CONTRACT_DIR).join(SPEC_FILE)), "{}", spec.display());
-        let text = std::fs::read_to_string(&spec).expect("readable");
-        let mut value: Value = serde_json::from_str(&text).expect("JSON");
-        assert_eq!(repair_spec_for_prism(&mut value), Vec::<String>::new(), "re-run scripts/derive-contract.py");
+        assert!(SPEC_FILE.contains(DEFAULT_CONTRACT_VERSION));
+        for version in CONTRACT_VERSIONS {
+            let spec = spec_path_for(version).unwrap_or_else(|| panic!("the {version} subset is committed"));
+            let text = std::fs::read_to_string(&spec).expect("readable");
+            let mut value: Value = serde_json::from_str(&text).expect("JSON");
+            assert_eq!(repair_spec_for_prism(&mut value), Vec::<String>::new(), "re-run scripts/derive-contract.py");
+        }
     }
 
     #[test]

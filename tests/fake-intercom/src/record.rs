@@ -20,6 +20,9 @@ pub struct RecordedRequest {
     pub raw_body: String,
     /// The status the fake answered.
     pub status: u16,
+    /// The workspace the token belonged to, when the fake serves several (`None` with one, or when the
+    /// token matched none).
+    pub workspace_id: Option<String>,
     /// When the fake started handling the request.
     pub start: Instant,
     /// When the fake finished its answer (after any latency or delay fault).
@@ -44,7 +47,7 @@ impl RecordedRequest {
     /// JSON for `GET /__fake/requests`; instants become milliseconds since `origin`.
     pub fn to_json(&self, origin: Instant) -> Value {
         let ms = |t: Instant| t.saturating_duration_since(origin).as_secs_f64() * 1000.0;
-        json!({
+        let mut v = json!({
             "request_id": self.request_id,
             "method": self.method,
             "path": self.path,
@@ -55,7 +58,11 @@ impl RecordedRequest {
             "status": self.status,
             "started_ms": ms(self.start),
             "ended_ms": ms(self.end),
-        })
+        });
+        if let Some(workspace) = &self.workspace_id {
+            v["workspaceId"] = json!(workspace);
+        }
+        v
     }
 }
 
@@ -98,6 +105,7 @@ mod tests {
             body: None,
             raw_body: String::new(),
             status: 200,
+            workspace_id: None,
             start: origin + Duration::from_millis(start_ms),
             end: origin + Duration::from_millis(end_ms),
         }

@@ -16,11 +16,12 @@ use serde_json::{Value, json};
 use sha1::Sha1;
 use tokio::sync::{mpsc, watch};
 
-use crate::ids::{now_unix, request_id};
+use crate::clock::Clock;
+use crate::ids::request_id;
 use crate::lock;
 
 /// The topics the fake sends.
-pub const TOPICS: [&str; 8] = [
+pub const TOPICS: [&str; 14] = [
     "conversation.user.created",
     "conversation.user.replied",
     "conversation.admin.replied",
@@ -29,6 +30,12 @@ pub const TOPICS: [&str; 8] = [
     "conversation.admin.closed",
     "conversation.admin.opened",
     "conversation.admin.snoozed",
+    "ticket.created",
+    "ticket.state.updated",
+    "ticket.admin.assigned",
+    "ticket.note.created",
+    "ticket.closed",
+    "ticket.resolved",
 ];
 
 /// Where and how the fake delivers webhooks.
@@ -45,6 +52,8 @@ pub struct WebhookConfig {
     pub backoff: Duration,
     /// How long one attempt may take.
     pub timeout: Duration,
+    /// The API version the payloads are shaped for (the webhook subscription's; default 2.16).
+    pub api_version: crate::ApiVersion,
 }
 
 impl std::fmt::Debug for WebhookConfig {
@@ -69,6 +78,7 @@ impl WebhookConfig {
             max_attempts: 4,
             backoff: Duration::from_millis(200),
             timeout: Duration::from_secs(2),
+            api_version: crate::ApiVersion::default(),
         }
     }
 
@@ -77,7 +87,8 @@ impl WebhookConfig {
     }
 }
 
-/// Something that happened to a conversation: the webhook's `topic` and its `data.item`.
+/// Something that happened to a conversation (or a ticket: `conversation_id` is then the ticket's id): the
+/// webhook's `topic` and its `data.item`.
 #[derive(Debug, Clone)]
 pub(crate) struct Event {
     pub topic: &'static str,
@@ -111,9 +122,13 @@ pub struct DeliveryAttempt {
 /// A notification and every attempt to deliver it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WebhookDelivery {
+    /// The workspace whose change it reports, when the fake serves several (`None` with one).
+    #[serde(rename = "workspaceId", skip_serializing_if = "Option::is_none")]
+    pub workspace_id: Option<String>,
     /// `notif_<uuid>`, the same on every attempt.
     pub notification_id: String,
     pub topic: String,
+    /// The conversation's id (for `ticket.*` topics, the ticket's).
     pub conversation_id: String,
     pub status: DeliveryStatus,
     pub attempts: Vec<DeliveryAttempt>,
@@ -128,29 +143,39 @@ struct Job {
 }
 
 struct Shared {
+    clock: Clock,
     deliveries: Mutex<Vec<WebhookDelivery>>,
     /// Notifications not yet delivered or given up.
     pending: watch::Sender<usize>,
     http: OnceLock<reqwest::Client>,
 }
 
-/// The webhook sender of one fake workspace.
+/// Whose events these are and where they go: the envelope's `app_id`, the workspace's client secret (the
+/// HMAC key) and, when the fake serves several workspaces, the path segment added to the configured URL.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub app_id: String,
+    pub client_secret: String,
+    /// `Some(workspace id)` with several workspaces: deliveries go to `<url>/<workspace id>` and name it.
+    pub workspace_path: Option<String>,
+}
+
+/// The webhook sender of the fake's workspaces.
 pub(crate) struct Webhooks {
     config: Mutex<Option<WebhookConfig>>,
-    app_id: String,
     shared: Arc<Shared>,
     queues: Mutex<HashMap<String, mpsc::UnboundedSender<Job>>>,
 }
 
 impl Webhooks {
-    pub(crate) fn new(app_id: &str, config: Option<WebhookConfig>) -> Self {
+    pub(crate) fn new(config: Option<WebhookConfig>, clock: Clock) -> Self {
         Self {
             config: Mutex::new(config),
-            app_id: app_id.to_owned(),
             shared: Arc::new(Shared {
                 deliveries: Mutex::new(Vec::new()),
                 pending: watch::Sender::new(0),
                 http: OnceLock::new(),
+                clock,
             }),
             queues: Mutex::new(HashMap::new()),
         }
@@ -186,15 +211,20 @@ impl Webhooks {
 
     /// Queues events for delivery. Called under the state lock, so events reach each
     /// conversation's queue in the order they happened.
-    pub(crate) fn enqueue(&self, events: Vec<Event>) {
-        let Some(config) = self.config() else {
+    pub(crate) fn enqueue(&self, events: Vec<Event>, target: &Target) {
+        let Some(mut config) = self.config() else {
             return;
         };
+        config.client_secret.clone_from(&target.client_secret);
+        if let Some(segment) = &target.workspace_path {
+            config.url = format!("{}/{segment}", config.url.trim_end_matches('/'));
+        }
         for event in events.into_iter().filter(|e| config.wants(e.topic)) {
-            let body = envelope(&self.app_id, &event, &format!("notif_{}", request_id()), 1, None);
+            let body = envelope(&target.app_id, &event, &format!("notif_{}", request_id()), 1, None);
             let index = {
                 let mut deliveries = lock(&self.shared.deliveries);
                 deliveries.push(WebhookDelivery {
+                    workspace_id: target.workspace_path.clone(),
                     notification_id: body["id"].as_str().unwrap_or_default().to_owned(),
                     topic: event.topic.to_owned(),
                     conversation_id: event.conversation_id.clone(),
@@ -207,16 +237,17 @@ impl Webhooks {
             };
             self.shared.pending.send_modify(|n| *n += 1);
             let job = Job { index, config: config.clone() };
-            if let Err(job) = self.send_to_queue(&event.conversation_id, job) {
+            let queue = format!("{}/{}", target.app_id, event.conversation_id);
+            if let Err(job) = self.send_to_queue(&queue, job) {
                 self.shared.finish(job.index, DeliveryStatus::Failed, Some("no Tokio runtime to deliver from"));
             }
         }
     }
 
     /// Hands the job to the conversation's delivery task (started on first use).
-    fn send_to_queue(&self, conversation_id: &str, job: Job) -> Result<(), Job> {
+    fn send_to_queue(&self, queue: &str, job: Job) -> Result<(), Job> {
         let mut queues = lock(&self.queues);
-        let job = match queues.get(conversation_id) {
+        let job = match queues.get(queue) {
             Some(tx) => match tx.send(job) {
                 Ok(()) => return Ok(()),
                 Err(mpsc::error::SendError(job)) => job,
@@ -234,7 +265,7 @@ impl Webhooks {
             }
         });
         tx.send(job).map_err(|mpsc::error::SendError(job)| job)?;
-        queues.insert(conversation_id.to_owned(), tx);
+        queues.insert(queue.to_owned(), tx);
         Ok(())
     }
 }
@@ -252,7 +283,7 @@ impl Shared {
                     attempt: 0,
                     status: None,
                     error: Some(error.to_owned()),
-                    sent_at: now_unix(),
+                    sent_at: self.clock.now(),
                 });
             }
         }
@@ -266,14 +297,14 @@ impl Shared {
             self.pending.send_modify(|n| *n = n.saturating_sub(1));
             return;
         };
-        let first_sent_at = now_unix();
+        let first_sent_at = self.clock.now();
         let attempts = config.max_attempts.max(1);
         for attempt in 1..=attempts {
             let mut body = first.clone();
             body["delivery_attempts"] = json!(attempt);
             body["first_sent_at"] = json!(first_sent_at);
             let raw = serde_json::to_vec(&body).unwrap_or_default();
-            let sent_at = now_unix();
+            let sent_at = self.clock.now();
             let result = self
                 .http()
                 .post(&config.url)

@@ -2,12 +2,12 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
 use super::{ApiResult, custom_attributes, json_object, opt_bool, opt_i64, opt_str, patch_i64, patch_str};
-use crate::FakeIntercom;
+use crate::FakeWorkspace;
 use crate::error::ApiError;
 use crate::search::{Query, pagination};
 use crate::shapes::{self, looks_like_email};
@@ -29,7 +29,7 @@ fn check_email(email: Option<&str>) -> Result<(), ApiError> {
 }
 
 /// `POST /contacts`.
-pub(crate) async fn create(State(fake): State<FakeIntercom>, body: Bytes) -> ApiResult {
+pub(crate) async fn create(ws: FakeWorkspace, body: Bytes) -> ApiResult {
     let body = json_object(&body)?;
     let role = role(&body)?;
     let email = opt_str(&body, "email")?.filter(|e| !e.is_empty());
@@ -63,30 +63,27 @@ pub(crate) async fn create(State(fake): State<FakeIntercom>, body: Bytes) -> Api
         unsubscribed_from_emails: opt_bool(&body, "unsubscribed_from_emails")?,
         custom_attributes: custom_attributes(&body)?.unwrap_or_default(),
     };
-    fake.with_state(|s| {
+    ws.with_state(|s| {
         let contact = s.create_contact(new)?;
         Ok(Json(shapes::contact(s, &contact)))
     })
 }
 
 /// `GET /contacts/{id}` (archived contacts are not found).
-pub(crate) async fn show(State(fake): State<FakeIntercom>, Path(id): Path<String>) -> ApiResult {
-    fake.with_state(|s| Ok(Json(shapes::contact(s, s.live_contact(&id)?))))
+pub(crate) async fn show(ws: FakeWorkspace, Path(id): Path<String>) -> ApiResult {
+    ws.with_state(|s| Ok(Json(shapes::contact(s, s.live_contact(&id)?))))
 }
 
 /// `GET /contacts/find_by_external_id/{external_id}`.
-pub(crate) async fn find_by_external_id(
-    State(fake): State<FakeIntercom>,
-    Path(external_id): Path<String>,
-) -> ApiResult {
-    fake.with_state(|s| {
+pub(crate) async fn find_by_external_id(ws: FakeWorkspace, Path(external_id): Path<String>) -> ApiResult {
+    ws.with_state(|s| {
         let contact = s.contact_by_external_id(&external_id).ok_or_else(ApiError::contact_not_found)?;
         Ok(Json(shapes::contact(s, contact)))
     })
 }
 
 /// `PUT /contacts/{id}`: custom attributes merge, `null` removes one.
-pub(crate) async fn update(State(fake): State<FakeIntercom>, Path(id): Path<String>, body: Bytes) -> ApiResult {
+pub(crate) async fn update(ws: FakeWorkspace, Path(id): Path<String>, body: Bytes) -> ApiResult {
     let body = json_object(&body)?;
     let email = patch_str(&body, "email")?;
     check_email(email.as_ref().and_then(|e| e.as_deref()))?;
@@ -103,30 +100,30 @@ pub(crate) async fn update(State(fake): State<FakeIntercom>, Path(id): Path<Stri
         unsubscribed_from_emails: opt_bool(&body, "unsubscribed_from_emails")?,
         custom_attributes: custom_attributes(&body)?,
     };
-    fake.with_state(|s| {
+    ws.with_state(|s| {
         let contact = s.update_contact(&id, update)?;
         Ok(Json(shapes::contact(s, &contact)))
     })
 }
 
 /// `POST /contacts/{id}/archive`.
-pub(crate) async fn archive(State(fake): State<FakeIntercom>, Path(id): Path<String>) -> ApiResult {
-    fake.with_state(|s| Ok(Json(shapes::contact_archived(&s.set_archived(&id, true)?))))
+pub(crate) async fn archive(ws: FakeWorkspace, Path(id): Path<String>) -> ApiResult {
+    ws.with_state(|s| Ok(Json(shapes::contact_archived(&s.set_archived(&id, true)?))))
 }
 
 /// `POST /contacts/{id}/unarchive`.
-pub(crate) async fn unarchive(State(fake): State<FakeIntercom>, Path(id): Path<String>) -> ApiResult {
-    fake.with_state(|s| Ok(Json(shapes::contact_archived(&s.set_archived(&id, false)?))))
+pub(crate) async fn unarchive(ws: FakeWorkspace, Path(id): Path<String>) -> ApiResult {
+    ws.with_state(|s| Ok(Json(shapes::contact_archived(&s.set_archived(&id, false)?))))
 }
 
 /// `POST /contacts/search`, answered from the search index: with a search lag on, contacts not yet
 /// indexed are missing and recently changed ones match and render as the index last saw them.
-pub(crate) async fn search(State(fake): State<FakeIntercom>, body: Bytes) -> ApiResult {
+pub(crate) async fn search(ws: FakeWorkspace, body: Bytes) -> ApiResult {
     let body = json_object(&body)?;
     let query = body.get("query").filter(|q| !q.is_null()).ok_or_else(|| ApiError::missing("query"))?;
     let query = Query::parse(query)?;
     let (per_page, offset) = pagination(&body)?;
-    fake.with_state(|s| {
+    ws.with_state(|s| {
         let indexed = s.searchable_contacts();
         let hits: Vec<_> = indexed.iter().filter(|c| query.matches(c)).collect();
         let total = hits.len();

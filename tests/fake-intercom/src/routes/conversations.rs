@@ -2,14 +2,14 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery};
 use serde_json::{Map, Value};
 
 use super::{ApiResult, custom_attributes, json_object, opt_bool, opt_i64, opt_str, req_str};
 use crate::error::ApiError;
 use crate::search::{CONVERSATION_FIELDS, Query, pagination};
 use crate::state::{AdminReplyKind, AssigneeKind, Attachment, QuickReplyOption, ReplyExtras, State as Workspace};
-use crate::{FakeIntercom, shapes};
+use crate::{FakeWorkspace, shapes};
 
 /// `?display_as=plaintext`.
 fn plaintext(query: &Option<String>) -> bool {
@@ -25,7 +25,7 @@ fn rendered(s: &Workspace, id: &str, plaintext: bool) -> ApiResult {
 }
 
 /// `POST /conversations` `{from: {type: user|lead|contact, id}, body}` → `user_message`.
-pub(crate) async fn create(State(fake): State<FakeIntercom>, body: Bytes) -> ApiResult {
+pub(crate) async fn create(ws: FakeWorkspace, body: Bytes) -> ApiResult {
     let body = json_object(&body)?;
     let from = match body.get("from") {
         Some(Value::Object(from)) => from,
@@ -39,7 +39,7 @@ pub(crate) async fn create(State(fake): State<FakeIntercom>, body: Bytes) -> Api
     let from_id = req_str(from, "id").map_err(|_| ApiError::missing("from.id"))?;
     let text = req_str(&body, "body")?;
     let subject = opt_str(&body, "subject")?;
-    fake.with_state(|s| {
+    ws.with_state(|s| {
         let conv = s.create_conversation(&from_id, &text, subject.as_deref())?;
         Ok(Json(shapes::message(&conv)))
     })
@@ -48,12 +48,12 @@ pub(crate) async fn create(State(fake): State<FakeIntercom>, body: Bytes) -> Api
 /// `POST /conversations/search`: `query` over id, created_at, updated_at, state, open, contact_ids,
 /// admin_assignee_id, team_assignee_id, title, custom_attributes.*; `pagination` with `starting_after`.
 /// With a search lag on, conversations created since the last indexing are missing.
-pub(crate) async fn search(State(fake): State<FakeIntercom>, body: Bytes) -> ApiResult {
+pub(crate) async fn search(ws: FakeWorkspace, body: Bytes) -> ApiResult {
     let body = json_object(&body)?;
     let query = body.get("query").filter(|q| !q.is_null()).ok_or_else(|| ApiError::missing("query"))?;
     let query = Query::parse_for(query, &CONVERSATION_FIELDS)?;
     let (per_page, offset) = pagination(&body)?;
-    fake.with_state(|s| {
+    ws.with_state(|s| {
         let listed = s.searchable_conversations();
         let hits: Vec<_> = listed.iter().filter(|c| query.matches_fields(&|f| conversation_field(c, f), &[])).collect();
         let total = hits.len();
@@ -82,17 +82,13 @@ fn conversation_field(c: &crate::state::Conversation, field: &str) -> Value {
 }
 
 /// `GET /conversations/{id}[?display_as=plaintext]`.
-pub(crate) async fn show(
-    State(fake): State<FakeIntercom>,
-    Path(id): Path<String>,
-    RawQuery(query): RawQuery,
-) -> ApiResult {
-    fake.with_state(|s| rendered(s, &id, plaintext(&query)))
+pub(crate) async fn show(ws: FakeWorkspace, Path(id): Path<String>, RawQuery(query): RawQuery) -> ApiResult {
+    ws.with_state(|s| rendered(s, &id, plaintext(&query)))
 }
 
 /// `PUT /conversations/{id}`: `custom_attributes` (merged, `null` removes), `read`, `title`.
 pub(crate) async fn update(
-    State(fake): State<FakeIntercom>,
+    ws: FakeWorkspace,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
     body: Bytes,
@@ -101,14 +97,14 @@ pub(crate) async fn update(
     let attrs = custom_attributes(&body)?;
     let read = opt_bool(&body, "read")?;
     let title = opt_str(&body, "title")?;
-    fake.with_state(|s| {
+    ws.with_state(|s| {
         s.update_conversation(&id, attrs, read, title)?;
         rendered(s, &id, plaintext(&query))
     })
 }
 
 /// The contact a `type: user` reply names by `intercom_user_id`, `user_id` or `email`.
-fn replying_contact(s: &Workspace, body: &Map<String, Value>) -> Result<String, ApiError> {
+pub(super) fn replying_contact(s: &Workspace, body: &Map<String, Value>) -> Result<String, ApiError> {
     let found = if let Some(id) = opt_str(body, "intercom_user_id")? {
         s.live_contact(&id).ok()
     } else if let Some(external_id) = opt_str(body, "user_id")? {
@@ -167,7 +163,7 @@ fn reply_options(body: &Map<String, Value>) -> Result<Vec<QuickReplyOption>, Api
 
 /// `POST /conversations/{id}/reply` as `type: admin` (comment, note, quick_reply with
 /// `reply_options`) or as the contact (`type: user`, comment); both may carry `attachment_urls`.
-pub(crate) async fn reply(State(fake): State<FakeIntercom>, Path(id): Path<String>, body: Bytes) -> ApiResult {
+pub(crate) async fn reply(ws: FakeWorkspace, Path(id): Path<String>, body: Bytes) -> ApiResult {
     let body = json_object(&body)?;
     let message_type = req_str(&body, "message_type")?;
     let author_type = req_str(&body, "type")?;
@@ -187,7 +183,7 @@ pub(crate) async fn reply(State(fake): State<FakeIntercom>, Path(id): Path<Strin
             }
             let extras =
                 ReplyExtras { attachments: attachments(&body)?, quick_reply_options: options, quick_reply_uuid: None };
-            fake.with_state(|s| {
+            ws.with_state(|s| {
                 s.reply_as_admin_with(&id, &admin_id, kind, text.as_deref(), extras)?;
                 rendered(s, &id, false)
             })
@@ -203,7 +199,7 @@ pub(crate) async fn reply(State(fake): State<FakeIntercom>, Path(id): Path<Strin
                 quick_reply_options: Vec::new(),
                 quick_reply_uuid: picked,
             };
-            fake.with_state(|s| {
+            ws.with_state(|s| {
                 if s.conversation(&id).is_none() {
                     return Err(ApiError::conversation_not_found());
                 }
@@ -217,7 +213,7 @@ pub(crate) async fn reply(State(fake): State<FakeIntercom>, Path(id): Path<Strin
 }
 
 /// `POST /conversations/{id}/parts`: `message_type` assignment | close | snoozed | open.
-pub(crate) async fn manage(State(fake): State<FakeIntercom>, Path(id): Path<String>, body: Bytes) -> ApiResult {
+pub(crate) async fn manage(ws: FakeWorkspace, Path(id): Path<String>, body: Bytes) -> ApiResult {
     let body = json_object(&body)?;
     let message_type = req_str(&body, "message_type")?;
     let admin_id = req_str(&body, "admin_id")?;
@@ -229,19 +225,19 @@ pub(crate) async fn manage(State(fake): State<FakeIntercom>, Path(id): Path<Stri
             {
                 return Err(ApiError::invalid("type", "type must be admin"));
             }
-            fake.with_state(|s| {
+            ws.with_state(|s| {
                 s.close(&id, &admin_id, text.as_deref())?;
                 rendered(s, &id, false)
             })
         }
         "snoozed" => {
             let until = opt_i64(&body, "snoozed_until")?.ok_or_else(|| ApiError::missing("snoozed_until"))?;
-            fake.with_state(|s| {
+            ws.with_state(|s| {
                 s.snooze(&id, &admin_id, until)?;
                 rendered(s, &id, false)
             })
         }
-        "open" => fake.with_state(|s| {
+        "open" => ws.with_state(|s| {
             s.open(&id, &admin_id)?;
             rendered(s, &id, false)
         }),
@@ -252,7 +248,7 @@ pub(crate) async fn manage(State(fake): State<FakeIntercom>, Path(id): Path<Stri
                 _ => return Err(ApiError::invalid("type", "type must be admin or team")),
             };
             let assignee_id = req_str(&body, "assignee_id")?;
-            fake.with_state(|s| {
+            ws.with_state(|s| {
                 s.assign(&id, &admin_id, kind, &assignee_id, text.as_deref())?;
                 rendered(s, &id, false)
             })
@@ -265,11 +261,11 @@ pub(crate) async fn manage(State(fake): State<FakeIntercom>, Path(id): Path<Stri
 }
 
 /// `POST /conversations/{id}/tags` `{id, admin_id}` → the tag.
-pub(crate) async fn attach_tag(State(fake): State<FakeIntercom>, Path(id): Path<String>, body: Bytes) -> ApiResult {
+pub(crate) async fn attach_tag(ws: FakeWorkspace, Path(id): Path<String>, body: Bytes) -> ApiResult {
     let body = json_object(&body)?;
     let tag_id = req_str(&body, "id")?;
     let admin_id = req_str(&body, "admin_id")?;
-    fake.with_state(|s| {
+    ws.with_state(|s| {
         let (tag, applied) = s.tag_conversation(&id, &tag_id, &admin_id)?;
         Ok(Json(shapes::applied_tag(&tag, &applied)))
     })
@@ -277,13 +273,13 @@ pub(crate) async fn attach_tag(State(fake): State<FakeIntercom>, Path(id): Path<
 
 /// `DELETE /conversations/{id}/tags/{tag_id}` `{admin_id}` → the tag.
 pub(crate) async fn detach_tag(
-    State(fake): State<FakeIntercom>,
+    ws: FakeWorkspace,
     Path((id, tag_id)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiResult {
     let body = json_object(&body)?;
     let admin_id = req_str(&body, "admin_id")?;
-    fake.with_state(|s| {
+    ws.with_state(|s| {
         let tag = s.untag_conversation(&id, &tag_id, &admin_id)?;
         Ok(Json(shapes::tag(&tag)))
     })

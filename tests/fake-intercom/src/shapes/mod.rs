@@ -1,16 +1,47 @@
-//! JSON in the shapes of Intercom's 2.14 OpenAPI response schemas.
+//! JSON in the shapes of Intercom's OpenAPI response schemas, for the API version the request asked for
+//! (`State::api_version`: 2.16, or 2.14 where the two differ; see [`crate::version`]).
 //!
 //! Every function renders one schema of the spec (named in its doc) with all of its
 //! properties filled, and only with values the schema allows (checked through
-//! `prism proxy --errors` in `tests/prism_proxy.rs`).
+//! `prism proxy --errors` in `tests/prism_proxy.rs`, against both versions' contracts).
 
 use serde_json::{Map, Value, json};
 
 use crate::html;
 use crate::state::{Admin, AppliedTag, Attachment, Author, Contact, Conversation, Part, Reference, State, Tag, Team};
+use crate::version::ApiVersion;
 
 /// Intercom returns at most this many conversation parts (the most recent ones).
 pub const MAX_CONVERSATION_PARTS: usize = 500;
+
+mod availability;
+mod companies;
+mod knowledge;
+mod tickets;
+
+pub use availability::{
+    away_status_reason_list, deleted, office_hours_exception, office_hours_exception_list, office_hours_schedule,
+    office_hours_schedule_list, team_metric_list,
+};
+pub use companies::{company, company_list};
+pub use knowledge::{
+    article, article_list, article_search, help_center_list, internal_article, internal_article_list,
+    internal_article_search,
+};
+pub use tickets::{ticket, ticket_reply, ticket_state_list, ticket_type, ticket_type_list};
+
+/// A conversation's `linked_objects`: the tickets linked to it.
+fn linked_tickets(state: &State, conv: &Conversation) -> Value {
+    let data: Vec<Value> = conv
+        .linked_ticket_ids
+        .iter()
+        .map(|id| {
+            let category = state.ticket(id).map(|t| t.category.as_str());
+            json!({ "type": "ticket", "id": id, "category": category })
+        })
+        .collect();
+    json!({ "type": "list", "total_count": data.len(), "has_more": false, "data": data })
+}
 
 /// `admin_with_app` (`GET /me`).
 pub fn admin_with_app(state: &State, admin: &Admin) -> Value {
@@ -29,7 +60,7 @@ pub fn admin_with_app(state: &State, admin: &Admin) -> Value {
         "app": {
             "type": "app",
             "id_code": state.workspace_id,
-            "name": "Fake Intercom workspace",
+            "name": state.workspace_name,
             "region": "US",
             "timezone": "Europe/London",
             "created_at": 1_700_000_000,
@@ -38,10 +69,11 @@ pub fn admin_with_app(state: &State, admin: &Admin) -> Value {
     })
 }
 
-/// `admin` (items of `GET /admins`). Unlike `/me`, `avatar` is a URL string here.
+/// `admin` (items of `GET /admins`). Unlike `/me`, `avatar` is a URL string here. 2.16 adds `role`
+/// (the fake's admins have none).
 pub fn admin(state: &State, admin: &Admin) -> Value {
     let team_ids = state.team_ids_of(&admin.id);
-    json!({
+    let mut v = json!({
         "type": "admin",
         "id": admin.id,
         "name": admin.name,
@@ -57,7 +89,11 @@ pub fn admin(state: &State, admin: &Admin) -> Value {
             "primary_team_ids": team_ids,
             "secondary_team_ids": [],
         },
-    })
+    });
+    if state.api_version() >= ApiVersion::V2_16 {
+        v["role"] = Value::Null;
+    }
+    v
 }
 
 /// `admin_list`.
@@ -116,20 +152,29 @@ pub fn tag_list(state: &State) -> Value {
 /// `contact` (plus `enabled_push_messaging` as in the contact endpoints' allOf).
 ///
 /// The spec's `email` is a non-nullable string: a contact without email answers `""`.
-/// `tags`/`notes`/`companies` lists are always empty in the fake (their item `type` is
-/// declared `format: uri`, which no real type name such as "tag" satisfies).
+/// `companies` lists its companies as `company_data` (`{type: company, id, url}`, up to 10); `tags` its
+/// tags as `addressable_list` items `{id, url}` without the `type` Intercom sends ("tag"), because the
+/// spec declares that `type` `format: uri`, which no type name satisfies; `notes` is always empty.
 pub fn contact(state: &State, c: &Contact) -> Value {
     let email = c.email.clone().unwrap_or_default();
     let email_domain = email.rsplit_once('@').map(|(_, d)| d.to_owned()).unwrap_or_default();
-    let list = |what: &str| {
+    let list = |what: &str, items: Vec<Value>, total: usize| {
         json!({
             "type": "list",
-            "data": [],
+            "data": items,
             "url": format!("/contacts/{}/{what}", c.id),
-            "total_count": 0,
-            "has_more": false,
+            "total_count": total,
+            "has_more": total > 10,
         })
     };
+    let tags: Vec<Value> =
+        c.tag_ids.iter().take(10).map(|id| json!({ "id": id, "url": format!("/tags/{id}") })).collect();
+    let companies: Vec<Value> = c
+        .company_ids
+        .iter()
+        .take(10)
+        .map(|id| json!({ "type": "company", "id": id, "url": format!("/companies/{id}") }))
+        .collect();
     let mut v = json!({
         "type": "contact",
         "id": c.id,
@@ -141,7 +186,11 @@ pub fn contact(state: &State, c: &Contact) -> Value {
         "phone": c.phone,
         "formatted_phone": c.phone,
         "name": c.name,
-        "owner_id": c.owner_id,
+        // 2.16 made it a string.
+        "owner_id": match state.api_version() {
+            ApiVersion::V2_14 => json!(c.owner_id),
+            ApiVersion::V2_16 => json!(c.owner_id.map(|o| o.to_string())),
+        },
         "has_hard_bounced": false,
         "marked_email_as_spam": false,
         "unsubscribed_from_emails": c.unsubscribed_from_emails,
@@ -153,9 +202,9 @@ pub fn contact(state: &State, c: &Contact) -> Value {
         "last_contacted_at": c.last_contacted_at,
         "custom_attributes": c.custom_attributes,
         "avatar": { "type": "avatar", "image_url": c.avatar },
-        "tags": list("tags"),
-        "notes": list("notes"),
-        "companies": list("companies"),
+        "tags": list("tags", tags, c.tag_ids.len()),
+        "notes": list("notes", Vec::new(), 0),
+        "companies": list("companies", companies, c.company_ids.len()),
         "location": { "type": "location", "country": Value::Null, "region": Value::Null, "city": Value::Null },
         "social_profiles": { "type": "list", "data": [] },
         "enabled_push_messaging": Value::Null,
@@ -432,7 +481,16 @@ fn conversation_with_parts(
         .collect();
     let teammates: Vec<Value> = conv.teammate_ids.iter().map(|id| json!({ "type": "admin", "id": id })).collect();
     let parts: Vec<Value> = shown_parts.iter().map(|p| part(p, plaintext)).collect();
-    json!({
+    let v2_16 = state.api_version() >= ApiVersion::V2_16;
+    // 2.14: `priority`/`not_priority` and `null` for nobody; 2.16: `none`…`urgent` and `0` for nobody.
+    let priority = match (v2_16, conv.priority) {
+        (false, true) => "priority",
+        (false, false) => "not_priority",
+        (true, true) => "high",
+        (true, false) => "none",
+    };
+    let assignee = |id: Option<i64>| if v2_16 { json!(id.unwrap_or(0)) } else { json!(id) };
+    let mut v = json!({
         "type": "conversation",
         "id": conv.id.to_string(),
         "title": conv.title,
@@ -443,9 +501,9 @@ fn conversation_with_parts(
         "open": conv.state != crate::state::ConversationState::Closed,
         "state": conv.state.as_str(),
         "read": conv.read,
-        "priority": if conv.priority { "priority" } else { "not_priority" },
-        "admin_assignee_id": conv.admin_assignee_id,
-        "team_assignee_id": conv.team_assignee_id,
+        "priority": priority,
+        "admin_assignee_id": assignee(conv.admin_assignee_id),
+        "team_assignee_id": assignee(conv.team_assignee_id),
         "tags": { "type": "tag.list", "tags": tags },
         "conversation_rating": Value::Null,
         "source": {
@@ -474,8 +532,20 @@ fn conversation_with_parts(
             "conversation_parts": parts,
             "total_count": total_parts,
         },
-        "linked_objects": { "type": "list", "total_count": 0, "has_more": false, "data": [] },
+        "linked_objects": linked_tickets(state, conv),
         "ai_agent_participated": false,
         "ai_agent": Value::Null,
-    })
+    });
+    if v2_16 {
+        v["channel"] = json!({ "initial": "messenger", "current": "messenger" });
+        v["company"] = Value::Null;
+        v["external_references"] = json!([]);
+        v["monitor_evaluations"] = json!([]);
+        v["sales_agent"] = Value::Null;
+        v["sales_agent_participated"] = json!(false);
+        v["scorecards"] = json!([]);
+        v["source"]["recipients"] = Value::Null;
+        v["source"]["reply_to"] = Value::Null;
+    }
+    v
 }
