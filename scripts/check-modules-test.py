@@ -66,6 +66,19 @@ class Cycles(unittest.TestCase):
         self.assertEqual(len(problems), 1, problems)
         self.assertIn("crate::handoff::command → crate::handoff::settings → crate::handoff::command", problems[0])
 
+    def test_a_reexport_the_module_itself_uses_is_an_edge(self):
+        # http re-exports auth's guard and uses it; auth uses http's error: a cycle, though every path is short.
+        root = crate(
+            {
+                "lib.rs": "pub mod auth;\npub mod http;\n",
+                "http.rs": "pub use crate::auth::Guard;\npub struct Error;\npub fn respond(guard: &Guard) {}\n",
+                "auth.rs": "use crate::http::Error;\npub struct Guard;\npub fn check() -> Error { Error }\n",
+            }
+        )
+        problems = check_modules.check(root)
+        self.assertEqual(len(problems), 1, problems)
+        self.assertIn("crate::auth → crate::http → crate::auth", problems[0])
+
     def test_what_points_down_passes(self):
         root = crate(
             {

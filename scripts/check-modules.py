@@ -5,8 +5,8 @@ Reads the Rust sources under a crate's src/ (default: shared/src) without buildi
 what to fix, when
 - the modules import each other in a cycle: every `crate::`, `super::`, `self::` path is followed (in `use`
   declarations, `use` groups, and in the code itself), as are paths through a child module or a name brought in
-  by `use`, and `pub use` re-exports are followed to the module that defines the item (a `pub use` is not itself
-  an edge: a parent that re-exports its children does not depend on them);
+  by `use`, and `pub use` re-exports are followed to the module that defines the item (a `pub use` is an edge
+  only when the module's own code uses the name: a parent that re-exports its children does not depend on them);
 - a function outside test code is longer than --max-fn-lines (80) lines, from its `fn` line to its closing brace.
 
 Test code (`#[cfg(test)]` items and modules) is left out of both. Pure Python 3, no dependencies.
@@ -396,15 +396,16 @@ def edges(crate: Crate) -> list[Edge]:
 
     for module in crate.modules.values():
         # `use` declarations; a module imported by name is followed where the code uses it.
+        code = USE_DECL.sub(lambda m: " " * len(m.group(0)), module.text)
         for use in module.uses:
-            if use.public:
+            # A `pub use` only passes a name on, unless this module's own code uses the name too.
+            if use.public and not (use.alias and re.search(rf"(?<![\w:]){re.escape(use.alias)}\b", code)):
                 continue
             target = crate.resolve(module.name, use.path)
             # An item imported is an edge, and so is a glob (`use crate::x::*`: whatever x holds).
             if target and (not target[1] or use.path[-1] == "*"):
                 add(module, target[0], module.line_offset + use.line, "::".join(use.path))
         # Paths in the code.
-        code = USE_DECL.sub(lambda m: " " * len(m.group(0)), module.text)
         for m in PATH.finditer(code):
             raw = re.sub(r"\s+", "", m.group(1))
             segments = raw.split("::")
