@@ -1,8 +1,8 @@
 //! `escalate`: decide, then open one Intercom conversation as the customer with everything a human needs.
 //!
-//! A hand-off is three rounds, each its own step: [`gather`] (find the contact ‖ ensure the tags ‖ resolve the
-//! team and the acting admin, both cached per container ‖ the admins' away mode, cached 60 s), [`open`] the
-//! conversation as the customer, and [`annotate`] it (the internal note ‖ the tags ‖ the assignment ‖ the
+//! A hand-off is three rounds, each its own step: `gather` (find the contact ‖ ensure the tags ‖ resolve the
+//! team and the acting admin, both cached per container ‖ the admins' away mode, cached 60 s), `open` the
+//! conversation as the customer, and `annotate` it (the internal note ‖ the tags ‖ the assignment ‖ the
 //! contact's attributes ‖ the away reply when nobody is available). A customer who is not yet a contact costs one
 //! more round trip (search, then create). The decision, the routing and the note are pure ([`crate::escalation`]).
 //!
