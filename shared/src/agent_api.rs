@@ -8,7 +8,6 @@ use schemars::{JsonSchema, Schema};
 use serde_json::{Map, Value, json};
 
 use crate::actions::*;
-use crate::escalation::flow::{EscalateRequest, EscalateResponse};
 
 /// One agent action: its function (and URL path segment), what it does, and its types.
 pub struct Operation {

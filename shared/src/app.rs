@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::auth::AgentGuard;
 use crate::config::{Config, ConfigError};
-use crate::http::AgentGuard;
 use crate::intercom::IntercomClient;
 use crate::secrets::SecretStore;
 use crate::store::{Store, StoreError};

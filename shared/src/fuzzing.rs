@@ -14,12 +14,15 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
 use crate::actions;
-use crate::escalation::flow::{EscalationSettings, Marker, escalate};
+use crate::actions::{Marker, escalate};
+use crate::auth::AgentGuard;
+use crate::escalation::EscalationSettings;
 use crate::escalation::human_request::asks_for_human;
 use crate::format::{BodyFormat, comparable_text, text::html_to_text, to_customer_text, to_intercom_html};
 use crate::handoff::{Commands, HandoffSettings, OwnershipRule};
 use crate::helpdesk::Helpdesk;
-use crate::http::{Accepts, AgentGuard, Idempotency, serve, serve_keyed, serve_write};
+use crate::http::{Accepts, serve};
+use crate::idempotency::{Idempotency, serve_keyed, serve_write};
 use crate::intercom::models::{Attributes, Contact, Conversation as FullConversation, Tag, Team, Teammate};
 use crate::intercom::{
     AdminMessage, Assignee, ContactKey, ConversationPage, ConversationQuery, IntercomError, MessageKind,
@@ -83,11 +86,11 @@ pub fn webhook(data: &[u8]) {
         Err(e) => assert!(e.to_string().len() <= 200, "a parse error this long may quote the body: {e}"),
     }
 
-    // What relay_event and the hand-off rule read: the item as the REST API's conversation, its notes' commands.
+    // What relaying (webhook/relay.rs) and the hand-off rule read: the item as the REST API's conversation, its notes' commands.
     let Some(item) = notification.item() else { return };
     let Ok(full) = serde_json::from_value::<FullConversation>(item.clone()) else { return };
     let rule = OwnershipRule::new("991267", vec!["5017691".into()], Commands::default());
-    let _ = actions::current_ownership(&rule, &full);
+    let _ = rule.decide_whole(&full);
     let _ = rule.latest_command(&full);
     for part in &full.conversation_parts.conversation_parts {
         let _ = rule.command_in(part);
@@ -167,14 +170,16 @@ async fn call_action(
     let keyed = |scope| Idempotency { store, scope };
     match action {
         "create-conversation" => {
-            serve_write(request, &guard, keyed(action), |r| actions::create_conversation(helpdesk, store, r)).await
+            serve_write(request, &guard, keyed(action), |r, _| actions::create_conversation(helpdesk, store, r)).await
         }
         "reply-to-conversation" => {
-            serve_write(request, &guard, keyed(action), |r| actions::reply_to_conversation_with(helpdesk, &handoff, r))
-                .await
+            serve_write(request, &guard, keyed(action), |r, attempt| {
+                actions::reply_respecting_handoff(helpdesk, &handoff, r, attempt)
+            })
+            .await
         }
         "update-user-attributes" => {
-            serve_write(request, &guard, keyed(action), |r| actions::update_user_attributes(helpdesk, r)).await
+            serve_write(request, &guard, keyed(action), |r, _| actions::update_user_attributes(helpdesk, r)).await
         }
         "get-conversation" => {
             serve(request, &guard, Accepts::PostJsonOrGetQuery, |r| {
@@ -187,13 +192,13 @@ async fn call_action(
                 .await
         }
         "tag-conversation" => {
-            serve_write(request, &guard, keyed(action), |r| actions::tag_conversation(helpdesk, r)).await
+            serve_write(request, &guard, keyed(action), |r, _| actions::tag_conversation(helpdesk, r)).await
         }
         "assign-conversation" => {
-            serve_write(request, &guard, keyed(action), |r| actions::assign_conversation(helpdesk, r)).await
+            serve_write(request, &guard, keyed(action), |r, _| actions::assign_conversation(helpdesk, r)).await
         }
         "manage-conversation" => {
-            serve_write(request, &guard, keyed(action), |r| actions::manage_conversation(helpdesk, r)).await
+            serve_write(request, &guard, keyed(action), |r, _| actions::manage_conversation(helpdesk, r)).await
         }
         "escalate" => {
             let settings = EscalationSettings::default();
@@ -549,7 +554,7 @@ pub fn idempotency_record(data: &[u8]) {
         assert_eq!(Some(versioned.value.as_str()), string("value"));
         let value = versioned.value;
         let _ = serde_json::from_str::<HandoffState>(&value);
-        let _ = crate::recent::parse(&value);
+        let _ = crate::store::recently_opened::parse(&value);
         let _ = value.parse::<i64>();
         let _ = Marker::parse(Some(&Value::String(value)));
     }

@@ -1,4 +1,6 @@
-//! Agent idempotency keys, the way Stripe does them, on the [`Store`].
+//! Keyed execution: agent idempotency keys, the way Stripe does them, on the [`Store`]. Every write goes through
+//! here — the function URLs' ([`serve_write`], [`serve_keyed`]), the MCP write tools' ([`call_write`]) and the
+//! escalation's session ([`run_once`]).
 //!
 //! A write action called with an `Idempotency-Key` header (or an `idempotencyKey` body field) runs at most once
 //! per key and action:
@@ -8,17 +10,23 @@
 //!
 //! The fingerprint is the validated request without the key (JSON, key order ignored). Keys are kept
 //! [`KEEP_RECORDS`]. A request that definitely failed (refused by validation or by Intercom) gives its key back,
-//! so the corrected request can reuse it; one whose outcome is unknown keeps it, and its retry first looks for
-//! what the lost attempt may have written ([`previous_attempt_since`]).
+//! so the corrected request can reuse it; one whose outcome is unknown keeps it, and its retry is told when the
+//! lost attempt started ([`Attempt::lost_since`]) so it first looks for what that attempt may have written.
 
 use std::future::Future;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use lambda_http::http::HeaderMap;
+use lambda_http::http::{HeaderMap, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::http::ActionError;
-use crate::store::{Claim, Expect, KEEP_RECORDS, Store, StoreError, now_epoch_secs};
+use crate::auth::AgentGuard;
+use crate::deadline;
+use crate::http::{Accepts, ActionError, decode_value, from_value, respond, to_json};
+use crate::store::{Claim, Expect, KEEP_RECORDS, Store, StoreError, fingerprint, now_epoch_secs};
 
 /// The request header (case-insensitive), as Stripe and the IETF draft name it.
 pub const HEADER: &str = "idempotency-key";
@@ -27,14 +35,136 @@ pub const BODY_FIELD: &str = "idempotencyKey";
 /// Longest key accepted (Stripe: 255).
 pub const MAX_KEY_CHARS: usize = 255;
 
-tokio::task_local! {
-    static PREVIOUS_ATTEMPT: Option<i64>;
+/// Where a write action keeps its idempotency records.
+#[derive(Clone, Copy)]
+pub struct Idempotency<'a> {
+    pub store: &'a dyn Store,
+    /// The action's name: keys are scoped per action.
+    pub scope: &'static str,
 }
 
-/// When a retry of a key whose first attempt ended with an unknown outcome runs: the Unix time that attempt
-/// started, so the action can look for what it may have written before writing again. `None` otherwise.
-pub fn previous_attempt_since() -> Option<i64> {
-    PREVIOUS_ATTEMPT.try_with(|p| *p).ok().flatten()
+/// What a keyed write is told about the earlier attempts with its key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Attempt {
+    /// When an earlier attempt with this key ended with an unknown outcome: the Unix time it started, so the
+    /// action can look for what it may have written before writing again. `None` otherwise.
+    pub lost_since: Option<i64>,
+}
+
+impl Attempt {
+    /// No earlier attempt was lost (or the request has no key).
+    pub const FIRST: Attempt = Attempt { lost_since: None };
+}
+
+/// Runs a write action from its function URL: like [`crate::http::serve`], and with an `Idempotency-Key` (header
+/// or `idempotencyKey`) at most once per key. The action is told about a lost earlier attempt ([`Attempt`]).
+pub async fn serve_write<I, O, F, Fut>(
+    request: Request,
+    guard: &AgentGuard,
+    idempotency: Idempotency<'_>,
+    action: F,
+) -> Response<Body>
+where
+    I: DeserializeOwned,
+    O: Serialize,
+    F: FnOnce(I, Attempt) -> Fut,
+    Fut: Future<Output = Result<O, ActionError>>,
+{
+    let given_key = Mutex::new(None);
+    let given = &given_key;
+    let mut response = respond(request, guard, move |request| async move {
+        let mut value = decode_value(&request, Accepts::PostJson)?;
+        let key = take_key(request.headers(), &mut value)?;
+        given.lock().unwrap_or_else(PoisonError::into_inner).clone_from(&key);
+        write_once(idempotency, key.as_deref(), value, action).await
+    })
+    .await;
+    if let Some(key) = given_key.into_inner().unwrap_or_else(PoisonError::into_inner) {
+        attach_key_to_unknown_outcome(&mut response, &key);
+    }
+    response
+}
+
+/// Runs an action that keys its own write (escalate: one per session) from its function URL: the agent's key,
+/// if any, is taken out of the request and handed to the action beside it.
+pub async fn serve_keyed<I, O, F, Fut>(request: Request, guard: &AgentGuard, action: F) -> Response<Body>
+where
+    I: DeserializeOwned,
+    O: Serialize,
+    F: FnOnce(I, Option<String>) -> Fut,
+    Fut: Future<Output = Result<O, ActionError>>,
+{
+    respond(request, guard, |request| async move {
+        let mut value = decode_value(&request, Accepts::PostJson)?;
+        let key = take_key(request.headers(), &mut value)?;
+        let input = from_value::<I>(value)?;
+        action(input, key).await
+    })
+    .await
+}
+
+/// Runs a write tool (MCP): its `idempotencyKey` argument gives the guarantees of the `Idempotency-Key` header.
+pub async fn call_write<I, O, F, Fut>(
+    idempotency: Idempotency<'_>,
+    mut arguments: Value,
+    action: F,
+) -> Result<Value, ActionError>
+where
+    I: DeserializeOwned,
+    O: Serialize,
+    F: FnOnce(I, Attempt) -> Fut,
+    Fut: Future<Output = Result<O, ActionError>>,
+{
+    let key = take_key(&HeaderMap::new(), &mut arguments)?;
+    write_once(idempotency, key.as_deref(), arguments, action).await
+}
+
+/// The one keyed path of a decoded request (`value`, its key already taken out): without a key the action runs
+/// as a first attempt; with one, at most once per key ([`run_once`], fingerprinted on `value`).
+async fn write_once<I, O, F, Fut>(
+    idempotency: Idempotency<'_>,
+    key: Option<&str>,
+    value: Value,
+    action: F,
+) -> Result<Value, ActionError>
+where
+    I: DeserializeOwned,
+    O: Serialize,
+    F: FnOnce(I, Attempt) -> Fut,
+    Fut: Future<Output = Result<O, ActionError>>,
+{
+    let fingerprint = fingerprint(&value);
+    let input = from_value::<I>(value)?;
+    let Some(key) = key else { return to_json(action(input, Attempt::FIRST).await?) };
+    let record = record_key(idempotency.scope, key);
+    let lease = lease_for(deadline::remaining());
+    let outcome = run_once(idempotency.store, &record, &fingerprint, lease, |attempt| async move {
+        to_json(action(input, attempt).await?)
+    })
+    .await?;
+    if outcome.replayed {
+        tracing::info!(scope = idempotency.scope, "idempotent replay: the first answer, nothing sent to Intercom");
+    }
+    Ok(outcome.response)
+}
+
+/// An answer whose outcome is unknown tells the agent which key makes its retry safe.
+fn attach_key_to_unknown_outcome(response: &mut Response<Body>, key: &str) {
+    if response.status() != StatusCode::CONFLICT {
+        return;
+    }
+    let Body::Text(text) = response.body() else { return };
+    let Ok(mut json) = serde_json::from_str::<Value>(text) else { return };
+    if json["error"]["code"] != "intercom_outcome_unknown" {
+        return;
+    }
+    json["error"]["idempotencyKey"] = key.into();
+    json["error"]["message"] = format!(
+        "{} Retry with the same Idempotency-Key ({key}): the retry looks for the lost write before writing again.",
+        json["error"]["message"].as_str().unwrap_or_default()
+    )
+    .into();
+    *response.body_mut() = Body::Text(json.to_string());
 }
 
 /// The key of a request, from the header or the body (which loses the field, so it is not part of the fingerprint).
@@ -87,6 +217,19 @@ pub fn lease_for(remaining: Duration) -> Duration {
     (remaining + Duration::from_secs(5)).clamp(Duration::from_secs(10), Duration::from_secs(900))
 }
 
+/// Binds an agent's key to the one write it names (`subject`: escalate's session), for an action that keys its
+/// write itself: the same key for another subject is the agent's mistake (422 `idempotency_key_reused`).
+pub async fn bind_key(store: &dyn Store, scope: &str, key: &str, subject: &str) -> Result<(), ActionError> {
+    let record = record_key(scope, key);
+    if store.put_value(&record, subject, Expect::Absent, KEEP_RECORDS).await?.is_some() {
+        return Ok(());
+    }
+    match store.get_value(&record).await? {
+        Some(bound) if bound.value != subject => Err(ActionError::IdempotencyKeyReused),
+        _ => Ok(()),
+    }
+}
+
 /// What [`run_once`] answered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
@@ -95,7 +238,8 @@ pub struct Outcome {
     pub replayed: bool,
 }
 
-/// Runs `work` at most once for `record` (see the module docs). `work` returns the JSON answer to store.
+/// Runs `work` at most once for `record` (see the module docs). `work` returns the JSON answer to store; it is
+/// told when an earlier attempt on `record` was lost ([`Attempt`]).
 pub async fn run_once<F, Fut>(
     store: &dyn Store,
     record: &str,
@@ -104,7 +248,7 @@ pub async fn run_once<F, Fut>(
     work: F,
 ) -> Result<Outcome, ActionError>
 where
-    F: FnOnce() -> Fut,
+    F: FnOnce(Attempt) -> Fut,
     Fut: Future<Output = Result<Value, ActionError>>,
 {
     match store.claim(record, fingerprint, lease).await? {
@@ -128,7 +272,7 @@ where
         None => None,
     };
     let started = now_epoch_secs();
-    let result = PREVIOUS_ATTEMPT.scope(previous, work()).await;
+    let result = work(Attempt { lost_since: previous }).await;
     match &result {
         Ok(response) => {
             // The write happened: answer it even if it cannot be remembered (logged; a retry would read back).
@@ -158,8 +302,51 @@ where
     result.map(|response| Outcome { response, replayed: false })
 }
 
-impl From<StoreError> for ActionError {
-    fn from(e: StoreError) -> Self {
-        ActionError::StoreUnavailable { message: e.to_string() }
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::store::memory::MemoryStore;
+
+    fn lost() -> ActionError {
+        ActionError::Upstream {
+            code: "intercom_outcome_unknown",
+            message: "Intercom did not confirm the reply".into(),
+            intercom_request_id: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_retry_of_a_lost_attempt_is_told_when_that_attempt_started() {
+        let store = MemoryStore::new();
+        let lease = Duration::from_secs(30);
+        let seen = Mutex::new(Vec::new());
+        let started = now_epoch_secs();
+        let first = run_once(&store, "idem#reply#k", "f", lease, |attempt| {
+            seen.lock().unwrap().push(attempt);
+            async { Err(lost()) }
+        })
+        .await;
+        assert_eq!(first, Err(lost()));
+        let second = run_once(&store, "idem#reply#k", "f", lease, |attempt| {
+            seen.lock().unwrap().push(attempt);
+            async { Ok(serde_json::json!({"partId": "p1"})) }
+        })
+        .await;
+        assert_eq!(second, Ok(Outcome { response: serde_json::json!({"partId": "p1"}), replayed: false }));
+        let seen = seen.into_inner().unwrap();
+        assert_eq!(seen[0], Attempt::FIRST);
+        let since = seen[1].lost_since.expect("the retry is told about the lost attempt");
+        assert!((started..=now_epoch_secs()).contains(&since), "{since}");
+
+        // Done now: the answer is replayed and nothing runs, nor is anything told about a lost attempt again.
+        let third = run_once(&store, "idem#reply#k", "f", lease, |_| async { panic!("ran twice") }).await;
+        assert_eq!(third.map(|o| o.replayed), Ok(true));
+        let fourth = run_once(&store, "idem#reply#other", "f", lease, |attempt| async move {
+            Ok(serde_json::json!({"lostSince": attempt.lost_since}))
+        })
+        .await;
+        assert_eq!(fourth.unwrap().response, serde_json::json!({"lostSince": null}));
     }
 }

@@ -6,6 +6,7 @@ pub mod actions;
 #[cfg(feature = "schema")]
 pub mod agent_api;
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod deadline;
 pub mod escalation;
@@ -19,9 +20,7 @@ pub mod idempotency;
 pub mod intercom;
 #[cfg(feature = "schema")]
 pub mod mcp;
-pub mod ours;
 pub mod queue;
-pub mod recent;
 pub mod secrets;
 pub mod store;
 #[cfg(any(test, feature = "mocks"))]

@@ -355,7 +355,7 @@ mod tests {
 
     #[test]
     fn the_integrations_own_attributes_are_not_writable() {
-        assert!(INTERNAL_ATTRIBUTES.contains(&crate::escalation::flow::MARKER_ATTRIBUTE));
+        assert!(INTERNAL_ATTRIBUTES.contains(&crate::actions::escalate::MARKER_ATTRIBUTE));
         for name in ["ai_escalation", " AI_Escalation "] {
             match writable_attribute(name) {
                 Err(ActionError::BadRequest { field, message }) => {
@@ -365,7 +365,8 @@ mod tests {
                 other => panic!("{name}: {other:?}"),
             }
         }
-        for name in [crate::escalation::flow::COUNT_ATTRIBUTE, crate::escalation::flow::LAST_SESSION_ATTRIBUTE, "tier"]
+        for name in
+            [crate::actions::escalate::COUNT_ATTRIBUTE, crate::actions::escalate::LAST_SESSION_ATTRIBUTE, "tier"]
         {
             assert_eq!(writable_attribute(name), Ok(()), "{name}");
         }

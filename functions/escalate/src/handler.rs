@@ -1,7 +1,9 @@
 use lambda_http::{Body, Error, Request, Response};
-use shared::escalation::flow::{EscalationSettings, escalate};
+use shared::actions::escalate;
+use shared::escalation::EscalationSettings;
 use shared::helpdesk::Helpdesk;
-use shared::http::{AgentGuard, serve_keyed};
+use shared::http::AgentGuard;
+use shared::idempotency::serve_keyed;
 use shared::store::Store;
 
 pub async fn handle<H: Helpdesk>(
@@ -16,7 +18,8 @@ pub async fn handle<H: Helpdesk>(
 
 #[cfg(test)]
 mod tests {
-    use shared::escalation::flow::{ESCALATION_TAG, MARKER_ATTRIBUTE, Routing};
+    use shared::actions::MARKER_ATTRIBUTE;
+    use shared::escalation::{ESCALATION_TAG, Routing};
     use shared::helpdesk::MockHelpdesk;
     use shared::intercom::models::{Tag, Team, Teammate};
     use shared::intercom::{Assignee, ContactKey, IntercomError, MessageKind, ResolvedContact};

@@ -4,7 +4,7 @@
 mod handler;
 
 use lambda_http::{Error, run, service_fn};
-use shared::escalation::flow::EscalationSettings;
+use shared::escalation::EscalationSettings;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

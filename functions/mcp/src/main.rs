@@ -6,7 +6,7 @@ mod server;
 
 use lambda_http::{Error, run, service_fn};
 use shared::config::{AgentAuth, Config};
-use shared::escalation::flow::EscalationSettings;
+use shared::escalation::EscalationSettings;
 use shared::handoff::HandoffSettings;
 
 #[tokio::main]
@@ -18,7 +18,8 @@ async fn main() -> Result<(), Error> {
     let settings = EscalationSettings::from_env().inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
     let handoff = HandoffSettings::from_env().inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
     let server = server::McpServer::new(app.intercom, app.store, settings, handoff);
-    let service = handler::service(server, handler::list_var("MCP_ALLOWED_ORIGINS"));
-    let gate = handler::Gate { guard: app.guard, hosts: handler::HostPolicy::from_env() };
+    let service = handler::service(server, shared::mcp::list_var("MCP_ALLOWED_ORIGINS"));
+    let hosts = shared::mcp::HostPolicy::from_env();
+    let gate = shared::mcp::Gate { guard: app.guard, hosts, protocol_versions: server::protocol_versions() };
     run(service_fn(|request| handler::handle(&service, &gate, request))).await
 }

@@ -13,7 +13,7 @@ use rmcp::model::{
     ProtocolVersion, ServerCapabilities, ServerConfig, Tool as McpTool,
 };
 use rmcp::service::{RequestContext, RoleServer};
-use shared::escalation::flow::EscalationSettings;
+use shared::escalation::EscalationSettings;
 use shared::handoff::HandoffSettings;
 use shared::helpdesk::Helpdesk;
 use shared::mcp::{CATALOGUE, Tool, call_tool, tool_result};
@@ -23,6 +23,11 @@ use shared::store::Store;
 /// revision it does not know). An `MCP-Protocol-Version` header naming any other is refused with 400.
 pub const SUPPORTED_VERSIONS: &[ProtocolVersion] =
     &[ProtocolVersion::V_2025_11_25, ProtocolVersion::V_2025_06_18, ProtocolVersion::V_2025_03_26];
+
+/// [`SUPPORTED_VERSIONS`] by name, for the gate that checks the `MCP-Protocol-Version` header.
+pub fn protocol_versions() -> Vec<String> {
+    SUPPORTED_VERSIONS.iter().map(|v| v.as_str().to_owned()).collect()
+}
 
 const INSTRUCTIONS: &str = "Tools that act in the Intercom helpdesk for an AI support agent: read a conversation, \
     reply or leave an internal note, tag, assign, close or snooze it, set customer attributes, and escalate to a \

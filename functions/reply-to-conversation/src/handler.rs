@@ -2,7 +2,8 @@ use lambda_http::{Body, Error, Request, Response};
 use shared::actions;
 use shared::handoff::HandoffSettings;
 use shared::helpdesk::Helpdesk;
-use shared::http::{AgentGuard, Idempotency, serve_write};
+use shared::http::AgentGuard;
+use shared::idempotency::{Idempotency, serve_write};
 use shared::store::Store;
 
 pub async fn handle<H: Helpdesk>(
@@ -13,7 +14,7 @@ pub async fn handle<H: Helpdesk>(
     request: Request,
 ) -> Result<Response<Body>, Error> {
     let idempotency = Idempotency { store, scope: "reply-to-conversation" };
-    let reply = |input| actions::reply_to_conversation_with(helpdesk, handoff, input);
+    let reply = |input, attempt| actions::reply_respecting_handoff(helpdesk, handoff, input, attempt);
     Ok(serve_write(request, guard, idempotency, reply).await)
 }
 

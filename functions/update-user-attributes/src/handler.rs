@@ -1,7 +1,8 @@
 use lambda_http::{Body, Error, Request, Response};
 use shared::actions;
 use shared::helpdesk::Helpdesk;
-use shared::http::{AgentGuard, Idempotency, serve_write};
+use shared::http::AgentGuard;
+use shared::idempotency::{Idempotency, serve_write};
 use shared::store::Store;
 
 pub async fn handle<H: Helpdesk>(
@@ -11,7 +12,7 @@ pub async fn handle<H: Helpdesk>(
     request: Request,
 ) -> Result<Response<Body>, Error> {
     let idempotency = Idempotency { store, scope: "update-user-attributes" };
-    Ok(serve_write(request, guard, idempotency, |input| actions::update_user_attributes(helpdesk, input)).await)
+    Ok(serve_write(request, guard, idempotency, |input, _| actions::update_user_attributes(helpdesk, input)).await)
 }
 
 #[cfg(test)]

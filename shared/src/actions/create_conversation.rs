@@ -80,9 +80,9 @@ pub async fn create_conversation<H: Helpdesk + ?Sized>(
         return Ok(continued);
     }
     // Before sending: the webhook must know this customer message is ours, even if its event comes first.
-    crate::ours::remember_customer_message(store, &resolved.contact.id, &body).await?;
+    crate::store::written_as_customer::remember_customer_message(store, &resolved.contact.id, &body).await?;
     let conversation_id = helpdesk.create_conversation(&resolved.contact, &body).await?;
-    crate::recent::note_opened(store, &resolved.contact.id, &conversation_id).await;
+    crate::store::recently_opened::note_opened(store, &resolved.contact.id, &conversation_id).await;
     tracing::info!(%conversation_id, contact_id = %resolved.contact.id, contact_created = resolved.created, "conversation opened");
     Ok(CreateConversationResponse {
         conversation_id,
@@ -136,7 +136,7 @@ async fn continue_open_conversation<H: Helpdesk + ?Sized>(
     // Newest update first, with the conversations search does not list yet.
     let (open, _) = search_page(helpdesk, store, &query).await?;
     let Some((conversation, _)) = open.into_iter().next() else { return Ok(None) };
-    crate::ours::remember_customer_message(store, &contact.id, body).await?;
+    crate::store::written_as_customer::remember_customer_message(store, &contact.id, body).await?;
     helpdesk.reply_as_contact(&conversation.id, contact, body).await?;
     tracing::info!(conversation_id = %conversation.id, contact_id = %contact.id, "customer message added to their open conversation");
     Ok(Some(CreateConversationResponse {
@@ -209,7 +209,7 @@ mod continue_open_tests {
         assert_eq!((answer.conversation_id.as_str(), answer.continued), ("8", true));
         assert_eq!(serde_json::to_value(&answer).unwrap()["continued"], true);
         assert!(
-            crate::ours::is_ours(&store, "c1", "<p>Still broken</p>").await.unwrap(),
+            crate::store::written_as_customer::is_ours(&store, "c1", "<p>Still broken</p>").await.unwrap(),
             "the webhook knows it is ours"
         );
     }
@@ -226,7 +226,7 @@ mod continue_open_tests {
         let answer = create_conversation(&helpdesk, &store, request(true)).await.unwrap();
         assert_eq!((answer.conversation_id.as_str(), answer.continued), ("9", false));
         assert!(serde_json::to_value(&answer).unwrap().get("continued").is_none());
-        assert_eq!(crate::recent::recently_opened(&store, "c1").await.unwrap(), ["9"]);
+        assert_eq!(crate::store::recently_opened::recently_opened(&store, "c1").await.unwrap(), ["9"]);
     }
 
     #[tokio::test]

@@ -1,7 +1,7 @@
 //! `find-conversations`: a customer's conversations, newest update first within a page, one page at a time.
 //!
 //! One search per call (`POST /conversations/search`), plus a read by id for each conversation our functions
-//! opened in the last minutes that search does not list yet (its index lags; [`crate::recent`]). Who handles a
+//! opened in the last minutes that search does not list yet (its index lags; [`crate::store::recently_opened`]). Who handles a
 //! conversation comes from the search result's own fields: a result carries no parts, so it is decided with
 //! [`History::Recent`] and reported only when that settles it.
 
@@ -190,7 +190,7 @@ pub async fn search_page<H: Helpdesk + ?Sized>(
 ) -> Result<(Vec<(Conversation, History)>, Option<String>), ActionError> {
     let page = helpdesk.search_conversations(query).await.map_err(|e| refused_cursor(e, query))?;
     let next_cursor = page.next_cursor().map(str::to_owned);
-    let recent = match crate::recent::recently_opened(store, &query.contact_id).await {
+    let recent = match crate::store::recently_opened::recently_opened(store, &query.contact_id).await {
         Ok(ids) => ids,
         Err(e) => {
             // Only the lag's workaround is lost: search still answers.
@@ -396,7 +396,7 @@ mod tests {
     #[tokio::test]
     async fn a_conversation_search_does_not_list_yet_is_read_on_the_first_page_only() {
         let store = MemoryStore::new();
-        crate::recent::remember_opened(&store, "c1", "9").await.unwrap();
+        crate::store::recently_opened::remember_opened(&store, "c1", "9").await.unwrap();
         let mut helpdesk = MockHelpdesk::new();
         jane(&mut helpdesk);
         helpdesk.expect_search_conversations().returning(|q| {
@@ -430,7 +430,7 @@ mod tests {
     #[tokio::test]
     async fn a_recent_conversation_that_does_not_match_the_filters_is_left_out() {
         let store = MemoryStore::new();
-        crate::recent::remember_opened(&store, "c1", "9").await.unwrap();
+        crate::store::recently_opened::remember_opened(&store, "c1", "9").await.unwrap();
         let mut helpdesk = MockHelpdesk::new();
         jane(&mut helpdesk);
         helpdesk.expect_search_conversations().returning(|_| Ok(page(json!([]), None)));

@@ -2,9 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::handoff::{
-    Context, Decision, Handling, HandoffSettings, Owner, Ownership, OwnershipRule, Reason, ReasonCode,
-};
+use crate::handoff::{Handling, HandoffSettings, Owner, Ownership, Reason};
 use crate::helpdesk::Helpdesk;
 use crate::http::ActionError;
 use crate::intercom::models::{Conversation, Part};
@@ -115,29 +113,12 @@ pub async fn get_conversation_with<H: Helpdesk + ?Sized>(
     };
     let (conversation, ai_admin_id) = tokio::join!(helpdesk.get_conversation(&id), ai_admin_id);
     let conversation = conversation?;
-    let ownership = current_ownership(&handoff.rule(ai_admin_id?), &conversation);
+    let ownership = handoff.rule(ai_admin_id?).decide_whole(&conversation);
     Ok(history(conversation, ownership))
 }
 
 /// The ownership of a conversation read with `GET /conversations/{id}`. When Intercom's 500-part cap cut older
 /// parts off, the newest 500 are decided as the whole history: it is all Intercom shows anyone.
-pub fn current_ownership(rule: &OwnershipRule, conversation: &Conversation) -> Ownership {
-    if let Decision::Decided(ownership) = rule.decide(conversation, &Context::full()) {
-        return ownership;
-    }
-    let mut newest = conversation.clone();
-    newest.conversation_parts.total_count = None;
-    match rule.decide(&newest, &Context::full()) {
-        Decision::Decided(ownership) => ownership,
-        // A whole history always settles the rule; should it not, the AI stays quiet.
-        Decision::NeedsFullConversation { why } => Ownership {
-            handling: Handling::Human,
-            owner: Owner::nobody(),
-            reason: Reason { code: ReasonCode::HandedOff, message: format!("undecided ({why})") },
-        },
-    }
-}
-
 fn history(conversation: Conversation, ownership: Ownership) -> ConversationHistory {
     let parts = &conversation.conversation_parts.conversation_parts;
     let returned = parts.len() as u64;

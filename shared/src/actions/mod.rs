@@ -8,6 +8,7 @@
 
 pub mod assign;
 pub mod create_conversation;
+pub mod escalate;
 pub mod find_conversations;
 pub mod get_conversation;
 pub mod manage;
@@ -18,6 +19,7 @@ pub mod update_attributes;
 pub use crate::validate::{MAX_MESSAGE_CHARS, contact_key, conversation_id, email_address, message_body};
 pub use assign::*;
 pub use create_conversation::*;
+pub use escalate::*;
 pub use find_conversations::*;
 pub use get_conversation::*;
 pub use manage::*;

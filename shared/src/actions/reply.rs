@@ -6,6 +6,7 @@ use crate::format::{BodyFormat, to_intercom_html};
 use crate::handoff::{Handling, HandoffSettings, ReplyMode};
 use crate::helpdesk::Helpdesk;
 use crate::http::ActionError;
+use crate::idempotency::Attempt;
 use crate::intercom::conversations::contains_reply;
 use crate::intercom::models::{Conversation, QuickReplyOption};
 use crate::intercom::{AdminMessage, IntercomError, MessageKind};
@@ -105,20 +106,22 @@ pub struct ReplyOption {
     pub option_id: String,
 }
 
-/// [`reply_to_conversation_with`] under the default hand-off settings.
+/// [`reply_respecting_handoff`] under the default hand-off settings, as a first attempt.
 pub async fn reply_to_conversation<H: Helpdesk + ?Sized>(
     helpdesk: &H,
     request: ReplyRequest,
 ) -> Result<ReplyResponse, ActionError> {
-    reply_to_conversation_with(helpdesk, &HandoffSettings::default(), request).await
+    reply_respecting_handoff(helpdesk, &HandoffSettings::default(), request, Attempt::FIRST).await
 }
 
 /// Replies, unless the AI would talk over a human: a comment as the AI in a conversation a human handles is
-/// refused (409) without `force`; drafts and notes always go through.
-pub async fn reply_to_conversation_with<H: Helpdesk + ?Sized>(
+/// refused (409) without `force`; drafts and notes always go through; `REPLY_MODE=draft` makes comments drafts.
+/// The retry of a lost `attempt` first looks for the reply that attempt may have posted.
+pub async fn reply_respecting_handoff<H: Helpdesk + ?Sized>(
     helpdesk: &H,
     handoff: &HandoffSettings,
     request: ReplyRequest,
+    attempt: Attempt,
 ) -> Result<ReplyResponse, ActionError> {
     let conversation_id = conversation_id(&request.conversation_id)?;
     let body = message_body("body", &request.body)?;
@@ -136,7 +139,7 @@ pub async fn reply_to_conversation_with<H: Helpdesk + ?Sized>(
         ensure_the_ai_may_reply(helpdesk, handoff, &conversation_id, &admin_id).await?;
     }
     let kind = MessageKind::from(message_type);
-    let (conversation, kind, options) = post(helpdesk, &conversation_id, kind, &admin_id, outgoing)
+    let (conversation, kind, options) = post(helpdesk, &conversation_id, kind, &admin_id, outgoing, attempt)
         .await
         .map_err(|e| unknown_admin(e, chosen.then_some(admin_id.as_str())))?;
     let part_id = conversation
@@ -211,7 +214,7 @@ async fn ensure_the_ai_may_reply<H: Helpdesk + ?Sized>(
         return Ok(());
     }
     let conversation = helpdesk.get_conversation(conversation_id).await?;
-    let ownership = super::get_conversation::current_ownership(&handoff.rule(ai_admin_id), &conversation);
+    let ownership = handoff.rule(ai_admin_id).decide_whole(&conversation);
     if ownership.handling == Handling::Ai {
         return Ok(());
     }
@@ -234,8 +237,9 @@ async fn already_posted<H: Helpdesk + ?Sized>(
     kind: MessageKind,
     admin_id: &str,
     message: &AdminMessage,
+    attempt: Attempt,
 ) -> Result<Option<Conversation>, ActionError> {
-    let Some(since) = crate::idempotency::previous_attempt_since() else { return Ok(None) };
+    let Some(since) = attempt.lost_since else { return Ok(None) };
     let conversation = helpdesk.get_conversation(conversation_id).await?;
     if contains_reply(&conversation, kind, admin_id, message, since).is_some() {
         tracing::info!(conversation_id, "the lost attempt's reply is there; not posting it again");
@@ -283,12 +287,13 @@ async fn post<H: Helpdesk + ?Sized>(
     kind: MessageKind,
     admin_id: &str,
     outgoing: Outgoing,
+    attempt: Attempt,
 ) -> Result<(Conversation, MessageKind, Vec<ReplyOption>), PostError> {
-    let conversation = post_once(helpdesk, conversation_id, kind, admin_id, &outgoing.message).await?;
+    let conversation = post_once(helpdesk, conversation_id, kind, admin_id, &outgoing.message, attempt).await?;
     let Some(labels) = outgoing.options else { return Ok((conversation, kind, Vec::new())) };
     let reply_options = labels.into_iter().map(|text| QuickReplyOption { text, uuid: uuid_v4() }).collect();
     let quick = AdminMessage { reply_options, ..AdminMessage::default() };
-    let conversation = post_once(helpdesk, conversation_id, MessageKind::QuickReply, admin_id, &quick).await?;
+    let conversation = post_once(helpdesk, conversation_id, MessageKind::QuickReply, admin_id, &quick, attempt).await?;
     // A quick reply found already posted keeps the UUIDs it was posted with.
     let posted = contains_reply(&conversation, MessageKind::QuickReply, admin_id, &quick, i64::MIN)
         .map(|part| part.metadata.quick_reply_options.clone())
@@ -304,8 +309,9 @@ async fn post_once<H: Helpdesk + ?Sized>(
     kind: MessageKind,
     admin_id: &str,
     message: &AdminMessage,
+    attempt: Attempt,
 ) -> Result<Conversation, PostError> {
-    Ok(match already_posted(helpdesk, conversation_id, kind, admin_id, message).await? {
+    Ok(match already_posted(helpdesk, conversation_id, kind, admin_id, message, attempt).await? {
         Some(conversation) => conversation,
         None => helpdesk.reply(conversation_id, kind, admin_id, message).await?,
     })

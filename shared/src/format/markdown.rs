@@ -7,7 +7,7 @@
 
 use pulldown_cmark::{Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
 
-use super::escape_into;
+use super::escape::escape_into;
 use super::sanitize::{BLOCK_TAGS, Disallowed, Sanitizer, is_safe_href};
 
 /// Renders Markdown as Intercom HTML. Linear in the input (pulldown-cmark is; so is everything here).

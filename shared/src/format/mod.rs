@@ -6,6 +6,7 @@
 //! [`comparable_text`] reduces what we sent and what Intercom returns to the same text, so a read-back can tell
 //! whether a conversation part is the one we posted. Pure code, linear in its input whatever it contains.
 
+mod escape;
 mod markdown;
 mod sanitize;
 pub mod text;
@@ -14,6 +15,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+
+pub use escape::escape_html;
+use escape::escape_into;
 
 /// How the agent wrote a body.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -139,19 +143,6 @@ fn text_to_html(text: &str) -> String {
         out.push_str("</p>");
     }
     out
-}
-
-/// Appends `text` with the characters that mean something in HTML text or attribute values escaped.
-fn escape_into(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
 }
 
 #[cfg(test)]

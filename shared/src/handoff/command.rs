@@ -7,6 +7,9 @@ use crate::text::html_to_text;
 
 pub const DEFAULT_RESUME_COMMAND: &str = "/ai resume";
 pub const DEFAULT_STOP_COMMAND: &str = "/ai stop";
+/// The settings that change the command words (read by [`super::HandoffSettings`]).
+pub const RESUME_COMMAND_VAR: &str = "AI_RESUME_COMMAND";
+pub const STOP_COMMAND_VAR: &str = "AI_STOP_COMMAND";
 /// Longer commands are a configuration mistake (and would make every note a long comparison).
 const MAX_COMMAND_WORDS: usize = 5;
 
@@ -53,8 +56,8 @@ impl Commands {
             }
             Ok(w)
         };
-        let resume_words = check(super::RESUME_COMMAND_VAR, resume, DEFAULT_RESUME_COMMAND)?;
-        let stop_words = check(super::STOP_COMMAND_VAR, stop, DEFAULT_STOP_COMMAND)?;
+        let resume_words = check(RESUME_COMMAND_VAR, resume, DEFAULT_RESUME_COMMAND)?;
+        let stop_words = check(STOP_COMMAND_VAR, stop, DEFAULT_STOP_COMMAND)?;
         if resume_words.starts_with(&stop_words) || stop_words.starts_with(&resume_words) {
             return Err(CommandsError::Overlap { resume: resume.to_owned(), stop: stop.to_owned() });
         }

@@ -51,11 +51,14 @@ mod settings;
 
 use serde::{Deserialize, Serialize};
 
-pub use command::{Command, Commands, CommandsError, DEFAULT_RESUME_COMMAND, DEFAULT_STOP_COMMAND};
+pub use command::{
+    Command, Commands, CommandsError, DEFAULT_RESUME_COMMAND, DEFAULT_STOP_COMMAND, RESUME_COMMAND_VAR,
+    STOP_COMMAND_VAR,
+};
 pub use rule::{Context, Decision, History, OwnershipRule};
 pub use settings::{
     ADMIN_ID_VAR, AI_TEAM_IDS_VAR, HUMAN_HANDLED_VAR, HandoffSettings, HandoffSettingsError, HumanHandled,
-    REPLY_MODE_VAR, RESUME_COMMAND_VAR, ReplyMode, STOP_COMMAND_VAR,
+    REPLY_MODE_VAR, ReplyMode,
 };
 
 /// Who acts on the conversation.

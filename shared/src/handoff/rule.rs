@@ -2,7 +2,7 @@
 
 use super::command::{Command, Commands};
 use super::{Handling, Owner, Ownership, Reason, ReasonCode};
-use crate::escalation::flow::ESCALATION_TAG;
+use crate::escalation::ESCALATION_TAG;
 use crate::intercom::models::{Author, Conversation, Part};
 use crate::text::html_to_text;
 
@@ -20,7 +20,7 @@ pub enum History {
 impl History {
     /// `conversation.user.created` carries a new conversation whole; every other topic only its newest parts.
     pub fn for_topic(topic: &str) -> Self {
-        if topic == crate::webhook::event::TOPIC_USER_CREATED { History::Full } else { History::Recent }
+        if topic == crate::intercom::topics::TOPIC_USER_CREATED { History::Full } else { History::Recent }
     }
 }
 
@@ -147,6 +147,26 @@ impl OwnershipRule {
             .or_else(|| teammate_replied(&view))
             .or_else(|| self.handed_off(&view, context))
             .unwrap_or_else(|| self.ai_handles(&view))
+    }
+
+    /// Who handles a conversation read whole (`GET /conversations/{id}`), always decided: when Intercom's part cap
+    /// hid the oldest parts, the newest ones are decided on; should even they not settle the rule, a human
+    /// handles it (the AI stays quiet). What `get-conversation` answers and the reply gate checks.
+    pub fn decide_whole(&self, conversation: &Conversation) -> Ownership {
+        if let Decision::Decided(ownership) = self.decide(conversation, &Context::full()) {
+            return ownership;
+        }
+        let mut newest = conversation.clone();
+        newest.conversation_parts.total_count = None;
+        match self.decide(&newest, &Context::full()) {
+            Decision::Decided(ownership) => ownership,
+            // A whole history always settles the rule; should it not, the AI stays quiet.
+            Decision::NeedsFullConversation { why } => Ownership {
+                handling: Handling::Human,
+                owner: Owner::nobody(),
+                reason: Reason { code: ReasonCode::HandedOff, message: format!("undecided ({why})") },
+            },
+        }
     }
 
     /// 2–3: another admin is the assignee, or no admin and a team the AI does not serve.

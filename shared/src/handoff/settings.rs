@@ -11,13 +11,13 @@
 //!
 //! Every error names the variable and the values it accepts: it is what the operator sees when a cold start fails.
 
-use super::command::{Commands, CommandsError, DEFAULT_RESUME_COMMAND, DEFAULT_STOP_COMMAND};
+use super::command::{
+    Commands, CommandsError, DEFAULT_RESUME_COMMAND, DEFAULT_STOP_COMMAND, RESUME_COMMAND_VAR, STOP_COMMAND_VAR,
+};
 use super::rule::OwnershipRule;
 
 pub const ADMIN_ID_VAR: &str = "INTERCOM_ADMIN_ID";
 pub const AI_TEAM_IDS_VAR: &str = "AI_TEAM_IDS";
-pub const RESUME_COMMAND_VAR: &str = "AI_RESUME_COMMAND";
-pub const STOP_COMMAND_VAR: &str = "AI_STOP_COMMAND";
 pub const HUMAN_HANDLED_VAR: &str = "WEBHOOK_HUMAN_HANDLED";
 pub const REPLY_MODE_VAR: &str = "REPLY_MODE";
 

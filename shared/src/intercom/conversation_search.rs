@@ -2,7 +2,7 @@
 //! (`POST /conversations/{id}/reply` with `type: user`).
 //!
 //! Intercom's search index trails writes by seconds to minutes and has no sort order: callers that need a
-//! conversation they just opened read it by id (see [`crate::recent`]).
+//! conversation they just opened read it by id (see [`crate::store::recently_opened`]).
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};

@@ -8,6 +8,7 @@ pub mod conversations;
 pub mod error;
 pub mod models;
 pub mod tags;
+pub mod topics;
 
 pub use client::{IntercomClient, Retry, RetryPolicy};
 pub use contacts::{ContactKey, ResolvedContact};

@@ -1,10 +1,16 @@
-//! The agent actions as MCP tools: the catalogue (`tools/list`) and the dispatch (`tools/call`).
+//! The agent actions as MCP tools: the catalogue (`tools/list`) and the dispatch (`tools/call`); and what the
+//! `mcp` function checks before the SDK sees a request ([`Gate`]: method, [`HostPolicy`], bearer key, protocol
+//! version) with the JSON-RPC errors it answers itself ([`jsonrpc`]).
 //!
 //! Transport-free on purpose: the `mcp` function puts the official SDK's Streamable HTTP server in front, and
 //! these functions decide everything a model sees. Input and output schemas come from the same request and
 //! response types as the function URLs (through [`crate::agent_api::operations`]), and a call goes through the
 //! same decoder ([`crate::http::from_value`]) and action functions, so a refused call names the same `field`
 //! with the same `code` and `message`.
+
+mod gate;
+mod host;
+pub mod jsonrpc;
 
 use std::future::Future;
 
@@ -14,13 +20,16 @@ use serde_json::{Value, json};
 
 use crate::actions;
 use crate::agent_api::{operations, without_meta};
-use crate::escalation::flow::{EscalationSettings, escalate};
+use crate::escalation::EscalationSettings;
 use crate::handoff::HandoffSettings;
 use crate::helpdesk::Helpdesk;
-use crate::http::{ActionError, from_value};
-use crate::idempotency;
+use crate::http::{ActionError, from_value, to_json};
+use crate::idempotency::{self, Idempotency, call_write};
 use crate::store::Store;
 use lambda_http::http::HeaderMap;
+
+pub use gate::Gate;
+pub use host::{HostPolicy, list_var};
 
 /// One tool per agent action. Adding an action: a variant, its [`CATALOGUE`] line and its arm in [`call_tool`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,24 +187,26 @@ pub async fn call_tool<H: Helpdesk + ?Sized>(
     arguments: Option<Value>,
 ) -> Result<Value, ActionError> {
     let mut args = arguments.unwrap_or_else(|| json!({}));
-    let scope = tool.spec().operation;
+    let keyed = Idempotency { store, scope: tool.spec().operation };
     match tool {
         Tool::GetConversation => run(args, |r| actions::get_conversation_with(helpdesk, handoff, r)).await,
         Tool::FindConversations => run(args, |r| actions::find_conversations(helpdesk, store, handoff, r)).await,
         Tool::Escalate => {
             let key = idempotency::take_key(&HeaderMap::new(), &mut args)?;
-            run(args, |r| escalate(helpdesk, store, settings, r, key)).await
+            run(args, |r| actions::escalate(helpdesk, store, settings, r, key)).await
         }
         Tool::CreateConversation => {
-            once(store, scope, args, |r| actions::create_conversation(helpdesk, store, r)).await
+            call_write(keyed, args, |r, _| actions::create_conversation(helpdesk, store, r)).await
         }
         Tool::ReplyToConversation => {
-            once(store, scope, args, |r| actions::reply_to_conversation_with(helpdesk, handoff, r)).await
+            call_write(keyed, args, |r, attempt| actions::reply_respecting_handoff(helpdesk, handoff, r, attempt)).await
         }
-        Tool::UpdateUserAttributes => once(store, scope, args, |r| actions::update_user_attributes(helpdesk, r)).await,
-        Tool::TagConversation => once(store, scope, args, |r| actions::tag_conversation(helpdesk, r)).await,
-        Tool::AssignConversation => once(store, scope, args, |r| actions::assign_conversation(helpdesk, r)).await,
-        Tool::ManageConversation => once(store, scope, args, |r| actions::manage_conversation(helpdesk, r)).await,
+        Tool::UpdateUserAttributes => {
+            call_write(keyed, args, |r, _| actions::update_user_attributes(helpdesk, r)).await
+        }
+        Tool::TagConversation => call_write(keyed, args, |r, _| actions::tag_conversation(helpdesk, r)).await,
+        Tool::AssignConversation => call_write(keyed, args, |r, _| actions::assign_conversation(helpdesk, r)).await,
+        Tool::ManageConversation => call_write(keyed, args, |r, _| actions::manage_conversation(helpdesk, r)).await,
     }
 }
 
@@ -206,39 +217,7 @@ where
     F: FnOnce(I) -> Fut,
     Fut: Future<Output = Result<O, ActionError>>,
 {
-    let input = from_value(arguments)?;
-    let output = action(input).await?;
-    serde_json::to_value(output)
-        .map_err(|e| ActionError::Unavailable { message: format!("the answer could not be encoded ({e})") })
-}
-
-/// A write tool: at most once per `idempotencyKey` (when given), as [`crate::http::serve_write`] does.
-async fn once<I, O, F, Fut>(
-    store: &dyn Store,
-    scope: &str,
-    mut arguments: Value,
-    action: F,
-) -> Result<Value, ActionError>
-where
-    I: DeserializeOwned,
-    O: Serialize,
-    F: FnOnce(I) -> Fut,
-    Fut: Future<Output = Result<O, ActionError>>,
-{
-    let Some(key) = idempotency::take_key(&HeaderMap::new(), &mut arguments)? else {
-        return run(arguments, action).await;
-    };
-    let fingerprint = crate::store::fingerprint(&arguments);
-    let input = from_value::<I>(arguments)?;
-    let record = idempotency::record_key(scope, &key);
-    let lease = idempotency::lease_for(crate::deadline::remaining());
-    let outcome = idempotency::run_once(store, &record, &fingerprint, lease, || async {
-        let output = action(input).await?;
-        serde_json::to_value(output)
-            .map_err(|e| ActionError::Unavailable { message: format!("the answer could not be encoded ({e})") })
-    })
-    .await?;
-    Ok(outcome.response)
+    to_json(action(from_value(arguments)?).await?)
 }
 
 /// The `tools/call` result: the answer (or the refusal's `{"error": {code, message, field?…}}`) as JSON text

@@ -10,7 +10,7 @@
 pub mod memory;
 pub mod sqs;
 
-use std::sync::Arc;
+pub use sqs::from_env;
 
 use async_trait::async_trait;
 
@@ -83,29 +83,6 @@ impl QueueError {
 pub trait Queue: Send + Sync {
     /// Puts `message` on the queue; `Ok` once the queue stored it durably.
     async fn send(&self, message: &Outgoing) -> Result<(), QueueError>;
-}
-
-/// The deployment's relay queue, when `RELAY_QUEUE_URL` is set: SQS, its client built on first use (nothing on
-/// the cold start's path). `None` when unset or blank.
-pub fn from_env() -> Option<Arc<dyn Queue>> {
-    let url = std::env::var(QUEUE_URL_ENV).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())?;
-    Some(Arc::new(LazySqsQueue { url, queue: tokio::sync::OnceCell::new() }))
-}
-
-struct LazySqsQueue {
-    url: String,
-    queue: tokio::sync::OnceCell<sqs::SqsQueue>,
-}
-
-#[async_trait]
-impl Queue for LazySqsQueue {
-    async fn send(&self, message: &Outgoing) -> Result<(), QueueError> {
-        let queue = self
-            .queue
-            .get_or_init(|| async { sqs::SqsQueue::new(&crate::secrets::aws_sdk_config().await, &self.url) })
-            .await;
-        queue.send(message).await
-    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! [`Queue`] on Amazon SQS. A `.fifo` queue URL gets the group and deduplication ids; a standard queue gets
 //! neither (SQS would refuse the deduplication id).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -99,5 +100,28 @@ where
             }
         }
         _ => QueueError::Unavailable { reason: "SQS SendMessage failed".into() },
+    }
+}
+
+/// The deployment's relay queue, when `RELAY_QUEUE_URL` is set: SQS, its client built on first use (nothing on
+/// the cold start's path). `None` when unset or blank.
+pub fn from_env() -> Option<Arc<dyn Queue>> {
+    let url = std::env::var(QUEUE_URL_ENV).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())?;
+    Some(Arc::new(LazySqsQueue { url, queue: tokio::sync::OnceCell::new() }))
+}
+
+struct LazySqsQueue {
+    url: String,
+    queue: tokio::sync::OnceCell<SqsQueue>,
+}
+
+#[async_trait]
+impl Queue for LazySqsQueue {
+    async fn send(&self, message: &Outgoing) -> Result<(), QueueError> {
+        let queue = self
+            .queue
+            .get_or_init(|| async { SqsQueue::new(&crate::secrets::aws_sdk_config().await, &self.url) })
+            .await;
+        queue.send(message).await
     }
 }

@@ -18,6 +18,10 @@
 
 pub mod dynamodb;
 pub mod memory;
+pub mod recently_opened;
+pub mod written_as_customer;
+
+pub use dynamodb::from_env;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -137,62 +141,6 @@ fn write_canonical(value: &serde_json::Value, out: &mut String) {
             out.push(']');
         }
         other => out.push_str(&other.to_string()),
-    }
-}
-
-/// The deployment's store: DynamoDB on `IDEMPOTENCY_TABLE`, its client built on first use (nothing on the cold
-/// start's path). Unset, the function cannot promise "nothing twice", so it refuses to start.
-pub fn from_env() -> Result<std::sync::Arc<dyn Store>, StoreError> {
-    match dynamodb::table_from_lookup(|name| std::env::var(name).ok())? {
-        Some(table) => Ok(std::sync::Arc::new(LazyDynamoStore { table, store: tokio::sync::OnceCell::new() })),
-        None => Err(StoreError::Misconfigured {
-            reason: format!(
-                "{} is not set; it names the DynamoDB table of idempotency records (template.yaml creates it, \
-                 scripts/run-local.sh creates one on moto)",
-                dynamodb::TABLE_ENV
-            ),
-        }),
-    }
-}
-
-struct LazyDynamoStore {
-    table: String,
-    store: tokio::sync::OnceCell<dynamodb::DynamoStore>,
-}
-
-impl LazyDynamoStore {
-    async fn get(&self) -> &dynamodb::DynamoStore {
-        self.store
-            .get_or_init(|| async { dynamodb::DynamoStore::new(&crate::secrets::aws_sdk_config().await, &self.table) })
-            .await
-    }
-}
-
-#[async_trait]
-impl Store for LazyDynamoStore {
-    async fn claim(&self, key: &str, fingerprint: &str, lease: Duration) -> Result<Claim, StoreError> {
-        self.get().await.claim(key, fingerprint, lease).await
-    }
-    async fn complete(&self, key: &str, fingerprint: &str, response: &str, keep: Duration) -> Result<(), StoreError> {
-        self.get().await.complete(key, fingerprint, response, keep).await
-    }
-    async fn release(&self, key: &str) -> Result<(), StoreError> {
-        self.get().await.release(key).await
-    }
-    async fn get_value(&self, key: &str) -> Result<Option<Versioned>, StoreError> {
-        self.get().await.get_value(key).await
-    }
-    async fn put_value(
-        &self,
-        key: &str,
-        value: &str,
-        expect: Expect,
-        keep: Duration,
-    ) -> Result<Option<u64>, StoreError> {
-        self.get().await.put_value(key, value, expect, keep).await
-    }
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.get().await.delete(key).await
     }
 }
 

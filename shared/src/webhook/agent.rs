@@ -11,7 +11,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
-use super::relay::RelayEvent;
+use super::agent_event::AgentEvent;
 use super::verify::{AGENT_SIGNATURE_HEADER, sign_for_agent};
 
 /// Carries the Intercom notification id, so the agent can drop an event it already has.
@@ -63,7 +63,7 @@ impl AgentClient {
     }
 
     /// Posts `event`; `Ok` only for a 2xx answer within the timeout.
-    pub async fn send(&self, event: &RelayEvent, agent_secret: &SecretString) -> Result<(), AgentRelayError> {
+    pub async fn send(&self, event: &AgentEvent, agent_secret: &SecretString) -> Result<(), AgentRelayError> {
         // Serialising plain strings, numbers and options cannot fail; an empty object would still be signed.
         let body = serde_json::to_vec(event).unwrap_or_else(|_| b"{}".to_vec());
         let signature = sign_for_agent(agent_secret.expose_secret().as_bytes(), &body);

@@ -6,15 +6,11 @@
 //! timeout; after the queue's `maxReceiveCount` receives it moves to the dead-letter queue.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use futures::future::join_all;
 
 use super::service::{Delivered, WebhookKeys, WebhookService};
-
-/// Not started when less than this is left of the invocation (after the agent's own timeout): a message cut off
-/// by the function's timeout would fail the whole batch.
-pub const DEADLINE_MARGIN: Duration = Duration::from_secs(1);
+use super::settings::DEADLINE_MARGIN;
 
 /// One queued notification as the event source mapping hands it over.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +49,7 @@ async fn relay_group(service: &WebhookService, keys: WebhookKeys<'_>, group: &[&
             tracing::warn!(message_id = %message.message_id, "too little time left in this invocation; retried later");
             return std::iter::once(message.message_id.clone()).chain(held_back()).collect();
         }
-        match service.relay(keys, message.body.as_bytes()).await {
+        match service.relay_queued(keys, message.body.as_bytes()).await {
             Ok(outcome) => log_done(message, &outcome),
             Err(e) => {
                 tracing::warn!(
@@ -87,6 +83,8 @@ mod tests {
     use serde_json::{Value, json};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
+
+    use std::time::Duration;
 
     use super::*;
     use crate::webhook::agent::AgentClient;

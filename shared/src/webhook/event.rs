@@ -10,21 +10,11 @@ use serde::Deserialize;
 use serde::de::{DeserializeOwned, Deserializer};
 use serde_json::{Map, Value};
 
-/// Sent when a webhook subscription is saved; its `id` and `self` may be null.
-pub const TOPIC_PING: &str = "ping";
-/// A contact started a conversation; the new message is the conversation's `source`.
-pub const TOPIC_USER_CREATED: &str = "conversation.user.created";
-/// A contact replied; the new message is the latest contact-authored conversation part.
-pub const TOPIC_USER_REPLIED: &str = "conversation.user.replied";
-/// A teammate (or the AI's admin, or a workflow) assigned the conversation.
-pub const TOPIC_ADMIN_ASSIGNED: &str = "conversation.admin.assigned";
-/// A teammate replied to the customer.
-pub const TOPIC_ADMIN_REPLIED: &str = "conversation.admin.replied";
-pub const TOPIC_ADMIN_CLOSED: &str = "conversation.admin.closed";
-pub const TOPIC_ADMIN_OPENED: &str = "conversation.admin.opened";
-pub const TOPIC_ADMIN_SNOOZED: &str = "conversation.admin.snoozed";
-/// A teammate wrote an internal note (where `/ai stop` and `/ai resume` are written).
-pub const TOPIC_ADMIN_NOTED: &str = "conversation.admin.noted";
+pub use crate::intercom::topics::{
+    TOPIC_ADMIN_ASSIGNED, TOPIC_ADMIN_CLOSED, TOPIC_ADMIN_NOTED, TOPIC_ADMIN_OPENED, TOPIC_ADMIN_REPLIED,
+    TOPIC_ADMIN_SNOOZED, TOPIC_PING, TOPIC_USER_CREATED, TOPIC_USER_REPLIED,
+};
+
 /// The envelope's `type`.
 pub const NOTIFICATION_TYPE: &str = "notification_event";
 

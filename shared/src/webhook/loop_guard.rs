@@ -2,7 +2,7 @@
 //! is not woken up by its own writes.
 //!
 //! `origin` describes the message that triggered an event. Our functions remember every message they write as
-//! the customer on the store before sending it ([`crate::ours`]); a `conversation.user.created` or
+//! the customer on the store before sending it ([`crate::store::written_as_customer`]); a `conversation.user.created` or
 //! `conversation.user.replied` whose message is one of those has origin [`Origin::Integration`], any other
 //! message is the customer's — including later messages in a conversation we opened. `WEBHOOK_LOOP_GUARD` says
 //! what to do with our own: `flag` (default) relays them with `"origin": "integration"`, `drop` answers 200
@@ -65,11 +65,11 @@ impl std::str::FromStr for LoopGuardMode {
 }
 
 /// The origin of a customer message: ours when our functions remembered writing `body` as `author_contact_id`
-/// ([`crate::ours`]), the customer's otherwise. A store that cannot answer makes it the customer's, with a
+/// ([`crate::store::written_as_customer`]), the customer's otherwise. A store that cannot answer makes it the customer's, with a
 /// warning: a real customer message is never held back on a guess.
 pub async fn origin_of_message(store: Option<&dyn Store>, author_contact_id: Option<&str>, body: &str) -> Origin {
     let (Some(store), Some(contact_id)) = (store, author_contact_id) else { return Origin::Customer };
-    match crate::ours::is_ours(store, contact_id, body).await {
+    match crate::store::written_as_customer::is_ours(store, contact_id, body).await {
         Ok(true) => Origin::Integration,
         Ok(false) => Origin::Customer,
         Err(e) => {
@@ -88,7 +88,9 @@ mod tests {
     #[tokio::test]
     async fn only_a_message_we_remembered_writing_as_that_contact_is_ours() {
         let store = MemoryStore::new();
-        crate::ours::remember_customer_message(&store, "c1", "I was charged twice").await.unwrap();
+        crate::store::written_as_customer::remember_customer_message(&store, "c1", "I was charged twice")
+            .await
+            .unwrap();
         let origin = |contact: Option<&'static str>, body: &'static str| {
             let store = &store;
             async move { origin_of_message(Some(store), contact, body).await }

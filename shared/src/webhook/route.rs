@@ -1,11 +1,11 @@
 //! What to do with a verified delivery: answer a ping, ignore it (and why), or relay an event. Pure.
 
+use super::agent_event::{AgentEvent, NoMessage, build_agent_event};
 use super::event::{
     Notification, ParseError, TOPIC_ADMIN_ASSIGNED, TOPIC_ADMIN_CLOSED, TOPIC_ADMIN_NOTED, TOPIC_ADMIN_OPENED,
     TOPIC_ADMIN_REPLIED, TOPIC_ADMIN_SNOOZED, TOPIC_USER_CREATED, TOPIC_USER_REPLIED,
 };
 use super::loop_guard::{LoopGuardMode, Origin};
-use super::relay::{NoMessage, RelayEvent, build_relay_event};
 
 /// The topics relayed when `WEBHOOK_TOPICS` is not set: the customer's messages and what teammates do.
 pub const DEFAULT_RELAYED_TOPICS: [&str; 8] = [
@@ -44,7 +44,7 @@ pub enum Route {
     /// Well formed, but nothing for the agent: answer 200 so Intercom does not retry.
     Ignore(IgnoreReason),
     /// Send this to the agent.
-    Relay(Box<RelayEvent>),
+    Relay(Box<AgentEvent>),
 }
 
 /// Why a delivery is not relayed; `Display` is a sentence for the response body and the debug log.
@@ -89,7 +89,7 @@ pub fn route(notification: &Notification, policy: &RoutePolicy) -> Result<Route,
         return Ok(Route::Ignore(IgnoreReason::TopicNotRelayed { topic: notification.topic.clone() }));
     }
     let conversation = notification.conversation()?;
-    match build_relay_event(notification, &conversation, Origin::Customer)? {
+    match build_agent_event(notification, &conversation, Origin::Customer)? {
         Ok(event) => Ok(Route::Relay(Box::new(event))),
         Err(NoMessage::NotFromCustomer) => Ok(Route::Ignore(IgnoreReason::NotFromCustomer)),
     }
@@ -107,7 +107,7 @@ mod tests {
         route(&parse_notification(body.as_bytes()).unwrap(), policy)
     }
 
-    fn relayed(route: Result<Route, ParseError>) -> RelayEvent {
+    fn relayed(route: Result<Route, ParseError>) -> AgentEvent {
         match route.unwrap() {
             Route::Relay(event) => *event,
             other => panic!("expected a relay, got {other:?}"),

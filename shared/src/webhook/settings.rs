@@ -29,6 +29,10 @@ use super::route::{DEFAULT_RELAYED_TOPICS, RoutePolicy};
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_RELAY_TIMEOUT_MS: u64 = 2_000;
 const MAX_RELAY_TIMEOUT_MS: u64 = 30_000;
+/// A queued message is not started when less than this is left of the invocation (after the agent's own timeout):
+/// a message cut off by the function's timeout would fail the whole batch. The relay timeout must fit in the
+/// function's timeout with this to spare.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(1);
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct WebhookSettings {
@@ -144,7 +148,7 @@ impl WebhookSettings {
             },
         };
         if let Some(function) = function_timeout
-            && relay_timeout + super::batch::DEADLINE_MARGIN > function
+            && relay_timeout + DEADLINE_MARGIN > function
         {
             return Err(WebhookSettingsError::RelayTimeoutTooLong {
                 relay_ms: relay_timeout.as_millis() as u64,

@@ -8,7 +8,8 @@
 use integration_tests::Stack;
 use serde_json::{Value, json};
 use shared::actions;
-use shared::escalation::flow::{EscalationSettings, Routing, escalate};
+use shared::actions::escalate;
+use shared::escalation::{EscalationSettings, Routing};
 
 fn ok(step: &str, (status, body): (u16, Value)) -> Value {
     assert_eq!(status, 200, "{step}: {body}");

@@ -8,9 +8,11 @@ use fake_intercom::Fault;
 use integration_tests::{Stack, moto};
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};
+use shared::actions::escalate;
 use shared::config::{AgentAuth, Config};
-use shared::escalation::flow::{EscalationSettings, escalate};
-use shared::http::{Accepts, AgentGuard, Idempotency, serve, serve_keyed, serve_write};
+use shared::escalation::EscalationSettings;
+use shared::http::{Accepts, AgentGuard, serve};
+use shared::idempotency::{Idempotency, serve_keyed, serve_write};
 use shared::intercom::IntercomClient;
 use shared::secrets::SecretStore;
 use shared::testing::{json_body, post_json, with_deadline};
@@ -76,8 +78,11 @@ async fn a_write_with_a_slow_intercom_answers_before_the_deadline_without_an_unk
     let id = stack.handle().add_conversation(&jane.id, "Where is my parcel?").expect("a conversation").id.to_string();
     let started = Instant::now();
     let body = json!({"conversationId": id, "body": "On its way.", "adminId": "991267"});
-    let response =
-        serve_write(request(body), &stack.guard, idempotency, |i| actions::reply_to_conversation(c, i)).await;
+    let handoff = shared::handoff::HandoffSettings::default();
+    let response = serve_write(request(body), &stack.guard, idempotency, |i, attempt| {
+        actions::reply_respecting_handoff(c, &handoff, i, attempt)
+    })
+    .await;
     let (status, code, body) = answered_in_time(started, &response);
     // Too little time is left to send a write whose outcome could then not be known: it is not started.
     assert_eq!((status, code.as_str()), (504, "intercom_timeout"), "{body}");

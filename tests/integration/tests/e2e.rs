@@ -4,7 +4,8 @@
 use integration_tests::Stack;
 use serde_json::{Value, json};
 use shared::actions;
-use shared::escalation::flow::{EscalationSettings, Routing, escalate};
+use shared::actions::escalate;
+use shared::escalation::{EscalationSettings, Routing};
 
 fn settings() -> EscalationSettings {
     EscalationSettings {

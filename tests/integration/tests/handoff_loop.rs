@@ -12,10 +12,12 @@ use integration_tests::{Stack, TOKEN, client_for};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use shared::actions;
-use shared::escalation::flow::{EscalationSettings, Routing, escalate};
+use shared::actions::escalate;
+use shared::escalation::{EscalationSettings, Routing};
 use shared::handoff::HandoffSettings;
 use shared::helpdesk::Helpdesk;
 use shared::http::AgentGuard;
+use shared::idempotency::Attempt;
 use shared::intercom::{Assignee, IntercomClient, MessageKind, RetryPolicy};
 use shared::store::memory::MemoryStore;
 use shared::webhook::{AgentClient, Ownerships, RoutePolicy, WebhookKeys, WebhookService};
@@ -151,7 +153,7 @@ impl Loop {
     async fn reply(&self, body: Value) -> (u16, Value) {
         let request = shared::testing::post_json(&body.to_string());
         let response = shared::http::serve(request, &self.guard, shared::http::Accepts::PostJson, |i| {
-            actions::reply_to_conversation_with(&self.client, &self.handoff, i)
+            actions::reply_respecting_handoff(&self.client, &self.handoff, i, Attempt::FIRST)
         })
         .await;
         let json = serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
@@ -260,10 +262,11 @@ async fn an_escalated_conversation_is_a_humans_when_the_customer_writes_again() 
     let store = MemoryStore::new();
     let request = json!({"sessionId":"loop-1","userEmail":"jane@example.com","confidence":0.2,
         "lastMessage":"I need a person"});
-    let response = shared::http::serve_keyed(shared::testing::post_json(&request.to_string()), &lp.guard, |i, key| {
-        escalate(&lp.client, &store, &settings, i, key)
-    })
-    .await;
+    let response =
+        shared::idempotency::serve_keyed(shared::testing::post_json(&request.to_string()), &lp.guard, |i, key| {
+            escalate(&lp.client, &store, &settings, i, key)
+        })
+        .await;
     let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
     assert_eq!(body["humansAvailable"], true, "{body}");
     let id = body["conversationId"].as_str().expect("escalated").to_owned();
@@ -286,7 +289,7 @@ async fn the_gate_costs_one_conversation_read() {
     let id = fake.add_conversation(&jane.id, "Hi").unwrap().id.to_string();
     let handoff = HandoffSettings { admin_id: Some(ADA_AI.into()), ..Default::default() };
     let c = &stack.client;
-    let reply = |body: Value| stack.call(body, |i| actions::reply_to_conversation_with(c, &handoff, i));
+    let reply = |body: Value| stack.call(body, |i| actions::reply_respecting_handoff(c, &handoff, i, Attempt::FIRST));
     // Warm: the acting admin (GET /me) is resolved once per container.
     assert_eq!(reply(json!({"conversationId": id, "body": "warm", "messageType": "note"})).await.0, 200);
     fake.set_latency(Duration::from_millis(60));

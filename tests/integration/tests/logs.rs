@@ -8,7 +8,8 @@ use fake_intercom::Fault;
 use integration_tests::{Stack, TOKEN};
 use serde_json::json;
 use shared::actions;
-use shared::escalation::flow::{EscalationSettings, escalate};
+use shared::actions::escalate;
+use shared::escalation::EscalationSettings;
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);

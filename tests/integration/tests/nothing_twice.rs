@@ -10,8 +10,10 @@ use integration_tests::moto::{self, Moto};
 use integration_tests::{TOKEN, client_for};
 use lambda_http::Body;
 use serde_json::{Value, json};
-use shared::escalation::flow::{EscalationSettings, Routing, escalate};
-use shared::http::{AgentGuard, Idempotency, serve_keyed, serve_write};
+use shared::actions::escalate;
+use shared::escalation::{EscalationSettings, Routing};
+use shared::http::AgentGuard;
+use shared::idempotency::{Idempotency, serve_keyed, serve_write};
 use shared::intercom::{IntercomClient, RetryPolicy};
 use shared::store::Store;
 use shared::store::dynamodb::DynamoStore;
@@ -160,8 +162,9 @@ fn reply_request(body: &Value, key: &str) -> lambda_http::Request {
 
 async fn reply(container: &Container, body: &Value, key: &str) -> (u16, Value) {
     let idempotency = Idempotency { store: container.store.as_ref(), scope: "reply-to-conversation" };
-    let response = serve_write(reply_request(body, key), &AgentGuard::iam(), idempotency, |i| {
-        actions::reply_to_conversation(&container.intercom, i)
+    let handoff = shared::handoff::HandoffSettings::default();
+    let response = serve_write(reply_request(body, key), &AgentGuard::iam(), idempotency, |i, attempt| {
+        actions::reply_respecting_handoff(&container.intercom, &handoff, i, attempt)
     })
     .await;
     status_and_json(response)

@@ -1,32 +1,35 @@
-//! The hand-off: decide, then open one Intercom conversation as the customer with everything a human needs.
+//! `escalate`: decide, then open one Intercom conversation as the customer with everything a human needs.
 //!
-//! Round trips on the happy path (a known customer): (1) find the contact ‖ ensure the tags ‖ resolve the team
-//! and the acting admin (both cached per container) ‖ the admins' away mode (cached 60 s); (2) open the
-//! conversation; (3) the internal note ‖ the tags ‖ the assignment ‖ the contact's attributes ‖ the away reply
-//! when nobody is available. A customer who is not yet a contact costs one more (search, then create).
+//! A hand-off is three rounds, each its own step: `gather` (find the contact ‖ ensure the tags ‖ resolve the
+//! team and the acting admin, both cached per container ‖ the admins' away mode, cached 60 s), `open` the
+//! conversation as the customer, and `annotate` it (the internal note ‖ the tags ‖ the assignment ‖ the
+//! contact's attributes ‖ the away reply when nobody is available). A customer who is not yet a contact costs one
+//! more round trip (search, then create). The decision, the routing and the note are pure ([`crate::escalation`]).
 //!
 //! Exactly once per `sessionId`, across containers and retries: the session is claimed in the [`Store`] (a
 //! conditional write) before anything is sent to Intercom, and the first answer is kept for replay (see
 //! [`crate::idempotency`]). Intercom itself holds no idempotency record any more; the contact attribute
 //! `ai_escalation` written by the previous release is still honoured for one release.
 
-use std::collections::HashMap;
-
 use futures::future::join_all;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::rules::{Decision, EscalationPolicy, PolicyError, Reason, Signals, decide};
+use crate::deadline;
+use crate::escalation::note::{NoteLine, note_html};
+use crate::escalation::routing::humans_available;
+use crate::escalation::{Decision, ESCALATION_TAG, EscalationSettings, Reason, Signals, decide};
+use crate::format::{BodyFormat, to_intercom_html};
 use crate::helpdesk::Helpdesk;
 use crate::http::ActionError;
-use crate::intercom::models::{Attributes, Contact, Tag, Team, Teammate};
-use crate::intercom::{AdminMessage, Assignee, MessageKind};
-use crate::store::{Expect, KEEP_RECORDS, Store, StoreError};
+use crate::idempotency::{bind_key, lease_for, run_once};
+use crate::intercom::models::{Attributes, Contact, Tag, Team};
+use crate::intercom::{AdminMessage, Assignee, ContactKey, MessageKind};
+use crate::store::{Store, StoreError};
 use crate::validate::{contact_key, message_body};
-use crate::{deadline, idempotency};
 
-/// Tag put on every conversation this flow opens (the webhook's loop guard recognises it too).
-pub const ESCALATION_TAG: &str = "ai-escalation";
+pub use crate::escalation::note::Role;
+
 /// Contact attribute holding the idempotency marker (a text data attribute in Intercom).
 pub const MARKER_ATTRIBUTE: &str = "ai_escalation";
 /// Contact attributes updated on every escalation, as in the product's documented example.
@@ -36,101 +39,12 @@ pub const LAST_SESSION_ATTRIBUTE: &str = "last_ai_session";
 pub const PENDING_TTL_SECS: i64 = 120;
 
 const MAX_TRANSCRIPT_LINES: usize = 100;
-const MAX_LINE_CHARS: usize = 2_000;
 const MAX_SESSION_ID_CHARS: usize = 128;
 /// What `session_id` accepts, for the published schema.
 #[cfg(feature = "schema")]
 const SESSION_ID_PATTERN: &str = "^[A-Za-z0-9_.:@-]{1,128}$";
-/// The text posted to the customer, as the AI, when nobody who could take the hand-off is available.
-pub const AWAY_REPLY_VAR: &str = "ESCALATION_AWAY_REPLY";
-
-/// Category → team name, from `ESCALATION_ROUTING` (`billing=Billing Team,legal=Legal,*=Support`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Routing {
-    by_category: HashMap<String, String>,
-    fallback: Option<String>,
-}
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum RoutingError {
-    #[error(
-        "ESCALATION_ROUTING entry {entry:?} is not category=Team Name (example: billing=Billing Team,legal=Legal,*=Support)"
-    )]
-    Malformed { entry: String },
-}
-
-impl Routing {
-    pub fn parse(raw: Option<&str>) -> Result<Self, RoutingError> {
-        let mut routing = Routing::default();
-        for entry in raw.unwrap_or_default().split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let malformed = || RoutingError::Malformed { entry: entry.to_owned() };
-            let (category, team) = entry.split_once('=').ok_or_else(malformed)?;
-            let (category, team) = (category.trim(), team.trim());
-            if category.is_empty() || team.is_empty() {
-                return Err(malformed());
-            }
-            if category == "*" {
-                routing.fallback = Some(team.to_owned());
-            } else {
-                routing.by_category.insert(super::normalize_category(category), team.to_owned());
-            }
-        }
-        Ok(routing)
-    }
-
-    /// The team for this category, else the `*` team, else none (Intercom's own assignment rules apply).
-    pub fn team_for(&self, category: Option<&str>) -> Option<&str> {
-        category
-            .map(super::normalize_category)
-            .and_then(|c| self.by_category.get(&c))
-            .or(self.fallback.as_ref())
-            .map(String::as_str)
-    }
-}
-
-/// Everything `escalate` reads from the environment, once per container.
-#[derive(Debug, Clone, Default)]
-pub struct EscalationSettings {
-    pub policy: EscalationPolicy,
-    pub routing: Routing,
-    /// `ESCALATION_AWAY_REPLY`: posted to the customer when `humansAvailable` is false; unset = nothing posted.
-    pub away_reply: Option<String>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
-    #[error(transparent)]
-    Policy(#[from] PolicyError),
-    #[error(transparent)]
-    Routing(#[from] RoutingError),
-    #[error("ESCALATION_AWAY_REPLY must not be empty when set; unset it to post no away reply")]
-    EmptyAwayReply,
-}
-
-impl EscalationSettings {
-    pub fn from_env() -> Result<Self, SettingsError> {
-        let var = |name: &str| std::env::var(name).ok();
-        Ok(EscalationSettings {
-            policy: EscalationPolicy::from_settings(
-                var(super::THRESHOLD_VAR).as_deref(),
-                var(super::CATEGORIES_VAR).as_deref(),
-            )?,
-            routing: Routing::parse(var("ESCALATION_ROUTING").as_deref())?,
-            away_reply: match var(AWAY_REPLY_VAR).map(|text| text.trim().to_owned()) {
-                Some(text) if text.is_empty() => return Err(SettingsError::EmptyAwayReply),
-                other => other,
-            },
-        })
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Customer,
-    Ai,
-}
+/// Where an agent's idempotency key is bound to the session it names.
+const KEY_SCOPE: &str = "escalate-key";
 
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -254,17 +168,8 @@ pub async fn escalate<H: Helpdesk + ?Sized>(
 ) -> Result<EscalateResponse, ActionError> {
     let session_id = session_id(&request.session_id)?;
     let last_message = message_body("lastMessage", &request.last_message)?;
-    let decision = decide(
-        &settings.policy,
-        &Signals {
-            confidence: request.confidence,
-            category: request.category.as_deref(),
-            last_message: &last_message,
-            human_requested: request.human_requested,
-        },
-    )
-    .map_err(|e| ActionError::bad_request("confidence", e.to_string()))?;
-    let key = contact_key(request.contact_id.clone(), request.user_id.clone(), request.user_email.clone());
+    let decision = decision(settings, &request, &last_message)?;
+    let customer = contact_key(request.contact_id.clone(), request.user_id.clone(), request.user_email.clone());
     if request.dry_run || !decision.escalate {
         // Say what would happen; a missing customer is only an error when it matters.
         if !request.dry_run {
@@ -272,24 +177,59 @@ pub async fn escalate<H: Helpdesk + ?Sized>(
         }
         return Ok(not_escalated(decision.escalate && request.dry_run, request.dry_run, decision.reasons));
     }
-    let key = key?;
-    let transcript = transcript(&request.transcript)?;
+    let escalation = Escalation {
+        customer: customer?,
+        transcript: transcript(&request.transcript)?,
+        session_id,
+        last_message,
+        decision,
+        request,
+    };
     if let Some(given) = idempotency_key {
-        bind_key_to_session(store, &given, &session_id).await?;
+        bind_key(store, KEY_SCOPE, &given, &escalation.session_id).await?;
     }
+    once_per_session(helpdesk, store, settings, &escalation).await
+}
 
+/// A request the rules escalate, validated.
+struct Escalation {
+    request: EscalateRequest,
+    session_id: String,
+    last_message: String,
+    customer: ContactKey,
+    transcript: Vec<TranscriptLine>,
+    decision: Decision,
+}
+
+/// What the rules say about the request.
+fn decision(
+    settings: &EscalationSettings,
+    request: &EscalateRequest,
+    last_message: &str,
+) -> Result<Decision, ActionError> {
+    let signals = Signals {
+        confidence: request.confidence,
+        category: request.category.as_deref(),
+        last_message,
+        human_requested: request.human_requested,
+    };
+    decide(&settings.policy, &signals).map_err(|e| ActionError::bad_request("confidence", e.to_string()))
+}
+
+/// The hand-off, at most once per session ([`run_once`]); a replay says `alreadyEscalated` and reports no failures.
+async fn once_per_session<H: Helpdesk + ?Sized>(
+    helpdesk: &H,
+    store: &dyn Store,
+    settings: &EscalationSettings,
+    escalation: &Escalation,
+) -> Result<EscalateResponse, ActionError> {
+    let session_id = escalation.session_id.as_str();
     let record = format!("escalate#{session_id}");
-    let lease = idempotency::lease_for(deadline::remaining());
+    let lease = lease_for(deadline::remaining());
     // The session is the fingerprint: a retry with a longer transcript is the same escalation.
-    let outcome = idempotency::run_once(store, &record, &session_id, lease, || async {
-        let response =
-            hand_off(helpdesk, store, settings, &request, &session_id, &last_message, key, &transcript, decision)
-                .await?;
-        serde_json::to_value(response).map_err(|_| ActionError::Upstream {
-            code: "internal",
-            message: "the answer could not be built".into(),
-            intercom_request_id: None,
-        })
+    let outcome = run_once(store, &record, session_id, lease, |_| async {
+        let response = hand_off(helpdesk, store, settings, escalation).await?;
+        crate::http::to_json(response)
     })
     .await?;
     let mut response: EscalateResponse = serde_json::from_value(outcome.response)
@@ -317,44 +257,66 @@ fn not_escalated(escalated: bool, dry_run: bool, reasons: Vec<Reason>) -> Escala
     }
 }
 
-/// An agent's idempotency key names one session: the same key for another session is a mistake (422).
-async fn bind_key_to_session(store: &dyn Store, key: &str, session_id: &str) -> Result<(), ActionError> {
-    let record = idempotency::record_key("escalate-key", key);
-    if store.put_value(&record, session_id, Expect::Absent, KEEP_RECORDS).await?.is_some() {
-        return Ok(());
-    }
-    match store.get_value(&record).await? {
-        Some(bound) if bound.value != session_id => Err(ActionError::IdempotencyKeyReused),
-        _ => Ok(()),
-    }
-}
-
-/// The hand-off itself, run once per session. Round trips for a known customer: (1) find the contact ‖ ensure
-/// the tags ‖ resolve the team and the acting admin (both cached per container) ‖ the admins; (2) open the
-/// conversation; (3) the internal note ‖ the tags ‖ the assignment ‖ the contact's attributes ‖ the away reply.
-#[allow(clippy::too_many_arguments)]
+/// The hand-off itself, run once per session: [`gather`], [`open`], [`annotate`].
 async fn hand_off<H: Helpdesk + ?Sized>(
     helpdesk: &H,
     store: &dyn Store,
     settings: &EscalationSettings,
-    request: &EscalateRequest,
-    session_id: &str,
-    last_message: &str,
-    key: crate::intercom::ContactKey,
-    transcript: &[TranscriptLine],
-    decision: Decision,
+    escalation: &Escalation,
 ) -> Result<EscalateResponse, ActionError> {
-    let user_name = request.user_name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
-    let team_name = settings.routing.team_for(request.category.as_deref()).map(str::to_owned);
-    let mut tag_names = vec![ESCALATION_TAG.to_owned()];
-    tag_names.extend(decision.reasons.iter().map(Reason::tag_name));
+    let gathered = gather(helpdesk, settings, escalation).await?;
+    if let Some(earlier) = escalated_by_the_previous_release(&gathered.contact, escalation) {
+        return Ok(earlier);
+    }
+    let conversation_id = open(helpdesk, store, &gathered.contact, escalation).await?;
+    let humans_available = gathered.humans_available;
+    let contact_id = gathered.contact.id.clone();
+    let annotated = annotate(helpdesk, settings, escalation, gathered, &conversation_id).await;
+    if !annotated.failures.is_empty() {
+        let failed_steps: Vec<&str> = annotated.failures.iter().map(|f| f.step.as_str()).collect();
+        tracing::warn!(session_id = escalation.session_id, %conversation_id, ?failed_steps, "escalation partly failed");
+    }
+    Ok(EscalateResponse {
+        escalated: true,
+        dry_run: false,
+        reasons: escalation.decision.reasons.clone(),
+        conversation_id: Some(conversation_id),
+        contact_id: Some(contact_id),
+        assignee: annotated.assignee,
+        already_escalated: false,
+        humans_available,
+        away_reply_posted: annotated.away_reply_posted,
+        failures: annotated.failures,
+    })
+}
 
-    // Round 1: who, which tags, which team, as whom, and who could take it.
+/// What round 1 found: who, which tags, which team, as whom, and whether anyone could take it.
+struct Gathered {
+    contact: Contact,
+    admin_id: String,
+    tags: Vec<Tag>,
+    team: Option<Team>,
+    humans_available: Option<bool>,
+    /// Round 1's steps that failed without stopping the hand-off (tags, routing, availability).
+    failures: Vec<StepFailure>,
+}
+
+/// Round 1, all at once: the contact (found or created), the tags, the routed team, the acting admin, the admins.
+async fn gather<H: Helpdesk + ?Sized>(
+    helpdesk: &H,
+    settings: &EscalationSettings,
+    escalation: &Escalation,
+) -> Result<Gathered, ActionError> {
+    let request = &escalation.request;
+    let user_name = request.user_name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
+    let team_name = settings.routing.team_for(request.category.as_deref());
+    let mut tag_names = vec![ESCALATION_TAG.to_owned()];
+    tag_names.extend(escalation.decision.reasons.iter().map(Reason::tag_name));
     let (contact, tags, team, admin_id, admins) = tokio::join!(
-        helpdesk.find_or_create_contact(&key, user_name, None),
+        helpdesk.find_or_create_contact(&escalation.customer, user_name, None),
         helpdesk.ensure_tags(&tag_names),
         async {
-            match &team_name {
+            match team_name {
                 Some(name) => helpdesk.find_team(name).await,
                 None => Ok(None),
             }
@@ -365,11 +327,11 @@ async fn hand_off<H: Helpdesk + ?Sized>(
     let contact = contact?.contact;
     let admin_id = admin_id?;
     let mut failures = Vec::new();
-    let tags: Vec<Tag> = tags.unwrap_or_else(|e| {
+    let tags = tags.unwrap_or_else(|e| {
         failures.push(StepFailure::new("tags", e));
         Vec::new()
     });
-    let team: Option<Team> = match (team, &team_name) {
+    let team = match (team, team_name) {
         (Ok(Some(team)), _) => Some(team),
         (Ok(None), Some(name)) => {
             failures.push(StepFailure::new(
@@ -384,72 +346,97 @@ async fn hand_off<H: Helpdesk + ?Sized>(
             None
         }
     };
-    let available = match admins {
+    let humans_available = match admins {
         Ok(admins) => Some(humans_available(&admins, team.as_ref().map(|t| t.id.as_str()), &admin_id)),
         Err(e) => {
             failures.push(StepFailure::new("availability", e));
             None
         }
     };
-    let away_reply = settings.away_reply.as_deref().filter(|_| available == Some(false));
+    Ok(Gathered { contact, admin_id, tags, team, humans_available, failures })
+}
 
-    // The previous release kept its record on the contact: honour it, so a retry across the upgrade opens nothing.
-    if let Some(Marker::Done { session, conversation_id }) =
+/// The previous release kept its record on the contact: honoured, so a retry across the upgrade opens nothing.
+fn escalated_by_the_previous_release(contact: &Contact, escalation: &Escalation) -> Option<EscalateResponse> {
+    let Some(Marker::Done { session, conversation_id }) =
         Marker::parse(contact.custom_attributes.get(MARKER_ATTRIBUTE))
-        && session == session_id
-    {
-        tracing::info!(session_id, %conversation_id, "escalated by the previous release; returning its conversation");
-        return Ok(EscalateResponse {
-            escalated: true,
-            dry_run: false,
-            reasons: decision.reasons,
-            conversation_id: Some(conversation_id),
-            contact_id: Some(contact.id),
-            assignee: None,
-            already_escalated: true,
-            humans_available: None,
-            away_reply_posted: false,
-            failures: Vec::new(),
-        });
+    else {
+        return None;
+    };
+    if session != escalation.session_id {
+        return None;
     }
+    let session_id = escalation.session_id.as_str();
+    tracing::info!(session_id, %conversation_id, "escalated by the previous release; returning its conversation");
+    Some(EscalateResponse {
+        escalated: true,
+        dry_run: false,
+        reasons: escalation.decision.reasons.clone(),
+        conversation_id: Some(conversation_id),
+        contact_id: Some(contact.id.clone()),
+        assignee: None,
+        already_escalated: true,
+        humans_available: None,
+        away_reply_posted: false,
+        failures: Vec::new(),
+    })
+}
 
-    // Round 2: open the conversation as the customer (remembered first, for the webhook's loop guard).
-    crate::ours::remember_customer_message(store, &contact.id, last_message).await?;
-    let conversation_id = helpdesk.create_conversation(&contact, last_message).await?;
-    crate::recent::note_opened(store, &contact.id, &conversation_id).await;
-    tracing::info!(session_id, %conversation_id, reasons = ?decision.reasons, "escalation conversation opened");
+/// Round 2: the conversation, opened as the customer with the last message (remembered first, for the webhook's
+/// loop guard, and remembered after, for searches that lag).
+async fn open<H: Helpdesk + ?Sized>(
+    helpdesk: &H,
+    store: &dyn Store,
+    contact: &Contact,
+    escalation: &Escalation,
+) -> Result<String, ActionError> {
+    let last_message = escalation.last_message.as_str();
+    crate::store::written_as_customer::remember_customer_message(store, &contact.id, last_message).await?;
+    let conversation_id = helpdesk.create_conversation(contact, last_message).await?;
+    crate::store::recently_opened::note_opened(store, &contact.id, &conversation_id).await;
+    let reasons = &escalation.decision.reasons;
+    tracing::info!(session_id = escalation.session_id, %conversation_id, ?reasons, "escalation conversation opened");
+    Ok(conversation_id)
+}
 
-    // Round 3: everything the human needs, at once.
-    let note = note_html(session_id, &decision, request.confidence, request.category.as_deref(), transcript);
+/// What round 3 did: the team it assigned, whether the away reply went out, and every step that failed.
+struct Annotated {
+    assignee: Option<TeamAssignee>,
+    away_reply_posted: bool,
+    failures: Vec<StepFailure>,
+}
+
+/// Round 3, everything the human needs at once: the note, the tags, the assignment, the contact's attributes, and
+/// the away reply when nobody could take it. A failed step is reported, not retried: the hand-off happened.
+async fn annotate<H: Helpdesk + ?Sized>(
+    helpdesk: &H,
+    settings: &EscalationSettings,
+    escalation: &Escalation,
+    gathered: Gathered,
+    conversation_id: &str,
+) -> Annotated {
+    let Gathered { contact, admin_id, tags, team, humans_available, mut failures } = gathered;
+    let request = &escalation.request;
+    let lines: Vec<NoteLine> = escalation
+        .transcript
+        .iter()
+        .map(|line| NoteLine { role: line.role, at: line.at.as_ref(), text: &line.text })
+        .collect();
+    let decision = &escalation.decision;
+    let note = note_html(&escalation.session_id, decision, request.confidence, request.category.as_deref(), &lines);
     // Everything the customer wrote is escaped in `note_html`; the allow-list is a second guard.
-    let note = AdminMessage::html(crate::format::to_intercom_html(&note, crate::format::BodyFormat::Html));
+    let note = AdminMessage::html(to_intercom_html(&note, BodyFormat::Html));
     let done = attributes([
         (COUNT_ATTRIBUTE, escalation_count(&contact).saturating_add(1).into()),
         (LAST_SESSION_ATTRIBUTE, today().into()),
     ]);
+    let away_reply = settings.away_reply.as_deref().filter(|_| humans_available == Some(false));
     let (noted, tagged, assigned, updated, away_replied) = tokio::join!(
-        helpdesk.reply(&conversation_id, MessageKind::Note, &admin_id, &note),
-        join_all(tags.iter().map(|tag| helpdesk.tag_conversation(&conversation_id, &admin_id, tag))),
-        async {
-            match &team {
-                Some(team) => helpdesk
-                    .assign_conversation(&conversation_id, &admin_id, &Assignee::Team(team.id.clone()))
-                    .await
-                    .map(Some),
-                None => Ok(None),
-            }
-        },
+        helpdesk.reply(conversation_id, MessageKind::Note, &admin_id, &note),
+        join_all(tags.iter().map(|tag| helpdesk.tag_conversation(conversation_id, &admin_id, tag))),
+        assign_to_team(helpdesk, conversation_id, &admin_id, team.as_ref()),
         helpdesk.update_contact_attributes(&contact.id, &done),
-        async {
-            match away_reply {
-                Some(text) => {
-                    let message =
-                        AdminMessage::html(crate::format::to_intercom_html(text, crate::format::BodyFormat::Text));
-                    helpdesk.reply(&conversation_id, MessageKind::Comment, &admin_id, &message).await.map(Some)
-                }
-                None => Ok(None),
-            }
-        },
+        post_away_reply(helpdesk, conversation_id, &admin_id, away_reply),
     );
     if let Err(e) = noted {
         failures.push(StepFailure::new("note", e));
@@ -460,7 +447,7 @@ async fn hand_off<H: Helpdesk + ?Sized>(
         }
     }
     let assignee = match (assigned, team) {
-        (Ok(Some(_)), Some(team)) => Some(TeamAssignee { kind: "team".into(), id: team.id, name: team.name }),
+        (Ok(true), Some(team)) => Some(TeamAssignee { kind: "team".into(), id: team.id, name: team.name }),
         (Err(e), _) => {
             failures.push(StepFailure::new("assign", e));
             None
@@ -470,38 +457,36 @@ async fn hand_off<H: Helpdesk + ?Sized>(
     if let Err(e) = updated {
         failures.push(StepFailure::new("attributes", e));
     }
-    let away_reply_posted = match away_replied {
-        Ok(posted) => posted.is_some(),
-        Err(e) => {
-            failures.push(StepFailure::new("away_reply", e));
-            false
-        }
-    };
-    if !failures.is_empty() {
-        tracing::warn!(session_id, %conversation_id, failed_steps = ?failures.iter().map(|f| f.step.as_str()).collect::<Vec<_>>(), "escalation partly failed");
-    }
-    Ok(EscalateResponse {
-        escalated: true,
-        dry_run: false,
-        reasons: decision.reasons,
-        conversation_id: Some(conversation_id),
-        contact_id: Some(contact.id),
-        assignee,
-        already_escalated: false,
-        humans_available: available,
-        away_reply_posted,
-        failures,
-    })
+    let away_reply_posted = away_replied.unwrap_or_else(|e| {
+        failures.push(StepFailure::new("away_reply", e));
+        false
+    });
+    Annotated { assignee, away_reply_posted, failures }
 }
 
-/// Whether a teammate who could pick the conversation up is not in away mode: a member of the routed team, or
-/// anyone with an inbox seat when nothing is routed; never the AI's own admin, nor an admin without a seat.
-pub fn humans_available(admins: &[Teammate], routed_team_id: Option<&str>, ai_admin_id: &str) -> bool {
-    admins
-        .iter()
-        .filter(|a| a.id != ai_admin_id && a.has_inbox_seat != Some(false))
-        .filter(|a| routed_team_id.is_none_or(|team| a.team_ids.iter().any(|id| id == team)))
-        .any(|a| !a.away_mode_enabled)
+/// Assigns the conversation to the routed team, if any; whether it did.
+async fn assign_to_team<H: Helpdesk + ?Sized>(
+    helpdesk: &H,
+    conversation_id: &str,
+    admin_id: &str,
+    team: Option<&Team>,
+) -> Result<bool, crate::intercom::IntercomError> {
+    let Some(team) = team else { return Ok(false) };
+    helpdesk.assign_conversation(conversation_id, admin_id, &Assignee::Team(team.id.clone())).await?;
+    Ok(true)
+}
+
+/// Posts `ESCALATION_AWAY_REPLY` to the customer as the AI, when it is due; whether it did.
+async fn post_away_reply<H: Helpdesk + ?Sized>(
+    helpdesk: &H,
+    conversation_id: &str,
+    admin_id: &str,
+    away_reply: Option<&str>,
+) -> Result<bool, crate::intercom::IntercomError> {
+    let Some(text) = away_reply else { return Ok(false) };
+    let message = AdminMessage::html(to_intercom_html(text, BodyFormat::Text));
+    helpdesk.reply(conversation_id, MessageKind::Comment, admin_id, &message).await?;
+    Ok(true)
 }
 
 /// The idempotency record the previous release kept in the contact's `ai_escalation` attribute. Only read now
@@ -582,63 +567,6 @@ fn attributes<const N: usize>(pairs: [(&str, Value); N]) -> Attributes {
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
-/// The internal note: why the AI handed over, and the conversation so far.
-fn note_html(
-    session_id: &str,
-    decision: &Decision,
-    confidence: f64,
-    category: Option<&str>,
-    transcript: &[TranscriptLine],
-) -> String {
-    let reasons: Vec<String> = decision
-        .reasons
-        .iter()
-        .map(|r| match r {
-            Reason::LowConfidence => format!("low confidence ({confidence:.2})"),
-            Reason::HumanRequested => "the customer asked for a human".to_owned(),
-            Reason::SensitiveCategory(c) => format!("sensitive category: {c}"),
-        })
-        .collect();
-    let mut html = format!(
-        "<p><b>AI escalation</b> (session {})</p><p>Reasons: {}</p><p>AI confidence: {confidence:.2}{}</p>",
-        escape(session_id),
-        escape(&reasons.join("; ")),
-        category.map(|c| format!(" · category: {}", escape(c))).unwrap_or_default(),
-    );
-    if !transcript.is_empty() {
-        html.push_str("<p><b>Transcript</b></p>");
-        for line in transcript {
-            let who = match line.role {
-                Role::Customer => "Customer",
-                Role::Ai => "AI",
-            };
-            let at = match &line.at {
-                Some(Value::String(s)) => format!(" ({})", escape(s)),
-                Some(Value::Number(n)) => format!(" ({n})"),
-                _ => String::new(),
-            };
-            let text: String = line.text.trim().chars().take(MAX_LINE_CHARS).collect();
-            html.push_str(&format!("<p>{who}{at}: {}</p>", escape(&text)));
-        }
-    }
-    html
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
@@ -652,18 +580,6 @@ fn today() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn routing_matches_normalized_categories_with_a_fallback() {
-        let r = Routing::parse(Some(" billing=Billing Team, legal = Legal ,*=Support,Account-Deletion=Trust")).unwrap();
-        assert_eq!(r.team_for(Some("Billing")), Some("Billing Team"));
-        assert_eq!(r.team_for(Some("account deletion")), Some("Trust"));
-        assert_eq!(r.team_for(Some("shipping")), Some("Support"));
-        assert_eq!(r.team_for(None), Some("Support"));
-        assert_eq!(Routing::parse(None).unwrap().team_for(Some("billing")), None);
-        assert!(Routing::parse(Some("billing")).is_err());
-        assert!(Routing::parse(Some("=Team")).is_err());
-    }
 
     #[test]
     fn markers_round_trip() {
@@ -685,23 +601,6 @@ mod tests {
         assert!(session_id("a|b").is_err());
         assert!(session_id(" ").is_err());
         assert!(session_id(&"x".repeat(129)).is_err());
-    }
-
-    #[test]
-    fn the_note_escapes_what_the_customer_wrote() {
-        let decision = Decision {
-            escalate: true,
-            reasons: vec![Reason::LowConfidence, Reason::SensitiveCategory("billing".into())],
-        };
-        let lines = vec![TranscriptLine {
-            role: Role::Customer,
-            text: "<script>x</script> & co".into(),
-            at: Some("10:00".into()),
-        }];
-        let html = note_html("s1", &decision, 0.3, Some("billing"), &lines);
-        assert!(html.contains("&lt;script&gt;x&lt;/script&gt; &amp; co"));
-        assert!(html.contains("low confidence (0.30); sensitive category: billing"));
-        assert!(html.contains("Customer (10:00): "));
     }
 
     #[test]
@@ -734,28 +633,6 @@ mod tests {
         }
         c.custom_attributes.insert(COUNT_ATTRIBUTE.into(), i64::MAX.into());
         assert_eq!(escalation_count(&c).saturating_add(1), i64::MAX, "the next count does not overflow");
-    }
-
-    #[test]
-    fn availability_counts_the_routed_teams_members_other_than_the_ai() {
-        let admin = |id: &str, away: bool, seat: Option<bool>, teams: &[&str]| Teammate {
-            id: id.into(),
-            name: None,
-            away_mode_enabled: away,
-            has_inbox_seat: seat,
-            team_ids: teams.iter().map(|t| t.to_string()).collect(),
-        };
-        let ai = admin("1", false, Some(true), &["10", "20"]);
-        let grace = admin("2", false, Some(true), &["10"]);
-        let away = admin("3", true, Some(true), &["20"]);
-        let seatless = admin("4", false, Some(false), &["20"]);
-        let admins = [ai.clone(), grace.clone(), away.clone(), seatless.clone()];
-        assert!(humans_available(&admins, Some("10"), "1"), "Grace is in team 10 and not away");
-        assert!(!humans_available(&admins, Some("20"), "1"), "only the AI, an away admin and a seatless one");
-        assert!(!humans_available(&admins, Some("30"), "1"), "an empty team");
-        assert!(humans_available(&admins, None, "1"), "nothing routed: anyone with a seat");
-        assert!(!humans_available(&[ai, away, seatless], None, "1"));
-        assert!(humans_available(&[admin("5", false, None, &[])], None, "1"), "a seat Intercom does not show counts");
     }
 
     #[test]
