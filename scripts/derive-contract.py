@@ -62,6 +62,45 @@ OPERATIONS_2_14 = [
 
 # API 2.16: the same, plus what 2.16 adds that the product or the fake use.
 OPERATIONS_2_16 = OPERATIONS_2_14 + [
+    # a contact's companies and tags (issue 21: get-contact)
+    ("GET", "/contacts/{contact_id}/companies"),
+    ("POST", "/contacts/{contact_id}/companies"),
+    ("GET", "/contacts/{contact_id}/tags"),
+    ("POST", "/contacts/{contact_id}/tags"),
+    ("POST", "/companies"),
+    ("GET", "/companies/{company_id}"),
+    # the help center and internal articles (issue 21: search-knowledge)
+    ("GET", "/help_center/help_centers"),
+    ("GET", "/articles"),
+    ("GET", "/articles/{article_id}"),
+    ("GET", "/articles/search"),
+    ("GET", "/internal_articles"),
+    ("GET", "/internal_articles/{internal_article_id}"),
+    ("GET", "/internal_articles/search"),
+    # tickets (issue 21: create-ticket, get-ticket, update-ticket, convert-to-ticket)
+    ("GET", "/ticket_types"),
+    ("GET", "/ticket_types/{ticket_type_id}"),
+    ("GET", "/ticket_states"),
+    ("POST", "/tickets"),
+    ("GET", "/tickets/{ticket_id}"),
+    ("PUT", "/tickets/{ticket_id}"),
+    ("POST", "/tickets/{ticket_id}/reply"),
+    ("POST", "/conversations/{conversation_id}/convert"),
+    # who is there (issue 22: office hours, team load, away status)
+    ("GET", "/office_hours_schedules"),
+    ("POST", "/office_hours_schedules"),
+    ("GET", "/office_hours_schedules/{id}"),
+    ("PUT", "/office_hours_schedules/{id}"),
+    ("DELETE", "/office_hours_schedules/{id}"),
+    ("GET", "/office_hours_schedules/{office_hours_schedule_id}/office_hours_exceptions"),
+    ("POST", "/office_hours_schedules/{office_hours_schedule_id}/office_hours_exceptions"),
+    ("GET", "/office_hours_schedules/{office_hours_schedule_id}/office_hours_exceptions/{id}"),
+    ("PUT", "/office_hours_schedules/{office_hours_schedule_id}/office_hours_exceptions/{id}"),
+    ("DELETE", "/office_hours_schedules/{office_hours_schedule_id}/office_hours_exceptions/{id}"),
+    ("GET", "/teams/{team_id}/metrics"),
+    ("GET", "/away_status_reasons"),
+    # archiving a data attribute (issue 23: the doctor's broken-setup check)
+    ("PUT", "/data_attributes/{data_attribute_id}"),
 ]
 
 VERSIONS = {"2.14": OPERATIONS_2_14, "2.16": OPERATIONS_2_16}

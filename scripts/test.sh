@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: unit and handler tests, end-to-end tests against the fake Intercom, contract tests through
 # Prism (on the subset of Intercom's OpenAPI spec committed in tests/contract/), Secrets Manager and DynamoDB
-# tests on moto, the SAM template checks, and a smoke run of the local stack.
+# tests on moto, the SAM template checks, and a smoke run of the local stack. The shared crate's module graph is
+# checked for cycles and long functions before anything is built (pure Python).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -9,6 +10,10 @@ scripts/setup.sh
 
 echo "== contract subset up to date"
 scripts/check-contract.sh
+
+echo "== shared/src: no module cycle, no function over 80 lines (and the check's own test)"
+python3 scripts/check-modules-test.py
+python3 scripts/check-modules.py
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

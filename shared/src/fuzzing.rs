@@ -89,7 +89,7 @@ pub fn webhook(data: &[u8]) {
         Err(e) => assert!(e.to_string().len() <= 200, "a parse error this long may quote the body: {e}"),
     }
 
-    // What relay_event and the hand-off rule read: the item as the REST API's conversation, its notes' commands.
+    // What relaying (webhook/relay.rs) and the hand-off rule read: the item as the REST API's conversation, its notes' commands.
     let Some(item) = notification.item() else { return };
     let Ok(full) = serde_json::from_value::<FullConversation>(item.clone()) else { return };
     let rule = OwnershipRule::new("991267", vec!["5017691".into()], Commands::default());

@@ -1,8 +1,8 @@
 //! `escalate`: decide, then open one Intercom conversation as the customer with everything a human needs.
 //!
-//! A hand-off is three rounds, each its own step: [`gather`] (find the contact ‖ ensure the tags ‖ resolve the
-//! team and the acting admin, both cached per container ‖ the admins' away mode, cached 60 s), [`open`] the
-//! conversation as the customer, and [`annotate`] it (the internal note ‖ the tags ‖ the assignment ‖ the
+//! A hand-off is three rounds, each its own step: `gather` (find the contact ‖ ensure the tags ‖ resolve the
+//! team and the acting admin, both cached per container ‖ the admins' away mode, cached 60 s), `open` the
+//! conversation as the customer, and `annotate` it (the internal note ‖ the tags ‖ the assignment ‖ the
 //! contact's attributes ‖ the away reply when nobody is available). A customer who is not yet a contact costs one
 //! more round trip (search, then create). The decision, the routing and the note are pure ([`crate::escalation`]).
 //!
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::deadline;
-use crate::escalation::note::note_html;
+use crate::escalation::note::{NoteLine, note_html};
 use crate::escalation::routing::humans_available;
 use crate::escalation::{Decision, ESCALATION_TAG, EscalationSettings, Reason, Signals, decide};
 use crate::format::{BodyFormat, to_intercom_html};
@@ -28,7 +28,7 @@ use crate::intercom::{AdminMessage, Assignee, ContactKey, MessageKind};
 use crate::store::{Store, StoreError};
 use crate::validate::{contact_key, message_body};
 
-pub use crate::escalation::note::{Role, TranscriptLine};
+pub use crate::escalation::note::Role;
 
 /// Contact attribute holding the idempotency marker (a text data attribute in Intercom).
 pub const MARKER_ATTRIBUTE: &str = "ai_escalation";
@@ -45,6 +45,18 @@ const MAX_SESSION_ID_CHARS: usize = 128;
 const SESSION_ID_PATTERN: &str = "^[A-Za-z0-9_.:@-]{1,128}$";
 /// Where an agent's idempotency key is bound to the session it names.
 const KEY_SCOPE: &str = "escalate-key";
+
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TranscriptLine {
+    pub role: Role,
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::validate::schema::NOT_BLANK)))]
+    pub text: String,
+    /// When it was said (any text, for example an RFC 3339 time); shown as given.
+    #[serde(default)]
+    pub at: Option<Value>,
+}
 
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -405,13 +417,13 @@ async fn annotate<H: Helpdesk + ?Sized>(
 ) -> Annotated {
     let Gathered { contact, admin_id, tags, team, humans_available, mut failures } = gathered;
     let request = &escalation.request;
-    let note = note_html(
-        &escalation.session_id,
-        &escalation.decision,
-        request.confidence,
-        request.category.as_deref(),
-        &escalation.transcript,
-    );
+    let lines: Vec<NoteLine> = escalation
+        .transcript
+        .iter()
+        .map(|line| NoteLine { role: line.role, at: line.at.as_ref(), text: &line.text })
+        .collect();
+    let decision = &escalation.decision;
+    let note = note_html(&escalation.session_id, decision, request.confidence, request.category.as_deref(), &lines);
     // Everything the customer wrote is escaped in `note_html`; the allow-list is a second guard.
     let note = AdminMessage::html(to_intercom_html(&note, BodyFormat::Html));
     let done = attributes([

@@ -1,5 +1,5 @@
 //! Escalation, the pure parts: the rules (`rules`, with the phrase matcher `human_request`), the routing, the
-//! settings, and the note left for the human. The action that does the hand-off is [`crate::actions::escalate`].
+//! settings, and the note left for the human. The action that does the hand-off is [`crate::actions::escalate()`].
 
 pub mod availability;
 pub mod human_request;

@@ -18,16 +18,13 @@ pub enum Role {
     Ai,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct TranscriptLine {
+/// One transcript line as the note shows it (the request's line, borrowed).
+#[derive(Debug, Clone, Copy)]
+pub struct NoteLine<'a> {
     pub role: Role,
-    #[cfg_attr(feature = "schema", schemars(regex(pattern = crate::validate::schema::NOT_BLANK)))]
-    pub text: String,
-    /// When it was said (any text, for example an RFC 3339 time); shown as given.
-    #[serde(default)]
-    pub at: Option<Value>,
+    /// When it was said, as the agent gave it: text or a number is shown, anything else is not.
+    pub at: Option<&'a Value>,
+    pub text: &'a str,
 }
 
 /// The internal note: why the AI handed over, and the conversation so far.
@@ -36,7 +33,7 @@ pub fn note_html(
     decision: &Decision,
     confidence: f64,
     category: Option<&str>,
-    transcript: &[TranscriptLine],
+    transcript: &[NoteLine<'_>],
 ) -> String {
     let reasons: Vec<String> = decision
         .reasons
@@ -60,7 +57,7 @@ pub fn note_html(
                 Role::Customer => "Customer",
                 Role::Ai => "AI",
             };
-            let at = match &line.at {
+            let at = match line.at {
                 Some(Value::String(s)) => format!(" ({})", escape(s)),
                 Some(Value::Number(n)) => format!(" ({n})"),
                 _ => String::new(),
@@ -82,11 +79,8 @@ mod tests {
             escalate: true,
             reasons: vec![Reason::LowConfidence, Reason::SensitiveCategory("billing".into())],
         };
-        let lines = vec![TranscriptLine {
-            role: Role::Customer,
-            text: "<script>x</script> & co".into(),
-            at: Some("10:00".into()),
-        }];
+        let at = Value::from("10:00");
+        let lines = vec![NoteLine { role: Role::Customer, text: "<script>x</script> & co", at: Some(&at) }];
         let html = note_html("s1", &decision, 0.3, Some("billing"), &lines);
         assert!(html.contains("&lt;script&gt;x&lt;/script&gt; &amp; co"));
         assert!(html.contains("low confidence (0.30); sensitive category: billing"));

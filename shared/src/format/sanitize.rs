@@ -109,15 +109,7 @@ impl Sanitizer {
     /// search here consumes what it scans (or the rest of the input), which keeps the whole pass linear.
     fn markup<'a>(&mut self, rest: &'a str, out: &mut String) -> &'a str {
         let after = &rest[1..];
-        // Comments, doctypes and processing instructions are never shown; unterminated ones are text.
-        let hidden_end = if let Some(comment) = after.strip_prefix("!--") {
-            Some(comment.find("-->").map(|end| rest.len() - comment.len() + end + 3))
-        } else if after.starts_with(['!', '?']) {
-            Some(after.find('>').map(|end| end + 2))
-        } else {
-            None
-        };
-        if let Some(end) = hidden_end {
+        if let Some(end) = hidden_end(rest, after) {
             return match end {
                 Some(end) => &rest[end..],
                 None => {
@@ -152,51 +144,82 @@ impl Sanitizer {
                 out.push_str("<br>");
                 self.line_start = true;
             }
-            (Some(name), false) => {
-                let href = attributes.href.as_deref().map(str::trim).filter(|href| is_safe_href(href));
-                if self.open.len() >= MAX_OPEN || (name == "a" && href.is_none()) {
-                    // Too deep, or a link to nowhere safe: its text stays, the element goes.
-                    return after_tag;
-                }
-                self.open.push(name);
-                match href {
-                    Some(href) if name == "a" => {
-                        out.push_str("<a href=\"");
-                        escape_into(href, out);
-                        out.push_str("\">");
-                    }
-                    _ => {
-                        out.push('<');
-                        out.push_str(name);
-                        out.push('>');
-                    }
-                }
-                self.line_start = name != "a" && !is_inline(name);
-            }
-            (Some(name), true) => {
-                // A closing tag closes the innermost open element of its name and any opened inside it; a
-                // closing tag with nothing to close is noise and goes.
-                if let Some(at) = self.open.iter().rposition(|open| *open == name) {
-                    for inner in self.open.drain(at..).rev() {
-                        push_end_tag(inner, out);
-                    }
-                    self.line_start = !is_inline(name);
-                }
-            }
-            (None, _) => match self.policy {
-                Disallowed::Escape => self.refuse(raw, out),
-                Disallowed::Drop if !closing && HIDDEN_ELEMENTS.contains(&name.as_str()) => {
-                    return skip_past_end_tag(after_tag, &name);
-                }
-                Disallowed::Drop => {
-                    if BLOCK_ELEMENTS.contains(&name.as_str()) && !self.line_start {
-                        out.push_str("<br>");
-                        self.line_start = true;
-                    }
-                }
-            },
+            (Some(name), false) => self.open_element(name, attributes.href.as_deref(), out),
+            (Some(name), true) => self.close_element(name, out),
+            (None, _) => return self.disallowed_element(&name, closing, raw, after_tag, out),
         }
         after_tag
+    }
+
+    /// An allowed element's start tag: written without attributes but a safe `href` on a link.
+    fn open_element(&mut self, name: &'static str, href: Option<&str>, out: &mut String) {
+        let href = href.map(str::trim).filter(|href| is_safe_href(href));
+        if self.open.len() >= MAX_OPEN || (name == "a" && href.is_none()) {
+            // Too deep, or a link to nowhere safe: its text stays, the element goes.
+            return;
+        }
+        self.open.push(name);
+        match href {
+            Some(href) if name == "a" => {
+                out.push_str("<a href=\"");
+                escape_into(href, out);
+                out.push_str("\">");
+            }
+            _ => {
+                out.push('<');
+                out.push_str(name);
+                out.push('>');
+            }
+        }
+        self.line_start = name != "a" && !is_inline(name);
+    }
+
+    /// An allowed element's end tag closes the innermost open element of its name and any opened inside it; one
+    /// with nothing to close is noise and goes.
+    fn close_element(&mut self, name: &'static str, out: &mut String) {
+        if let Some(at) = self.open.iter().rposition(|open| *open == name) {
+            for inner in self.open.drain(at..).rev() {
+                push_end_tag(inner, out);
+            }
+            self.line_start = !is_inline(name);
+        }
+    }
+
+    /// A tag off the allow-list (`raw`, ending where `after_tag` starts): shown as typed, or dropped (a script-like
+    /// element with its content, a block element leaving a line break).
+    fn disallowed_element<'a>(
+        &mut self,
+        name: &str,
+        closing: bool,
+        raw: &str,
+        after_tag: &'a str,
+        out: &mut String,
+    ) -> &'a str {
+        match self.policy {
+            Disallowed::Escape => self.refuse(raw, out),
+            Disallowed::Drop if !closing && HIDDEN_ELEMENTS.contains(&name) => {
+                return skip_past_end_tag(after_tag, name);
+            }
+            Disallowed::Drop => {
+                if BLOCK_ELEMENTS.contains(&name) && !self.line_start {
+                    out.push_str("<br>");
+                    self.line_start = true;
+                }
+            }
+        }
+        after_tag
+    }
+}
+
+/// Where the comment, doctype or processing instruction at the start of `rest` ends (`None` inside: it is
+/// unterminated); `None` when `rest` starts with none of them. `after` is `rest` without its `<`.
+fn hidden_end(rest: &str, after: &str) -> Option<Option<usize>> {
+    if let Some(comment) = after.strip_prefix("!--") {
+        Some(comment.find("-->").map(|end| rest.len() - comment.len() + end + 3))
+    } else if after.starts_with(['!', '?']) {
+        Some(after.find('>').map(|end| end + 2))
+    } else {
+        None
     }
 }
 

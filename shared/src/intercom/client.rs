@@ -13,7 +13,7 @@ use super::error::{IntercomError, without_input};
 use super::models::{Tag, Team, Teammate};
 use crate::config::Config;
 use crate::deadline;
-use crate::secrets::SecretStore;
+use crate::secrets::{SecretStore, Secrets};
 
 /// Whether a request may be sent again after it may have reached Intercom.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,7 +144,9 @@ impl IntercomClient {
         self.send(Method::GET, path, query, None::<&()>, Retry::Idempotent, "a read").await
     }
 
-    /// Sends one request, retrying as `retry` allows, and decodes the JSON answer.
+    /// Sends one request, retrying as `retry` allows, and decodes the JSON answer. Each attempt: [`Self::request`]
+    /// (within the deadline), then what failed is judged by [`Self::unanswered`], [`Self::cut_off`] or
+    /// [`Self::refused`]; a 401 fetches the secret once more and repeats.
     pub(crate) async fn send<T: DeserializeOwned, B: Serialize + ?Sized>(
         &self,
         method: Method,
@@ -159,119 +161,148 @@ impl IntercomClient {
             .map(serde_json::to_vec)
             .transpose()
             .map_err(|e| IntercomError::Decode { operation, reason: without_input(&e.to_string()) })?;
-        let policy = &self.inner.retry;
+        let call = Call { method, path, url, body, retry, operation };
         let mut secrets = self.inner.secrets.get().await?;
         let mut token_refreshed = false;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let left = deadline::remaining().saturating_sub(policy.deadline_margin);
-            if left.is_zero() || (retry == Retry::Once && left < policy.min_write_budget) {
-                // Nothing was sent: a definite failure the caller may retry.
-                return Err(IntercomError::DeadlineExceeded);
-            }
-            let mut request = self
-                .inner
-                .http
-                .request(method.clone(), url.clone())
-                .bearer_auth(secrets.access_token()?.expose_secret())
-                .header("Intercom-Version", &self.inner.version)
-                .header("Accept", "application/json")
-                .timeout(left.min(policy.attempt_timeout));
-            if let Some(body) = &body {
-                request = request.header("Content-Type", "application/json").body(body.clone());
-            }
             let started = Instant::now();
-            let outcome = request.send().await;
-            let (status, headers, bytes) = match outcome {
-                Ok(response) => {
-                    let status = response.status();
-                    let headers = response.headers().clone();
-                    self.inner.clock.note(&headers);
-                    match response.bytes().await {
-                        Ok(bytes) => (status, headers, bytes),
-                        Err(e) => {
-                            tracing::warn!(%method, path, error = %e, "Intercom's answer was cut off");
-                            if retry == Retry::Once {
-                                return Err(IntercomError::OutcomeUnknown { operation, request_id: None });
-                            }
-                            if self.backoff(attempt, None).await {
-                                continue;
-                            }
-                            return Err(IntercomError::Transport { reason: e.to_string() });
-                        }
-                    }
-                }
-                Err(e) => {
-                    // A refused connection never reached Intercom; anything later might have.
-                    let reached = !e.is_connect();
-                    tracing::warn!(%method, path, attempt, error = %e, "request to Intercom failed");
-                    if reached && retry == Retry::Once {
-                        return Err(IntercomError::OutcomeUnknown { operation, request_id: None });
-                    }
-                    if self.backoff(attempt, None).await {
-                        continue;
-                    }
-                    return Err(if e.is_timeout() {
-                        IntercomError::DeadlineExceeded
-                    } else {
-                        IntercomError::Transport { reason: transport_reason(&e) }
-                    });
-                }
+            let response = match self.request(&call, &secrets)?.send().await {
+                Ok(response) => response,
+                Err(e) => match self.unanswered(&call, attempt, e).await {
+                    Next::Retry => continue,
+                    Next::Fail(e) => return Err(e),
+                },
             };
-            tracing::debug!(%method, path, status = status.as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "intercom");
-
+            let (status, headers) = (response.status(), response.headers().clone());
+            self.inner.clock.note(&headers);
+            let bytes = match response.bytes().await {
+                Ok(bytes) => bytes,
+                Err(e) => match self.cut_off(&call, attempt, e).await {
+                    Next::Retry => continue,
+                    Next::Fail(e) => return Err(e),
+                },
+            };
+            let (method, elapsed_ms) = (&call.method, started.elapsed().as_millis() as u64);
+            tracing::debug!(%method, path, status = status.as_u16(), elapsed_ms, "intercom");
             if status.is_success() {
                 return serde_json::from_slice(&bytes)
                     .map_err(|e| IntercomError::Decode { operation, reason: without_input(&e.to_string()) });
             }
-            if status.is_redirection() {
-                // Not followed (see the client's builder); the Location is not echoed, it may be anyone's.
-                tracing::warn!(%method, path, status = status.as_u16(), "Intercom answered with a redirect; not followed");
-                return Err(IntercomError::Redirected { status: status.as_u16() });
+            if status == StatusCode::UNAUTHORIZED && !token_refreshed {
+                // Rotated secret: fetch it once more and repeat (Intercom refused, nothing was applied).
+                tracing::warn!(path, "Intercom rejected the token; fetching the secret again");
+                secrets = self.inner.secrets.refresh(&secrets).await?;
+                token_refreshed = true;
+                attempt -= 1;
+                continue;
             }
-            let error = IntercomError::from_response(status.as_u16(), &bytes);
-            match status {
-                StatusCode::UNAUTHORIZED if !token_refreshed => {
-                    // Rotated secret: fetch it once more and repeat (Intercom refused, nothing was applied).
-                    tracing::warn!(path, "Intercom rejected the token; fetching the secret again");
-                    secrets = self.inner.secrets.refresh(&secrets).await?;
-                    token_refreshed = true;
-                    attempt -= 1;
-                    continue;
-                }
-                StatusCode::TOO_MANY_REQUESTS => {
-                    let wait = rate_limit_wait(&headers);
-                    if attempt < policy.max_attempts
-                        && wait < deadline::remaining().saturating_sub(policy.deadline_margin)
-                    {
-                        tracing::warn!(
-                            path,
-                            wait_ms = wait.as_millis() as u64,
-                            "rate limited by Intercom; waiting for the reset"
-                        );
-                        tokio::time::sleep(wait).await;
-                        continue;
-                    }
-                    return Err(IntercomError::RateLimited {
-                        retry_after: wait,
-                        request_id: error.request_id().map(str::to_owned),
-                    });
-                }
-                s if s.is_server_error() => {
-                    if retry == Retry::Once {
-                        return Err(IntercomError::OutcomeUnknown {
-                            operation,
-                            request_id: error.request_id().map(str::to_owned),
-                        });
-                    }
-                    if self.backoff(attempt, Some(status)).await {
-                        continue;
-                    }
-                    return Err(error);
-                }
-                _ => return Err(error),
+            match self.refused(&call, attempt, status, &headers, &bytes).await {
+                Next::Retry => continue,
+                Next::Fail(e) => return Err(e),
             }
+        }
+    }
+
+    /// One attempt's request, with the time left as its timeout; none when too little time is left to send it.
+    fn request(&self, call: &Call<'_>, secrets: &Secrets) -> Result<reqwest::RequestBuilder, IntercomError> {
+        let policy = &self.inner.retry;
+        let left = deadline::remaining().saturating_sub(policy.deadline_margin);
+        if left.is_zero() || (call.retry == Retry::Once && left < policy.min_write_budget) {
+            // Nothing was sent: a definite failure the caller may retry.
+            return Err(IntercomError::DeadlineExceeded);
+        }
+        let request = self
+            .inner
+            .http
+            .request(call.method.clone(), call.url.clone())
+            .bearer_auth(secrets.access_token()?.expose_secret())
+            .header("Intercom-Version", &self.inner.version)
+            .header("Accept", "application/json")
+            .timeout(left.min(policy.attempt_timeout));
+        Ok(match &call.body {
+            Some(body) => request.header("Content-Type", "application/json").body(body.clone()),
+            None => request,
+        })
+    }
+
+    /// No answer: a refused connection never reached Intercom; anything later might have, so a write that cannot
+    /// be repeated has an unknown outcome.
+    async fn unanswered(&self, call: &Call<'_>, attempt: u32, e: reqwest::Error) -> Next {
+        let reached = !e.is_connect();
+        let (method, path) = (&call.method, call.path);
+        tracing::warn!(%method, path, attempt, error = %e, "request to Intercom failed");
+        if reached && call.retry == Retry::Once {
+            return Next::Fail(IntercomError::OutcomeUnknown { operation: call.operation, request_id: None });
+        }
+        if self.backoff(attempt, None).await {
+            return Next::Retry;
+        }
+        Next::Fail(if e.is_timeout() {
+            IntercomError::DeadlineExceeded
+        } else {
+            IntercomError::Transport { reason: transport_reason(&e) }
+        })
+    }
+
+    /// An answer cut off while it was read: Intercom had the request.
+    async fn cut_off(&self, call: &Call<'_>, attempt: u32, e: reqwest::Error) -> Next {
+        let (method, path) = (&call.method, call.path);
+        tracing::warn!(%method, path, error = %e, "Intercom's answer was cut off");
+        if call.retry == Retry::Once {
+            return Next::Fail(IntercomError::OutcomeUnknown { operation: call.operation, request_id: None });
+        }
+        if self.backoff(attempt, None).await {
+            return Next::Retry;
+        }
+        Next::Fail(IntercomError::Transport { reason: e.to_string() })
+    }
+
+    /// Intercom answered other than 2xx (a 401 after the secret was fetched again included): a redirect is not
+    /// followed, a 429 waits for the reset while time allows, a 5xx is retried when the request may be repeated.
+    async fn refused(
+        &self,
+        call: &Call<'_>,
+        attempt: u32,
+        status: StatusCode,
+        headers: &HeaderMap,
+        bytes: &[u8],
+    ) -> Next {
+        let (method, path) = (&call.method, call.path);
+        if status.is_redirection() {
+            // Not followed (see the client's builder); the Location is not echoed, it may be anyone's.
+            tracing::warn!(%method, path, status = status.as_u16(), "Intercom answered with a redirect; not followed");
+            return Next::Fail(IntercomError::Redirected { status: status.as_u16() });
+        }
+        let error = IntercomError::from_response(status.as_u16(), bytes);
+        let request_id = error.request_id().map(str::to_owned);
+        let policy = &self.inner.retry;
+        match status {
+            StatusCode::TOO_MANY_REQUESTS => {
+                let wait = rate_limit_wait(headers);
+                if attempt < policy.max_attempts && wait < deadline::remaining().saturating_sub(policy.deadline_margin)
+                {
+                    tracing::warn!(
+                        path,
+                        wait_ms = wait.as_millis() as u64,
+                        "rate limited by Intercom; waiting for the reset"
+                    );
+                    tokio::time::sleep(wait).await;
+                    return Next::Retry;
+                }
+                Next::Fail(IntercomError::RateLimited { retry_after: wait, request_id })
+            }
+            s if s.is_server_error() => {
+                if call.retry == Retry::Once {
+                    return Next::Fail(IntercomError::OutcomeUnknown { operation: call.operation, request_id });
+                }
+                if self.backoff(attempt, Some(status)).await {
+                    return Next::Retry;
+                }
+                Next::Fail(error)
+            }
+            _ => Next::Fail(error),
         }
     }
 
@@ -313,6 +344,23 @@ pub fn http_client() -> Result<reqwest::Client, reqwest::Error> {
         .pool_idle_timeout(Duration::from_secs(50))
         .redirect(reqwest::redirect::Policy::none())
         .build()
+}
+
+/// One request as [`IntercomClient::send`] repeats it.
+struct Call<'a> {
+    method: Method,
+    path: &'a str,
+    url: Url,
+    body: Option<Vec<u8>>,
+    retry: Retry,
+    operation: &'static str,
+}
+
+/// What to do after an attempt that did not succeed.
+enum Next {
+    /// Send again (after the wait already taken).
+    Retry,
+    Fail(IntercomError),
 }
 
 /// The longest wait a `Retry-After` is believed for: Intercom's windows are 10 s, so anything longer is a

@@ -2,10 +2,10 @@
 //! delivering half of a webhook delivery, inline in `intercom-webhook` without a queue, or in `relay-to-agent`
 //! for a queued one ([`super::relay_batch`]).
 //!
-//! The steps, in order: the [`loop_guard`] (a customer message our functions wrote), the [`self_filter`] (the
-//! AI's own action on an admin topic), [`enrich_teammate`] (who acted, and a teammate's reply as text), the
-//! [`claim`] of the notification id, the [`ownership`] (who handles the conversation now, and the human-handled
-//! drop), and [`send`].
+//! The steps, in order: the `loop_guard` (a customer message our functions wrote), the `self_filter` (the
+//! AI's own action on an admin topic), `enrich_teammate` (who acted, and a teammate's reply as text), the
+//! `claim` of the notification id, the `ownership` (who handles the conversation now, and the human-handled
+//! drop), and `send`.
 
 use std::time::Instant;
 

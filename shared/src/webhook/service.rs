@@ -65,7 +65,7 @@ impl WebhookService {
         }
     }
 
-    /// Accepted deliveries go on `queue` and are answered at once; [`Self::relay`] (in `relay-to-agent`) takes
+    /// Accepted deliveries go on `queue` and are answered at once; [`Self::relay_queued`] (in `relay-to-agent`) takes
     /// each to the agent. Without a queue, [`Self::handle`] relays before answering.
     pub fn with_queue(mut self, queue: Arc<dyn Queue>) -> Self {
         self.queue = Some(queue);

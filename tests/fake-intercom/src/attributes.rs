@@ -108,7 +108,9 @@ pub struct DataAttribute {
     /// `false` for Intercom's standard attributes (name, email, …).
     pub custom: bool,
     pub archived: bool,
+    pub messenger_writable: bool,
     pub created_at: i64,
+    pub updated_at: i64,
 }
 
 impl DataAttribute {
@@ -124,7 +126,7 @@ impl DataAttribute {
             "data_type": self.data_type.as_str(),
             "api_writable": true,
             "ui_writable": self.custom,
-            "messenger_writable": false,
+            "messenger_writable": self.messenger_writable,
             "custom": self.custom,
             "archived": self.archived,
             "model": self.model.as_str(),
@@ -132,7 +134,7 @@ impl DataAttribute {
         if let Some(id) = self.id {
             v["id"] = json!(id);
             v["created_at"] = json!(self.created_at);
-            v["updated_at"] = json!(self.created_at);
+            v["updated_at"] = json!(self.updated_at);
         }
         if !self.options.is_empty() {
             v["options"] = json!(self.options);
@@ -164,7 +166,9 @@ pub(crate) fn standard_contact_attributes(created_at: i64) -> Vec<DataAttribute>
         options: Vec::new(),
         custom: false,
         archived: false,
+        messenger_writable: false,
         created_at,
+        updated_at: created_at,
     })
     .collect()
 }
@@ -198,10 +202,19 @@ pub(crate) fn already_exists(name: &str, existing: AttributeModel, wanted: Attri
 /// Checks a contact's `custom_attributes` against the defined attributes: every key must be a custom,
 /// non-archived contact attribute and every non-null value of its type. The first offender is named.
 pub(crate) fn check_contact_attributes(defined: &[DataAttribute], attrs: &Map<String, Value>) -> Result<(), ApiError> {
+    check_attributes(defined, AttributeModel::Contact, attrs)
+}
+
+/// [`check_contact_attributes`] for any model (a company's custom attributes).
+pub(crate) fn check_attributes(
+    defined: &[DataAttribute],
+    model: AttributeModel,
+    attrs: &Map<String, Value>,
+) -> Result<(), ApiError> {
     for (name, value) in attrs {
         let attribute = defined
             .iter()
-            .find(|a| a.custom && !a.archived && a.model == AttributeModel::Contact && a.name == *name)
+            .find(|a| a.custom && !a.archived && a.model == model && a.name == *name)
             .ok_or_else(|| bad(format!("Custom attribute '{name}' does not exist")))?;
         if !value.is_null() && !attribute.data_type.accepts(value) {
             return Err(bad(format!(
@@ -240,7 +253,9 @@ mod tests {
             options: Vec::new(),
             custom: true,
             archived: false,
+            messenger_writable: false,
             created_at: 0,
+            updated_at: 0,
         }
     }
 

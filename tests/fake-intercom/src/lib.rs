@@ -22,6 +22,8 @@
 //! * [`prism`] starts Stoplight Prism (mock or validating proxy) for contract tests.
 
 pub mod attributes;
+pub mod clock;
+mod control;
 pub mod error;
 pub mod faults;
 mod html;
@@ -48,6 +50,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use attributes::{AttributeModel, DataAttribute, DataType};
+pub use clock::Clock;
 pub use error::ApiError;
 pub use faults::{Fault, FaultKind, FaultSpec, PathMatch};
 pub use index::SearchLag;
@@ -78,6 +81,7 @@ pub(crate) struct Inner {
     latency: Mutex<Duration>,
     rate_window: Mutex<(i64, u32)>,
     origin: Instant,
+    clock: Clock,
     webhooks: webhooks::Webhooks,
 }
 
@@ -203,25 +207,22 @@ impl FakeIntercomBuilder {
     pub fn build(self) -> FakeIntercom {
         let count = self.workspaces.max(1);
         let secret = self.webhooks.as_ref().map(|c| c.client_secret.clone());
+        let clock = Clock::default();
         let slots = (0..count)
             .map(|index| {
                 let mut state = if count == 1 {
-                    let mut state = State::new();
-                    if self.seed_demo {
-                        state.seed_demo();
-                    }
-                    state
+                    State::new()
                 } else {
                     let number = index + 1;
                     let position = u32::try_from(index).unwrap_or(u32::MAX);
-                    let mut state = State::for_workspace(
-                        position,
-                        &format!("fkws{number:04}"),
-                        &format!("Fake workspace {number}"),
-                    );
-                    state.seed_hub_workspace(self.seed_demo);
-                    state
+                    State::for_workspace(position, &format!("fkws{number:04}"), &format!("Fake workspace {number}"))
                 };
+                state.clock = clock.clone();
+                match (count, self.seed_demo) {
+                    (1, true) => state.seed_demo(),
+                    (1, false) => {}
+                    (_, demo) => state.seed_hub_workspace(demo),
+                }
                 state.search_index.set_lag(self.search_lag);
                 for (name, data_type) in &self.data_attributes {
                     if let Err(e) = state.define_attribute(name, AttributeModel::Contact, *data_type, "", Vec::new()) {
@@ -249,7 +250,8 @@ impl FakeIntercomBuilder {
                 latency: Mutex::new(self.latency),
                 rate_window: Mutex::new((0, 0)),
                 origin: Instant::now(),
-                webhooks: webhooks::Webhooks::new(self.webhooks),
+                webhooks: webhooks::Webhooks::new(self.webhooks, clock.clone()),
+                clock,
             }),
         }
     }
@@ -291,6 +293,8 @@ impl FakeIntercom {
     /// | `GET /__fake/workspaces` | [`WorkspaceInfo`]s |
     /// | `POST /__fake/workspaces/{id}/rotate-token` | a new token; the old one gets 401 |
     /// | `GET` / `POST /__fake/workspaces/{id}/scopes` | `{"deny": [..]}`: withhold [`Scope`]s (403) |
+    /// | `GET` / `POST /__fake/clock` | the fake's clock / `{"now": "<RFC 3339>" \| null, "advance_secs"?}` |
+    /// | `POST /__fake/articles`, `/__fake/ticket_types` | seed the help center / a ticket type |
     /// | `GET /__fake/health` | `{"ok": true}` |
     pub fn router(&self) -> axum::Router {
         server::router(self.clone())
@@ -537,6 +541,13 @@ impl FakeIntercom {
         self.with_state(|s| s.define_attribute(name, AttributeModel::Contact, data_type, "", Vec::new()))
     }
 
+    /// Archives (`true`) or restores a custom attribute of the first workspace by name, as
+    /// `PUT /data_attributes/{id} {"archived": …}` does: an archived attribute is refused on contact writes
+    /// as an unknown one is.
+    pub fn set_attribute_archived(&self, name: &str, archived: bool) -> Result<DataAttribute, ApiError> {
+        self.with_state(|s| s.set_attribute_archived(name, archived))
+    }
+
     /// The first workspace's data attributes, standard and custom.
     pub fn data_attributes(&self) -> Vec<DataAttribute> {
         self.first_workspace().data_attributes()
@@ -570,6 +581,28 @@ impl FakeIntercom {
         for w in self.all_workspaces() {
             w.with_state(State::index_search);
         }
+    }
+
+    // ----- clock -----
+
+    /// The fake's time (Unix seconds): real time, or what [`FakeIntercom::set_clock`] set.
+    pub fn now(&self) -> i64 {
+        self.inner.clock.now()
+    }
+
+    /// `Some(t)`: the fake's clock stands at Unix second `t` (every time it reports follows: what is made
+    /// or changed, webhooks, the `Date` header) until set again or advanced; `None`: real time.
+    pub fn set_clock(&self, at: Option<i64>) {
+        self.inner.clock.set(at);
+    }
+
+    /// Moves the set clock forward by `secs` (a real-time clock is set to now + `secs`).
+    pub fn advance_clock(&self, secs: i64) {
+        self.inner.clock.advance(secs);
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
     }
 
     // ----- tokens, latency, faults -----

@@ -33,7 +33,8 @@ Control endpoints (no auth): GET /__fake/state, GET|DELETE /__fake/requests,
 GET|POST|DELETE /__fake/faults, PUT /__fake/tokens, POST /__fake/search/index,
 PUT /__fake/config, POST /__fake/data_attributes, GET|PUT /__fake/webhooks,
 GET|DELETE /__fake/webhooks/deliveries, POST /__fake/webhooks/flush,
-POST /__fake/conversations/{id}/customer_reply, GET /__fake/workspaces,
+POST /__fake/conversations/{id}/customer_reply, GET|POST /__fake/clock, POST /__fake/articles,
+POST /__fake/ticket_types, GET /__fake/workspaces,
 POST /__fake/workspaces/{id}/rotate-token, GET|POST /__fake/workspaces/{id}/scopes,
 GET /__fake/health.";
 

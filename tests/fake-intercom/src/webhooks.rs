@@ -16,11 +16,12 @@ use serde_json::{Value, json};
 use sha1::Sha1;
 use tokio::sync::{mpsc, watch};
 
-use crate::ids::{now_unix, request_id};
+use crate::clock::Clock;
+use crate::ids::request_id;
 use crate::lock;
 
 /// The topics the fake sends.
-pub const TOPICS: [&str; 8] = [
+pub const TOPICS: [&str; 14] = [
     "conversation.user.created",
     "conversation.user.replied",
     "conversation.admin.replied",
@@ -29,6 +30,12 @@ pub const TOPICS: [&str; 8] = [
     "conversation.admin.closed",
     "conversation.admin.opened",
     "conversation.admin.snoozed",
+    "ticket.created",
+    "ticket.state.updated",
+    "ticket.admin.assigned",
+    "ticket.note.created",
+    "ticket.closed",
+    "ticket.resolved",
 ];
 
 /// Where and how the fake delivers webhooks.
@@ -80,7 +87,8 @@ impl WebhookConfig {
     }
 }
 
-/// Something that happened to a conversation: the webhook's `topic` and its `data.item`.
+/// Something that happened to a conversation (or a ticket: `conversation_id` is then the ticket's id): the
+/// webhook's `topic` and its `data.item`.
 #[derive(Debug, Clone)]
 pub(crate) struct Event {
     pub topic: &'static str,
@@ -120,6 +128,7 @@ pub struct WebhookDelivery {
     /// `notif_<uuid>`, the same on every attempt.
     pub notification_id: String,
     pub topic: String,
+    /// The conversation's id (for `ticket.*` topics, the ticket's).
     pub conversation_id: String,
     pub status: DeliveryStatus,
     pub attempts: Vec<DeliveryAttempt>,
@@ -134,6 +143,7 @@ struct Job {
 }
 
 struct Shared {
+    clock: Clock,
     deliveries: Mutex<Vec<WebhookDelivery>>,
     /// Notifications not yet delivered or given up.
     pending: watch::Sender<usize>,
@@ -158,13 +168,14 @@ pub(crate) struct Webhooks {
 }
 
 impl Webhooks {
-    pub(crate) fn new(config: Option<WebhookConfig>) -> Self {
+    pub(crate) fn new(config: Option<WebhookConfig>, clock: Clock) -> Self {
         Self {
             config: Mutex::new(config),
             shared: Arc::new(Shared {
                 deliveries: Mutex::new(Vec::new()),
                 pending: watch::Sender::new(0),
                 http: OnceLock::new(),
+                clock,
             }),
             queues: Mutex::new(HashMap::new()),
         }
@@ -272,7 +283,7 @@ impl Shared {
                     attempt: 0,
                     status: None,
                     error: Some(error.to_owned()),
-                    sent_at: now_unix(),
+                    sent_at: self.clock.now(),
                 });
             }
         }
@@ -286,14 +297,14 @@ impl Shared {
             self.pending.send_modify(|n| *n = n.saturating_sub(1));
             return;
         };
-        let first_sent_at = now_unix();
+        let first_sent_at = self.clock.now();
         let attempts = config.max_attempts.max(1);
         for attempt in 1..=attempts {
             let mut body = first.clone();
             body["delivery_attempts"] = json!(attempt);
             body["first_sent_at"] = json!(first_sent_at);
             let raw = serde_json::to_vec(&body).unwrap_or_default();
-            let sent_at = now_unix();
+            let sent_at = self.clock.now();
             let result = self
                 .http()
                 .post(&config.url)

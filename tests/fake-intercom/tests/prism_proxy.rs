@@ -180,7 +180,7 @@ async fn conformance(version: &'static str) {
     assert_eq!((me["type"].as_str(), me["id"].as_str()), (Some("admin"), Some("991267")));
     let admins = c.ok(M::GET, "/admins", None).await;
     assert_eq!(admins["type"], "admin.list");
-    assert_eq!(admins["admins"].as_array().map(Vec::len), Some(2));
+    assert_eq!(admins["admins"].as_array().map(Vec::len), Some(3), "Ada, Grace and Alan (Billing's second teammate)");
     let teams = c.ok(M::GET, "/teams", None).await;
     assert_eq!(teams["type"], "team.list");
     let support_team = teams["teams"]
@@ -273,6 +273,9 @@ async fn conformance(version: &'static str) {
     assert_eq!(updated["name"], "Samantha Smith");
     assert_eq!(updated["custom_attributes"], json!({"seats": 4}));
     c.expect(M::PUT, "/contacts/0123456789abcdef01234567", Some(json!({"name": "x"})), 404, No).await;
+    // The demo's Jane works at Acme Corp: her companies are listed in both versions' shape.
+    let jane = c.ok(M::GET, "/contacts/find_by_external_id/6123abc", None).await;
+    assert_eq!(jane["companies"]["total_count"], 1);
     let by_ext = c.ok(M::GET, "/contacts/find_by_external_id/ext-sam", None).await;
     assert_eq!(by_ext["id"], sam.as_str());
     c.expect(M::GET, "/contacts/find_by_external_id/nobody", None, 404, No).await;
@@ -629,6 +632,403 @@ async fn conformance(version: &'static str) {
     assert_eq!(code(&limited), "rate_limit_exceeded");
     c.fake.inject(Fault::server_error(503, "GET", "/conversations/*"));
     c.expect(M::GET, &format!("/conversations/{conv}"), None, 503, No).await;
+}
+
+/// The resources 2.16 adds that the product uses: a contact's companies and tags, the help center and
+/// internal articles, ticket types and states, tickets (create, read, update, reply) and conversion.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn knowledge_companies_and_tickets_conform_to_the_2_16_contract() {
+    let Some(c) = Contract::start(CURRENT).await else {
+        return;
+    };
+    use Documented::{No, Yes};
+    use Method as M;
+    let jane = c.fake.with_state(|s| s.contact_by_email("jane@example.com").map(|c| c.id.clone())).expect("jane");
+
+    // --- a contact's companies and tags ---
+    let companies = c.ok(M::GET, &format!("/contacts/{jane}/companies"), None).await;
+    assert_eq!(companies["total_count"], 1);
+    let acme = &companies["companies"][0];
+    assert_eq!((acme["name"].as_str(), acme["plan"]["name"].as_str()), (Some("Acme Corp"), Some("Pro")));
+    assert_eq!(acme["custom_attributes"]["company_tier"], "gold");
+    let globex = c
+        .ok(
+            M::POST,
+            "/companies",
+            Some(json!({"company_id": "globex", "name": "Globex", "plan": "Enterprise", "size": 900,
+                        "custom_attributes": {"company_tier": "silver"}})),
+        )
+        .await;
+    let globex_id = globex["id"].as_str().expect("id").to_owned();
+    let refused = c
+        .expect(
+            M::POST,
+            "/companies",
+            Some(json!({"company_id": "x", "custom_attributes": {"shoe_size": "9"}})),
+            400,
+            Yes,
+        )
+        .await;
+    assert_eq!(code(&refused), "parameter_invalid");
+    c.ok(M::GET, &format!("/companies/{globex_id}"), None).await;
+    c.expect(M::GET, "/companies/0123456789abcdef01234567", None, 404, Yes).await;
+    let attached = c.ok(M::POST, &format!("/contacts/{jane}/companies"), Some(json!({"id": globex_id}))).await;
+    assert_eq!(attached["user_count"], 1);
+    c.expect(M::POST, &format!("/contacts/{jane}/companies"), Some(json!({"id": "nope"})), 404, Yes).await;
+    let tag = c.ok(M::POST, "/tags", Some(json!({"name": "VIP"}))).await;
+    let tag_id = tag["id"].as_str().expect("tag id").to_owned();
+    c.ok(M::POST, &format!("/contacts/{jane}/tags"), Some(json!({"id": tag_id}))).await;
+    c.expect(M::POST, &format!("/contacts/{jane}/tags"), Some(json!({"id": "1"})), 404, Yes).await;
+    let tags = c.ok(M::GET, &format!("/contacts/{jane}/tags"), None).await;
+    assert_eq!(tags["data"][0]["name"], "VIP");
+    let contact = c.ok(M::GET, &format!("/contacts/{jane}"), None).await;
+    assert_eq!(
+        (contact["companies"]["total_count"].as_i64(), contact["tags"]["total_count"].as_i64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(contact["tags"]["data"][0]["id"], tag_id.as_str());
+    c.expect(M::GET, "/contacts/0123456789abcdef01234567/companies", None, 404, Yes).await;
+
+    // --- the help center ---
+    let centers = c.ok(M::GET, "/help_center/help_centers", None).await;
+    let center = centers["data"][0]["id"].as_str().expect("help center").to_owned();
+    let all = c.ok(M::GET, "/articles", None).await;
+    assert_eq!(all["total_count"], 4, "three published, one draft");
+    let found = c.ok(M::GET, "/articles/search?phrase=refund&state=published&highlight=true", None).await;
+    let titles: Vec<&str> =
+        found["data"]["articles"].as_array().expect("articles").iter().filter_map(|a| a["title"].as_str()).collect();
+    assert_eq!(titles, ["Refund policy"], "the draft that mentions refunds is not published");
+    assert_eq!(found["data"]["highlights"][0]["highlighted_title"][0], json!({"type": "highlight", "text": "Refund"}));
+    let url = found["data"]["articles"][0]["url"].as_str().expect("url");
+    assert!(url.starts_with("https://"), "{url}");
+    let with_drafts = c.ok(M::GET, &format!("/articles/search?phrase=refund&help_center_id={center}"), None).await;
+    assert_eq!(with_drafts["total_count"], 2, "without state, drafts are found too");
+    let none = c.ok(M::GET, "/articles/search?phrase=xylophone", None).await;
+    assert_eq!((none["total_count"].as_i64(), none["data"]["articles"].as_array().map(Vec::len)), (Some(0), Some(0)));
+    let deletion = c.ok(M::GET, "/articles/search?phrase=how+do+I+delete+my+account&state=published", None).await;
+    assert_eq!(deletion["data"]["articles"][0]["title"], "Delete your account");
+    let id = deletion["data"]["articles"][0]["id"].as_str().expect("id").to_owned();
+    c.ok(M::GET, &format!("/articles/{id}"), None).await;
+    c.expect(M::GET, "/articles/1", None, 404, Yes).await;
+    let internal = c.ok(M::GET, "/internal_articles", None).await;
+    assert_eq!(internal["total_count"], 2);
+    let internal_id = internal["data"][0]["id"].as_str().expect("id").to_owned();
+    c.ok(M::GET, &format!("/internal_articles/{internal_id}"), None).await;
+    c.expect(M::GET, "/internal_articles/1", None, 404, Yes).await;
+    let searched = c.ok(M::GET, "/internal_articles/search", None).await;
+    assert_eq!(searched["data"]["internal_articles"].as_array().map(Vec::len), Some(2));
+
+    // --- ticket types and states ---
+    let types = c.ok(M::GET, "/ticket_types", None).await;
+    let by_name = |name: &str| {
+        types["data"].as_array().and_then(|t| t.iter().find(|t| t["name"] == name)).cloned().expect("ticket type")
+    };
+    let legal = by_name("Legal request");
+    let deletion_type = by_name("Account deletion");
+    assert_eq!(legal["category"], "Back-office");
+    let legal_id = legal["id"].as_str().expect("id").to_owned();
+    c.ok(M::GET, &format!("/ticket_types/{legal_id}"), None).await;
+    c.expect(M::GET, "/ticket_types/1", None, 404, No).await;
+    let states = c.ok(M::GET, "/ticket_states", None).await;
+    let state_id = |category: &str| {
+        states["data"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["category"] == category))
+            .and_then(|s| s["id"].as_str())
+            .expect("state")
+            .to_owned()
+    };
+    let eu = legal["ticket_type_attributes"]["ticket_type_attributes"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["name"] == "Jurisdiction"))
+        .and_then(|a| a["input_options"]["list"].as_array())
+        .and_then(|l| l.iter().find(|o| o["label"] == "EU"))
+        .and_then(|o| o["id"].as_str())
+        .expect("EU item")
+        .to_owned();
+
+    // --- tickets ---
+    let message = c
+        .ok(
+            M::POST,
+            "/conversations",
+            Some(json!({"from": {"type": "user", "id": jane}, "body": "Please erase my data"})),
+        )
+        .await;
+    let conv = message["conversation_id"].as_str().expect("conversation").to_owned();
+    let ticket = c
+        .ok(
+            M::POST,
+            "/tickets",
+            Some(json!({"ticket_type_id": legal_id, "contacts": [{"email": "jane@example.com"}],
+                        "conversation_to_link_id": conv,
+                        "ticket_attributes": {"_default_title_": "GDPR erasure", "_default_description_": "From chat",
+                                              "Jurisdiction": eu}})),
+        )
+        .await;
+    assert_eq!(
+        (ticket["ticket_state"]["category"].as_str(), ticket["open"].as_bool()),
+        (Some("submitted"), Some(true))
+    );
+    assert_eq!(ticket["linked_objects"]["data"][0], json!({"type": "conversation", "id": conv, "category": null}));
+    let ticket_id = ticket["id"].as_str().expect("id").to_owned();
+    let linked = c.ok(M::GET, &format!("/conversations/{conv}"), None).await;
+    assert_eq!(linked["linked_objects"]["data"][0]["id"], ticket_id.as_str());
+    let unknown_attr = c
+        .expect(
+            M::POST,
+            "/tickets",
+            Some(json!({"ticket_type_id": legal_id, "contacts": [{"id": jane}],
+                        "ticket_attributes": {"_default_title_": "x", "Severity": "High"}})),
+            400,
+            No,
+        )
+        .await;
+    assert_eq!(code(&unknown_attr), "parameter_invalid");
+    let label = c
+        .expect(
+            M::POST,
+            "/tickets",
+            Some(json!({"ticket_type_id": legal_id, "contacts": [{"id": jane}],
+                        "ticket_attributes": {"_default_title_": "x", "Jurisdiction": "EU"}})),
+            400,
+            No,
+        )
+        .await;
+    assert!(label["errors"][0]["message"].as_str().is_some_and(|m| m.contains(&eu)), "{label}");
+    c.expect(
+        M::POST,
+        "/tickets",
+        Some(json!({"ticket_type_id": deletion_type["id"], "contacts": [{"id": jane}],
+                    "ticket_attributes": {"_default_title_": "x", "Confirmed identity": "yes"}})),
+        400,
+        No,
+    )
+    .await;
+    c.ok(M::GET, &format!("/tickets/{ticket_id}"), None).await;
+    c.expect(M::GET, "/tickets/1", None, 404, No).await;
+    let progressed = c
+        .ok(
+            M::PUT,
+            &format!("/tickets/{ticket_id}"),
+            Some(json!({"ticket_state_id": state_id("in_progress"), "admin_id": 991267, "assignee_id": GRACE,
+                        "ticket_attributes": {"_default_description_": "Verified"}})),
+        )
+        .await;
+    assert_eq!(progressed["ticket_state"]["category"], "in_progress");
+    assert_eq!(progressed["admin_assignee_id"], 991268);
+    let bad_state =
+        c.expect(M::PUT, &format!("/tickets/{ticket_id}"), Some(json!({"ticket_state_id": "1"})), 400, Yes).await;
+    assert_eq!(code(&bad_state), "ticket_state_id_invalid");
+    let nobody = c.expect(M::PUT, &format!("/tickets/{ticket_id}"), Some(json!({"assignee_id": "1"})), 404, Yes).await;
+    assert_eq!(code(&nobody), "assignee_not_found");
+    c.expect(M::PUT, "/tickets/1", Some(json!({"open": false})), 404, Yes).await;
+    let note = c
+        .ok(
+            M::POST,
+            &format!("/tickets/{ticket_id}/reply"),
+            Some(json!({"message_type": "note", "type": "admin", "admin_id": GRACE, "body": "Identity checked"})),
+        )
+        .await;
+    assert_eq!((note["type"].as_str(), note["part_type"].as_str()), (Some("ticket_part"), Some("note")));
+    c.ok(
+        M::POST,
+        &format!("/tickets/{ticket_id}/reply"),
+        Some(json!({"message_type": "comment", "type": "user", "intercom_user_id": jane, "body": "Thanks"})),
+    )
+    .await;
+    c.expect(
+        M::POST,
+        "/tickets/1/reply",
+        Some(json!({"message_type": "note", "type": "admin", "admin_id": GRACE, "body": "x"})),
+        404,
+        Yes,
+    )
+    .await;
+    let resolved = c
+        .ok(
+            M::PUT,
+            &format!("/tickets/{ticket_id}"),
+            Some(json!({"ticket_state_id": state_id("resolved"), "open": false})),
+        )
+        .await;
+    assert_eq!((resolved["open"].as_bool(), resolved["previous_ticket_state_id"].is_string()), (Some(false), true));
+
+    // --- conversion ---
+    let bug = by_name("Bug report");
+    let converted = c
+        .ok(
+            M::POST,
+            &format!("/conversations/{conv}/convert"),
+            Some(json!({"ticket_type_id": bug["id"], "attributes": {"_default_title_": "Erase data"}})),
+        )
+        .await;
+    assert_eq!(converted["ticket_parts"]["ticket_parts"][0]["body"], "<p>Please erase my data</p>");
+    assert_eq!(converted["category"], "Customer");
+    c.expect(M::POST, &format!("/conversations/{conv}/convert"), Some(json!({"ticket_type_id": "1"})), 404, No).await;
+    c.expect(M::POST, "/conversations/999999999/convert", Some(json!({"ticket_type_id": bug["id"]})), 404, No).await;
+}
+
+/// Who is there: office hours schedules and exceptions (201 on create, 422 `data_invalid`, 404), team
+/// metrics (and their 403 without real-time monitoring), away reasons.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn office_hours_metrics_and_away_reasons_conform_to_the_2_16_contract() {
+    let Some(c) = Contract::start(CURRENT).await else {
+        return;
+    };
+    use Documented::{No, Yes};
+    use Method as M;
+
+    let listed = c.ok(M::GET, "/office_hours_schedules", None).await;
+    let names: Vec<&str> = listed["data"].as_array().expect("data").iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(names, ["Standard Support Hours", "Billing hours"]);
+    let weekend = json!({"name": "Weekend", "time_zone_name": "Europe/Paris",
+                         "time_intervals": [{"start_minute": 7200, "end_minute": 7800}, {"start_minute": 8640, "end_minute": 9240}]});
+    let made = c.expect(M::POST, "/office_hours_schedules", Some(weekend.clone()), 201, Yes).await;
+    assert_eq!(made["time_intervals"][1]["day_of_week"], 6, "Sunday");
+    let id = made["id"].as_str().expect("id").to_owned();
+    let taken = c.expect(M::POST, "/office_hours_schedules", Some(weekend), 422, Yes).await;
+    assert_eq!(code(&taken), "data_invalid");
+    c.expect(
+        M::POST,
+        "/office_hours_schedules",
+        Some(
+            json!({"name": "Odd", "time_zone_name": "UTC", "time_intervals": [{"start_minute": 7, "end_minute": 60}]}),
+        ),
+        422,
+        Yes,
+    )
+    .await;
+    c.ok(M::GET, &format!("/office_hours_schedules/{id}"), None).await;
+    let renamed =
+        c.ok(M::PUT, &format!("/office_hours_schedules/{id}"), Some(json!({"name": "Weekend support"}))).await;
+    assert_eq!(renamed["name"], "Weekend support");
+    c.expect(M::GET, "/office_hours_schedules/1", None, 404, Yes).await;
+    c.expect(M::PUT, "/office_hours_schedules/1", Some(json!({"name": "x"})), 404, Yes).await;
+    let exceptions = format!("/office_hours_schedules/{id}/office_hours_exceptions");
+    let closed = c
+        .expect(
+            M::POST,
+            &exceptions,
+            Some(json!({"exception_date": "2026-12-26", "exception_type": "closed", "name": "Boxing Day", "recurring_annually": true})),
+            201,
+            Yes,
+        )
+        .await;
+    let exception = closed["id"].as_str().expect("id").to_owned();
+    let custom = c
+        .expect(
+            M::POST,
+            &exceptions,
+            Some(json!({"exception_date": "2026-12-31", "exception_type": "custom_hours",
+                        "time_intervals": [{"start_minute": 600, "end_minute": 900}]})),
+            201,
+            Yes,
+        )
+        .await;
+    assert_eq!(custom["time_intervals"][0]["day_of_week"], 3, "a Thursday");
+    c.expect(M::POST, &exceptions, Some(json!({"exception_date": "2026-12-26", "exception_type": "closed"})), 422, Yes)
+        .await;
+    c.expect(
+        M::POST,
+        &exceptions,
+        Some(json!({"exception_date": "2027-01-01", "exception_type": "custom_hours"})),
+        422,
+        Yes,
+    )
+    .await;
+    let all = c.ok(M::GET, &exceptions, None).await;
+    assert_eq!(all["data"].as_array().map(Vec::len), Some(2));
+    c.ok(M::GET, &format!("{exceptions}/{exception}"), None).await;
+    let moved = c.ok(M::PUT, &format!("{exceptions}/{exception}"), Some(json!({"exception_date": "2026-12-24"}))).await;
+    assert_eq!(moved["exception_date"], "2026-12-24");
+    let gone = c.ok(M::DELETE, &format!("{exceptions}/{exception}"), None).await;
+    assert_eq!(gone, json!({"id": exception, "object": "office_hours_exception", "deleted": true}));
+    c.expect(M::GET, &format!("{exceptions}/{exception}"), None, 404, Yes).await;
+    c.expect(M::GET, "/office_hours_schedules/1/office_hours_exceptions", None, 404, Yes).await;
+    let deleted = c.ok(M::DELETE, &format!("/office_hours_schedules/{id}"), None).await;
+    assert_eq!(deleted["deleted"], true);
+    c.expect(M::DELETE, &format!("/office_hours_schedules/{id}"), None, 404, Yes).await;
+
+    // Team metrics from the conversations: one open conversation assigned to Grace.
+    let teams = c.ok(M::GET, "/teams", None).await;
+    let billing = teams["teams"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["name"] == "Billing"))
+        .and_then(|t| t["id"].as_str())
+        .expect("Billing")
+        .to_owned();
+    let jane = c.fake.with_state(|s| s.contact_by_email("jane@example.com").map(|c| c.id.clone())).expect("jane");
+    let conv = c.fake.add_conversation(&jane, "Refund?").expect("conversation").id.to_string();
+    c.fake
+        .with_state(|s| s.assign(&conv, "991267", fake_intercom::AssigneeKind::Admin, GRACE, None))
+        .expect("assigned to Grace");
+    let metrics = c.ok(M::GET, &format!("/teams/{billing}/metrics?idle_threshold=0"), None).await;
+    assert_eq!(metrics["type"], "team_metric.list");
+    assert_eq!(
+        metrics["data"][0],
+        json!({"type": "team_metric", "admin_id": GRACE, "open": 1, "idle": 1, "snoozed": 0})
+    );
+    c.expect(M::GET, "/teams/1/metrics", None, 404, Yes).await;
+    c.fake.with_state(|s| s.realtime_monitoring = false);
+    let refused = c.expect(M::GET, &format!("/teams/{billing}/metrics"), None, 403, Yes).await;
+    assert_eq!(code(&refused), "api_plan_restricted");
+
+    let reasons = c.ok(M::GET, "/away_status_reasons", None).await;
+    assert_eq!(reasons["data"][0]["label"], "On a break");
+    let _ = No;
+}
+
+/// `PUT /data_attributes/{id}` archives an attribute (as the doctor's broken-setup check does to
+/// `escalation_count`): it leaves the list, and a contact write using it is refused as an unknown one is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_archived_attribute_is_refused_on_contact_writes() {
+    let Some(c) = Contract::start(CURRENT).await else {
+        return;
+    };
+    use Documented::{No, Yes};
+    use Method as M;
+    let listed = c.ok(M::GET, "/data_attributes?model=contact", None).await;
+    let id_of = |list: &Value, name: &str| {
+        list["data"].as_array().and_then(|d| d.iter().find(|a| a["name"] == name)).and_then(|a| a["id"].as_i64())
+    };
+    let id = id_of(&listed, "escalation_count").expect("escalation_count has an id");
+    let jane = c.fake.with_state(|s| s.contact_by_email("jane@example.com").map(|c| c.id.clone())).expect("jane");
+    let write = json!({"custom_attributes": {"escalation_count": 1}});
+    c.ok(M::PUT, &format!("/contacts/{jane}"), Some(write.clone())).await;
+
+    let archived = c.ok(M::PUT, &format!("/data_attributes/{id}"), Some(json!({"archived": true}))).await;
+    assert_eq!((archived["archived"].as_bool(), archived["name"].as_str()), (Some(true), Some("escalation_count")));
+    let active = c.ok(M::GET, "/data_attributes?model=contact", None).await;
+    assert_eq!(id_of(&active, "escalation_count"), None, "archived attributes are not listed");
+    let all = c.ok(M::GET, "/data_attributes?model=contact&include_archived=true", None).await;
+    assert_eq!(id_of(&all, "escalation_count"), Some(id));
+    let refused = c.expect(M::PUT, &format!("/contacts/{jane}"), Some(write.clone()), 400, No).await;
+    assert_eq!(refused["errors"][0]["message"], "Custom attribute 'escalation_count' does not exist");
+    c.expect(
+        M::POST,
+        "/contacts",
+        Some(json!({"email": "archived@example.com", "custom_attributes": {"escalation_count": 1}})),
+        400,
+        No,
+    )
+    .await;
+
+    let restored = c
+        .ok(
+            M::PUT,
+            &format!("/data_attributes/{id}"),
+            Some(json!({"archived": false, "description": "Escalations so far"})),
+        )
+        .await;
+    assert_eq!(
+        (restored["archived"].as_bool(), restored["description"].as_str()),
+        (Some(false), Some("Escalations so far"))
+    );
+    c.ok(M::PUT, &format!("/contacts/{jane}"), Some(write)).await;
+    let missing = c.expect(M::PUT, "/data_attributes/1", Some(json!({"archived": true})), 404, Yes).await;
+    assert_eq!(code(&missing), "field_not_found");
+    c.expect(M::PUT, &format!("/data_attributes/{id}"), Some(json!({"options": {"value": "x"}})), 400, Yes).await;
 }
 
 /// Several workspaces: `/me` with each token, another workspace's conversation, a withheld scope (403) and

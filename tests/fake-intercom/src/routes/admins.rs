@@ -1,4 +1,5 @@
-//! `GET /me`, `/admins`, `/admins/{id}`, `/teams`, `/teams/{id}`.
+//! `GET /me`, `/admins`, `/admins/{id}`, `PUT /admins/{id}/away`, `GET /away_status_reasons`, `/teams`,
+//! `/teams/{id}`, `/teams/{id}/metrics`.
 
 use axum::Json;
 use axum::extract::Path;
@@ -6,7 +7,7 @@ use axum::http::StatusCode;
 
 use axum::body::Bytes;
 
-use super::{ApiResult, json_object, opt_bool, opt_i64};
+use super::{ApiResult, json_object, opt_bool, opt_i64, query_param};
 use crate::error::ApiError;
 use crate::{FakeWorkspace, shapes};
 
@@ -51,4 +52,23 @@ pub(crate) async fn set_away(ws: FakeWorkspace, Path(id): Path<String>, body: By
         let admin = s.set_away(&id, enabled, reassign, reason)?;
         Ok(Json(shapes::admin(s, &admin)))
     })
+}
+
+/// `?idle_threshold=<seconds>` (default 1800): the team's members' open, idle and snoozed conversations.
+pub(crate) async fn team_metrics(
+    ws: FakeWorkspace,
+    Path(id): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> ApiResult {
+    let threshold = match query_param(query.as_deref(), "idle_threshold") {
+        None => 1800,
+        Some(v) => v.parse::<i64>().ok().filter(|t| *t >= 0).ok_or_else(|| {
+            ApiError::invalid("idle_threshold", "idle_threshold must be a non-negative integer (seconds)")
+        })?,
+    };
+    ws.with_state(|s| Ok(Json(shapes::team_metric_list(&s.team_metrics(&id, threshold)?))))
+}
+
+pub(crate) async fn away_status_reasons(ws: FakeWorkspace) -> ApiResult {
+    Ok(Json(ws.with_state(|s| shapes::away_status_reason_list(&s.away_status_reasons, 1_700_000_000))))
 }

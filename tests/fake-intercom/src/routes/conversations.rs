@@ -104,7 +104,7 @@ pub(crate) async fn update(
 }
 
 /// The contact a `type: user` reply names by `intercom_user_id`, `user_id` or `email`.
-fn replying_contact(s: &Workspace, body: &Map<String, Value>) -> Result<String, ApiError> {
+pub(super) fn replying_contact(s: &Workspace, body: &Map<String, Value>) -> Result<String, ApiError> {
     let found = if let Some(id) = opt_str(body, "intercom_user_id")? {
         s.live_contact(&id).ok()
     } else if let Some(external_id) = opt_str(body, "user_id")? {

@@ -1,25 +1,20 @@
-//! `GET /data_attributes`, `POST /data_attributes`.
+//! `GET /data_attributes`, `POST /data_attributes`, `PUT /data_attributes/{id}`.
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::RawQuery;
+use axum::extract::{Path, RawQuery};
 use serde_json::{Value, json};
 
-use super::{ApiResult, json_object, opt_str, req_str};
+use super::{ApiResult, json_object, opt_bool, opt_str, query_param, req_str};
 use crate::FakeWorkspace;
 use crate::attributes::{AttributeModel, DataType};
 use crate::error::ApiError;
-
-fn query_param(query: &Option<String>, name: &str) -> Option<String> {
-    query
-        .as_deref()
-        .and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned()))
-}
+use crate::state::AttributeUpdate;
 
 /// `?model=contact|company|conversation&include_archived=true`: the `data_attribute_list`. The fake
 /// keeps no conversation attributes, so `model=conversation` lists none.
 pub(crate) async fn list(ws: FakeWorkspace, RawQuery(query): RawQuery) -> ApiResult {
-    let model = query_param(&query, "model");
+    let model = query_param(query.as_deref(), "model");
     let model = match model.as_deref() {
         None | Some("") => None,
         Some("conversation") => return Ok(Json(json!({ "type": "list", "data": [] }))),
@@ -27,7 +22,7 @@ pub(crate) async fn list(ws: FakeWorkspace, RawQuery(query): RawQuery) -> ApiRes
             ApiError::invalid("model", "The Data Attribute model field must be either contact or company")
         })?),
     };
-    let include_archived = query_param(&query, "include_archived").is_some_and(|v| v == "true");
+    let include_archived = query_param(query.as_deref(), "include_archived").is_some_and(|v| v == "true");
     let data: Vec<Value> = ws
         .data_attributes()
         .iter()
@@ -64,4 +59,27 @@ pub(crate) async fn create(ws: FakeWorkspace, body: Bytes) -> ApiResult {
         let attribute = s.define_attribute(&name, model, data_type, &description, options)?;
         Ok(Json(attribute.to_json()))
     })
+}
+
+/// `update_data_attribute_request`: `{archived?, description?, messenger_writable?, options?: [{value}]}`.
+pub(crate) async fn update(ws: FakeWorkspace, Path(id): Path<String>, body: Bytes) -> ApiResult {
+    let body = json_object(&body)?;
+    let options = match body.get("options") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .map(|o| o.get("value").and_then(Value::as_str).map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| ApiError::invalid("options", "Options isn't an array"))?,
+        ),
+        Some(_) => return Err(ApiError::invalid("options", "Options isn't an array")),
+    };
+    let update = AttributeUpdate {
+        archived: opt_bool(&body, "archived")?,
+        description: opt_str(&body, "description")?,
+        messenger_writable: opt_bool(&body, "messenger_writable")?,
+        options,
+    };
+    ws.with_state(|s| Ok(Json(s.update_attribute(&id, update)?.to_json())))
 }

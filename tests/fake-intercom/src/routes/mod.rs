@@ -5,10 +5,14 @@
 //! plain-text rejections.
 
 pub(crate) mod admins;
+pub(crate) mod companies;
 pub(crate) mod contacts;
 pub(crate) mod conversations;
 pub(crate) mod data_attributes;
+pub(crate) mod knowledge;
+pub(crate) mod office_hours;
 pub(crate) mod tags;
+pub(crate) mod tickets;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -18,6 +22,11 @@ use serde_json::{Map, Value};
 use crate::error::ApiError;
 
 pub(crate) type ApiResult = Result<Json<Value>, ApiError>;
+
+/// The value of a query parameter.
+pub(crate) fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(query?.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
 
 /// The request body as a JSON object (an empty body is an empty object).
 pub(crate) fn json_object(bytes: &Bytes) -> Result<Map<String, Value>, ApiError> {

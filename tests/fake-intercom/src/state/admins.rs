@@ -1,4 +1,4 @@
-//! Admins (teammates, the AI agent's bot admin) and teams.
+//! Admins (teammates, the AI agent's bot admin), their away status, teams and the teams' real-time metrics.
 
 use axum::http::StatusCode;
 use serde::Serialize;
@@ -24,6 +24,23 @@ pub struct Team {
     pub id: String,
     pub name: String,
     pub admin_ids: Vec<String>,
+}
+
+/// A reason an admin gives for being away (`GET /away_status_reasons`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AwayStatusReason {
+    pub id: String,
+    pub label: String,
+    pub emoji: String,
+}
+
+/// One teammate's line of `GET /teams/{id}/metrics`: conversations assigned to them now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TeammateLoad {
+    pub open: usize,
+    /// Open and waiting for a reply longer than the idle threshold.
+    pub idle: usize,
+    pub snoozed: usize,
 }
 
 impl State {
@@ -90,6 +107,56 @@ impl State {
         team
     }
 
+    /// `GET /teams/{id}/metrics`: for each member, the conversations assigned to them that are open, open and
+    /// waiting longer than `idle_threshold` seconds for a reply, and snoozed. 403 `api_plan_restricted`
+    /// when the workspace lacks real-time monitoring ([`State::realtime_monitoring`]); 404 `team_not_found`.
+    pub fn team_metrics(&self, team_id: &str, idle_threshold: i64) -> Result<Vec<(String, TeammateLoad)>, ApiError> {
+        if !self.realtime_monitoring {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "api_plan_restricted",
+                "Real-time monitoring is not enabled for your workspace.",
+            ));
+        }
+        let team = self
+            .team(team_id)
+            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "team_not_found", "Team not found"))?;
+        let now = self.now();
+        Ok(team
+            .admin_ids
+            .iter()
+            .map(|admin| {
+                let mut load = TeammateLoad { open: 0, idle: 0, snoozed: 0 };
+                let mine = self
+                    .conversations
+                    .values()
+                    .filter(|c| c.admin_assignee_id.map(|a| a.to_string()).as_deref() == Some(admin));
+                for c in mine {
+                    match c.state {
+                        super::ConversationState::Open => {
+                            load.open += 1;
+                            if c.waiting_since.is_some_and(|w| now - w >= idle_threshold) {
+                                load.idle += 1;
+                            }
+                        }
+                        super::ConversationState::Snoozed => load.snoozed += 1,
+                        super::ConversationState::Closed => {}
+                    }
+                }
+                (admin.clone(), load)
+            })
+            .collect())
+    }
+
+    /// Intercom's default away reasons, once.
+    pub(super) fn seed_away_reasons(&mut self) {
+        for (label, emoji) in [("On a break", "☕"), ("In a meeting", "📅"), ("Out for the day", "🏠")] {
+            self.counters.away_reason += 1;
+            let id = self.counters.away_reason.to_string();
+            self.away_status_reasons.push(AwayStatusReason { id, label: label.to_owned(), emoji: emoji.to_owned() });
+        }
+    }
+
     /// Ids (as integers, like the API) of the teams an admin belongs to.
     pub fn team_ids_of(&self, admin_id: &str) -> Vec<i64> {
         self.teams
@@ -99,7 +166,7 @@ impl State {
             .collect()
     }
 
-    pub(super) fn admin_author(admin: &Admin) -> Author {
+    pub(crate) fn admin_author(admin: &Admin) -> Author {
         Author {
             kind: "admin".to_owned(),
             id: admin.id.clone(),

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::State;
 use super::conversations::Author;
 use crate::error::ApiError;
-use crate::ids::{contact_id, now_unix};
+use crate::ids::contact_id;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -51,6 +51,10 @@ pub struct Contact {
     pub last_replied_at: Option<i64>,
     pub last_contacted_at: Option<i64>,
     pub archived: bool,
+    /// Tags applied to the contact (`POST /contacts/{id}/tags`), in order.
+    pub tag_ids: Vec<String>,
+    /// Companies it is attached to (`POST /contacts/{id}/companies`), in order.
+    pub company_ids: Vec<String>,
 }
 
 /// The fields of `POST /contacts` (and of [`crate::FakeIntercom::add_contact`]).
@@ -172,7 +176,7 @@ impl State {
         if let Some(existing) = self.conflicting_contact(new.email.as_deref(), new.external_id.as_deref(), None) {
             return Err(Self::conflict_error(existing));
         }
-        let now = now_unix();
+        let now = self.now();
         let mut custom_attributes = new.custom_attributes;
         custom_attributes.retain(|_, v| !v.is_null());
         let contact = Contact {
@@ -193,6 +197,8 @@ impl State {
             last_replied_at: None,
             last_contacted_at: None,
             archived: false,
+            tag_ids: Vec::new(),
+            company_ids: Vec::new(),
         };
         self.contacts.push(contact.clone());
         self.search_index.record(&contact);
@@ -210,6 +216,7 @@ impl State {
         if let Some(existing) = self.conflicting_contact(email, external_id, Some(id)) {
             return Err(Self::conflict_error(existing));
         }
+        let now = self.now();
         let contact = self.contact_mut(id).ok_or_else(ApiError::contact_not_found)?;
         if let Some(role) = update.role {
             contact.role = role;
@@ -232,7 +239,7 @@ impl State {
                 }
             }
         }
-        contact.updated_at = now_unix();
+        contact.updated_at = now;
         let contact = contact.clone();
         self.search_index.record(&contact);
         Ok(contact)
@@ -240,10 +247,11 @@ impl State {
 
     /// `POST /contacts/{id}/archive` and `/unarchive`.
     pub fn set_archived(&mut self, id: &str, archived: bool) -> Result<Contact, ApiError> {
+        let now = self.now();
         let contact = self.contact_mut(id).ok_or_else(ApiError::contact_not_found)?;
         if contact.archived != archived {
             contact.archived = archived;
-            contact.updated_at = now_unix();
+            contact.updated_at = now;
             let contact = contact.clone();
             self.search_index.record(&contact);
             return Ok(contact);
@@ -270,7 +278,7 @@ impl State {
         }
     }
 
-    pub(super) fn contact_author(contact: &Contact) -> Author {
+    pub(crate) fn contact_author(contact: &Contact) -> Author {
         Author {
             kind: contact.role.as_str().to_owned(),
             id: contact.id.clone(),

@@ -7,7 +7,6 @@ use super::State;
 use super::tags::AppliedTag;
 use crate::error::ApiError;
 use crate::html;
-use crate::ids::now_unix;
 use crate::shapes;
 use crate::webhooks::Event;
 
@@ -162,6 +161,8 @@ pub struct Conversation {
     /// Admins who took part, in order of first participation.
     pub teammate_ids: Vec<String>,
     pub statistics: Statistics,
+    /// Tickets linked to it (converted from it, or created with `conversation_to_link_id`).
+    pub linked_ticket_ids: Vec<String>,
 }
 
 impl State {
@@ -191,7 +192,7 @@ impl State {
         let event = self.conversation(conversation_id).map(|conv| {
             let shown = &conv.parts[conv.parts.len().saturating_sub(parts)..];
             let item = shapes::webhook_conversation(self, conv, shown);
-            Event { topic, conversation_id: conv.id.to_string(), item, created_at: now_unix() }
+            Event { topic, conversation_id: conv.id.to_string(), item, created_at: self.now() }
         });
         self.api_version = request_version;
         self.outbox.extend(event);
@@ -211,7 +212,7 @@ impl State {
         subject: Option<&str>,
     ) -> Result<Conversation, ApiError> {
         let author = Self::contact_author(self.live_contact(contact_id)?);
-        let now = now_unix();
+        let now = self.now();
         self.counters.conversation += 1;
         self.counters.message += 1;
         let id = self.counters.conversation;
@@ -240,6 +241,7 @@ impl State {
             tags: Vec::new(),
             custom_attributes: Map::new(),
             teammate_ids: Vec::new(),
+            linked_ticket_ids: Vec::new(),
             statistics: Statistics {
                 first_contact_reply_at: Some(now),
                 last_contact_reply_at: Some(now),
@@ -260,6 +262,7 @@ impl State {
         read: Option<bool>,
         title: Option<String>,
     ) -> Result<(), ApiError> {
+        let now = self.now();
         let conv = self.conversation_mut(conversation_id)?;
         if let Some(attrs) = custom_attributes {
             for (k, v) in attrs {
@@ -276,7 +279,7 @@ impl State {
         if let Some(title) = title {
             conv.title = Some(title);
         }
-        conv.updated_at = now_unix();
+        conv.updated_at = now;
         Ok(())
     }
 }

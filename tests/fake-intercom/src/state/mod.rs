@@ -7,11 +7,16 @@
 //! Intercom stores).
 
 mod admins;
+mod articles;
+mod companies;
 mod contacts;
 mod conversations;
 mod data_attributes;
+mod office_hours;
 mod parts;
 mod tags;
+mod ticket_types;
+mod tickets;
 
 use std::collections::BTreeMap;
 
@@ -19,23 +24,38 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::attributes::{self, AttributeModel, DataAttribute, DataType};
+use crate::clock::Clock;
 use crate::index::{SearchIndex, SearchLag};
 use crate::version::ApiVersion;
 use crate::webhooks::Event;
 
-pub use admins::{Admin, Team};
+pub use admins::{Admin, AwayStatusReason, Team, TeammateLoad};
+pub use articles::{Article, ArticleHit, ArticleState, HelpCenter, NewArticle, article_not_found, search_words};
+pub use companies::{Company, CompanyUpdate, Plan, company_not_found};
 pub use contacts::{Contact, ContactUpdate, NewContact, Role};
 pub use conversations::{
     Attachment, Author, Conversation, ConversationState, Part, QuickReplyOption, Reference, ReplyExtras, Source,
     Statistics,
 };
+pub use data_attributes::AttributeUpdate;
+pub use office_hours::{
+    DAY_MINUTES, ExceptionFields, ExceptionType, Interval, OfficeHoursException, OfficeHoursSchedule, WEEK_MINUTES,
+    data_invalid, object_not_found, weekday,
+};
 pub use parts::{AdminReplyKind, AssigneeKind};
 pub use tags::{AppliedTag, Tag};
+pub use ticket_types::{
+    DEFAULT_DESCRIPTION, DEFAULT_TITLE, ListOption, NewTicketAttribute, StateCategory, TicketAttributeType,
+    TicketCategory, TicketState, TicketType, TicketTypeAttribute, ticket_type_not_found,
+};
+pub use tickets::{NewTicket, Ticket, TicketPart, TicketUpdate, ticket_not_found};
 
 /// Id of the admin every token belongs to (`GET /me`): the AI agent's bot admin.
 pub const ME_ADMIN_ID: &str = "991267";
 /// Id of the demo human teammate created by [`State::seed_demo`].
 pub const DEMO_HUMAN_ADMIN_ID: &str = "991268";
+/// Id of the demo's second Billing teammate (Alan Turing, away at first).
+pub const DEMO_SECOND_BILLING_ADMIN_ID: &str = "991269";
 /// Workspace (app) id code of the fake workspace.
 pub const WORKSPACE_ID: &str = "fk3demo1";
 /// Name of the fake workspace (`GET /me`'s `app.name`).
@@ -43,6 +63,11 @@ pub const WORKSPACE_NAME: &str = "Fake Intercom workspace";
 /// The custom contact attributes the integration writes: a workspace of several (a hub's) has them only
 /// once someone creates them through `POST /data_attributes`.
 pub const INTEGRATION_ATTRIBUTES: [&str; 2] = ["escalation_count", "last_ai_session"];
+
+/// The custom company attributes of the demo workspace, and Acme Corp's values.
+pub const DEMO_COMPANY_ATTRIBUTES: [(&str, DataType); 2] =
+    [("company_tier", DataType::String), ("account_manager", DataType::String)];
+const DEMO_COMPANY_VALUES: [(&str, &str); 2] = [("company_tier", "gold"), ("account_manager", "Grace Hopper")];
 
 /// The custom contact attributes of the demo workspace: what the AI agent's functions write
 /// (escalation bookkeeping, support tier) and what the tests set (plan, seats, vip).
@@ -72,6 +97,21 @@ pub struct State {
     pub conversations: BTreeMap<u64, Conversation>,
     /// What `POST /contacts/search` sees: it trails the contacts by [`SearchLag`].
     pub search_index: SearchIndex,
+    /// Companies (`POST /companies`), in creation order, and their plans.
+    pub companies: Vec<Company>,
+    pub plans: Vec<Plan>,
+    /// The help center (at most one) and its articles, public and internal.
+    pub help_centers: Vec<HelpCenter>,
+    pub articles: Vec<Article>,
+    /// Office hours schedules and their exceptions (`/office_hours_schedules`).
+    pub office_hours: Vec<OfficeHoursSchedule>,
+    pub office_hours_exceptions: Vec<OfficeHoursException>,
+    pub away_status_reasons: Vec<AwayStatusReason>,
+    /// Whether the workspace has real-time monitoring (`GET /teams/{id}/metrics`; without it, 403).
+    pub realtime_monitoring: bool,
+    pub ticket_types: Vec<TicketType>,
+    pub ticket_states: Vec<TicketState>,
+    pub tickets: Vec<Ticket>,
     /// Standard and custom data attributes (`GET /data_attributes`); a contact's
     /// `custom_attributes` may only use custom contact attributes listed here.
     pub data_attributes: Vec<DataAttribute>,
@@ -88,6 +128,9 @@ pub struct State {
     /// Whether changes queue webhook events (only while webhooks are configured: rendering costs).
     #[serde(skip)]
     pub(crate) webhooks_on: bool,
+    /// The fake's clock, shared by its workspaces.
+    #[serde(skip)]
+    pub(crate) clock: Clock,
     /// Webhook events not yet handed to the sender (drained after every change).
     #[serde(skip)]
     pub(crate) outbox: Vec<Event>,
@@ -104,6 +147,19 @@ struct Counters {
     team: u64,
     admin: u64,
     attribute: u64,
+    plan: u64,
+    help_center: u64,
+    article: u64,
+    ticket_state: u64,
+    ticket_attribute: u64,
+    ticket_type: u64,
+    ticket: u64,
+    /// The Inbox's ticket numbers (`ticket_id`), per workspace from 1.
+    ticket_number: u64,
+    ticket_part: u64,
+    office_hours: u64,
+    office_hours_exception: u64,
+    away_reason: u64,
 }
 
 impl Default for State {
@@ -128,6 +184,18 @@ impl Counters {
             team: 5_017_690 + index * ADMIN_ID_STRIDE,
             admin: 991_267 + index * ADMIN_ID_STRIDE,
             attribute: 12_870 + index * ID_STRIDE,
+            plan: 269_300 + index * ID_STRIDE,
+            help_center: 71 + index * ADMIN_ID_STRIDE,
+            article: 9_100_000 + index * ID_STRIDE,
+            ticket_state: 8_320 + index * ID_STRIDE,
+            ticket_attribute: 160 + index * ID_STRIDE,
+            ticket_type: 60 + index * ID_STRIDE,
+            ticket: 600 + index * ID_STRIDE,
+            ticket_number: 0,
+            ticket_part: 170_000 + index * ID_STRIDE,
+            office_hours: 120 + index * ADMIN_ID_STRIDE,
+            office_hours_exception: 450 + index * ADMIN_ID_STRIDE,
+            away_reason: 10 + index * ADMIN_ID_STRIDE,
         }
     }
 }
@@ -153,6 +221,17 @@ impl State {
             tags: Vec::new(),
             contacts: Vec::new(),
             conversations: BTreeMap::new(),
+            companies: Vec::new(),
+            plans: Vec::new(),
+            help_centers: Vec::new(),
+            articles: Vec::new(),
+            office_hours: Vec::new(),
+            office_hours_exceptions: Vec::new(),
+            away_status_reasons: Vec::new(),
+            realtime_monitoring: true,
+            ticket_types: Vec::new(),
+            ticket_states: Vec::new(),
+            tickets: Vec::new(),
             search_index: SearchIndex::default(),
             data_attributes: attributes::standard_contact_attributes(1_700_000_000),
             accept_unknown_attributes: false,
@@ -160,6 +239,7 @@ impl State {
             api_version: ApiVersion::default(),
             webhook_api_version: ApiVersion::default(),
             webhooks_on: false,
+            clock: Clock::default(),
             outbox: Vec::new(),
             counters,
         };
@@ -178,20 +258,46 @@ impl State {
             away_status_reason_id: None,
             has_inbox_seat: true,
         });
+        state.seed_away_reasons();
         state
     }
 
-    /// Adds the demo data: human teammate "Grace Hopper" (id [`DEMO_HUMAN_ADMIN_ID`]),
-    /// teams "Billing", "Legal" and "Support" (Ada and Grace in Support, Grace in Billing),
-    /// the custom contact attributes of [`DEMO_CONTACT_ATTRIBUTES`], and the user "Jane Doe"
-    /// <jane@example.com> with external_id "6123abc" and plan "pro".
+    /// Adds the demo data: human teammates "Grace Hopper" (id [`DEMO_HUMAN_ADMIN_ID`]) and "Alan Turing"
+    /// ([`DEMO_SECOND_BILLING_ADMIN_ID`], away), teams "Billing" (Grace, Alan), "Legal" and "Support" (Ada,
+    /// Grace), the custom contact attributes of [`DEMO_CONTACT_ATTRIBUTES`], the user "Jane Doe"
+    /// <jane@example.com> with external_id "6123abc" and plan "pro" at Acme Corp, the help center, ticket
+    /// types and office hours schedules.
     pub fn seed_demo(&mut self) {
         for (name, data_type) in DEMO_CONTACT_ATTRIBUTES {
             let _ = self.define_attribute(name, AttributeModel::Contact, data_type, "", Vec::new());
         }
         let grace = self.seed_people();
         debug_assert!(self.workspace_id != WORKSPACE_ID || grace.id == DEMO_HUMAN_ADMIN_ID);
+        debug_assert!(self.workspace_id != WORKSPACE_ID || self.admin(DEMO_SECOND_BILLING_ADMIN_ID).is_some());
         self.seed_jane();
+        self.seed_knowledge_and_tickets();
+    }
+
+    /// Jane's company, the help center's articles and the ticket types of the demo.
+    fn seed_knowledge_and_tickets(&mut self) {
+        for (name, data_type) in DEMO_COMPANY_ATTRIBUTES {
+            let _ = self.define_attribute(name, AttributeModel::Company, data_type, "", Vec::new());
+        }
+        let mut acme = CompanyUpdate::new("acme", "Acme Corp");
+        acme.plan = Some("Pro".to_owned());
+        acme.size = Some(120);
+        acme.website = Some("https://acme.example.com".to_owned());
+        acme.industry = Some("Software".to_owned());
+        acme.custom_attributes =
+            Some(DEMO_COMPANY_VALUES.iter().map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned()))).collect());
+        if let (Ok(company), Some(jane)) =
+            (self.create_or_update_company(acme), self.contact_by_email("jane@example.com").map(|c| c.id.clone()))
+        {
+            let _ = self.attach_company(&jane, &company.id);
+        }
+        self.seed_articles();
+        self.seed_ticket_types();
+        self.seed_office_hours();
     }
 
     /// One workspace of several (a hub's): the human teammate and the teams of [`State::seed_demo`]; with
@@ -208,19 +314,30 @@ impl State {
         self.seed_people();
         if demo {
             self.seed_jane();
+            self.seed_knowledge_and_tickets();
         }
     }
 
     /// Grace Hopper and the teams Billing (Grace), Legal (nobody) and Support (the AI and Grace).
+    ///
+    /// Billing's second teammate, Alan Turing, starts away ("Out for the day"): so a team of one available
+    /// human (Grace) stays what the demo always was, and "least loaded" gets a choice once he is back
+    /// (`PUT /admins/{id}/away {"away_mode_enabled": false, …}`).
     fn seed_people(&mut self) -> Admin {
-        let email = if self.workspace_id == WORKSPACE_ID {
-            "grace@fake-intercom.example.com".to_owned()
-        } else {
-            format!("grace@{}.fake-intercom.example.com", self.workspace_id)
+        let email = |who: &str| {
+            if self.workspace_id == WORKSPACE_ID {
+                format!("{who}@fake-intercom.example.com")
+            } else {
+                format!("{who}@{}.fake-intercom.example.com", self.workspace_id)
+            }
         };
-        let grace = self.add_admin("Grace Hopper", &email);
+        let (grace_email, alan_email) = (email("grace"), email("alan"));
+        let grace = self.add_admin("Grace Hopper", &grace_email);
+        let alan = self.add_admin("Alan Turing", &alan_email);
+        let out_for_the_day = self.away_status_reasons.last().and_then(|r| r.id.parse().ok());
+        let _ = self.set_away(&alan.id, true, false, out_for_the_day);
         let me = self.me_admin_id.clone();
-        self.add_team("Billing", &[grace.id.as_str()]);
+        self.add_team("Billing", &[grace.id.as_str(), alan.id.as_str()]);
         self.add_team("Legal", &[]);
         self.add_team("Support", &[me.as_str(), grace.id.as_str()]);
         grace
@@ -243,6 +360,11 @@ impl State {
         }
     }
 
+    /// The time the fake reports (Unix seconds): its [`Clock`]'s.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
     /// The version the answer being rendered is shaped for.
     pub fn api_version(&self) -> ApiVersion {
         self.api_version
@@ -257,6 +379,7 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::StatusCode;
 
     #[test]
     fn demo_seed_has_the_documented_records() {
@@ -269,6 +392,27 @@ mod tests {
         assert_eq!(jane.external_id.as_deref(), Some("6123abc"));
         let jane_id = jane.id.clone();
         assert!(s.searchable_contacts().iter().any(|c| c.id == jane_id));
+    }
+
+    #[test]
+    fn an_archived_attribute_is_refused_as_an_unknown_one_is() {
+        let mut s = State::new();
+        s.seed_demo();
+        let jane = s.contact_by_email("jane@example.com").map(|c| c.id.clone()).expect("jane");
+        let write = |n: i64| ContactUpdate {
+            custom_attributes: Some(
+                serde_json::json!({"escalation_count": n}).as_object().cloned().unwrap_or_default(),
+            ),
+            ..ContactUpdate::default()
+        };
+        assert!(s.update_contact(&jane, write(1)).is_ok());
+        assert!(s.set_attribute_archived("escalation_count", true).expect("archived").archived);
+        let err = s.update_contact(&jane, write(2)).expect_err("refused");
+        assert_eq!(err.message, "Custom attribute 'escalation_count' does not exist");
+        assert_eq!(s.contact(&jane).and_then(|c| c.custom_attributes.get("escalation_count").cloned()), Some(1.into()));
+        s.set_attribute_archived("escalation_count", false).expect("restored");
+        assert!(s.update_contact(&jane, write(2)).is_ok());
+        assert_eq!(s.set_attribute_archived("email", true).expect_err("standard").status, StatusCode::NOT_FOUND);
     }
 
     #[test]

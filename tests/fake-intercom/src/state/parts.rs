@@ -4,7 +4,6 @@ use super::conversations::{Conversation, ConversationState, Part, Reference, Rep
 use super::{Admin, State};
 use crate::error::ApiError;
 use crate::html;
-use crate::ids::now_unix;
 
 /// How `POST /conversations/{id}/reply` posts as an admin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +63,7 @@ impl State {
         let admin = self.require_admin(admin_id)?;
         self.conversation_mut(conversation_id)?;
         let part_id = self.next_part_id();
-        let now = now_unix();
+        let now = self.now();
         let conv = self.conversation_mut(conversation_id)?;
         if kind != AdminReplyKind::Note {
             conv.waiting_since = None;
@@ -128,7 +127,7 @@ impl State {
         self.conversation_mut(conversation_id)?;
         let author = Self::contact_author(self.live_contact(contact_id)?);
         let part_id = self.next_part_id();
-        let now = now_unix();
+        let now = self.now();
         let conv = self.conversation_mut(conversation_id)?;
         if conv.state != ConversationState::Open {
             conv.state = ConversationState::Open;
@@ -178,7 +177,7 @@ impl State {
         self.conversation_mut(conversation_id)?;
         let admin = self.require_admin(admin_id)?;
         let part_id = self.next_part_id();
-        let now = now_unix();
+        let now = self.now();
         let conv = self.conversation_mut(conversation_id)?;
         change(conv, now, &admin);
         let state = conv.state;
@@ -213,7 +212,7 @@ impl State {
     }
 
     pub fn snooze(&mut self, conversation_id: &str, admin_id: &str, snoozed_until: i64) -> Result<(), ApiError> {
-        if snoozed_until <= now_unix() {
+        if snoozed_until <= self.now() {
             self.conversation_mut(conversation_id)?;
             return Err(ApiError::invalid("snoozed_until", "snoozed_until must be in the future"));
         }
@@ -259,7 +258,7 @@ impl State {
             }
         };
         let part_id = self.next_part_id();
-        let now = now_unix();
+        let now = self.now();
         let conv = self.conversation_mut(conversation_id)?;
         let assigned_to = match (kind, assignee) {
             (AssigneeKind::Admin, Some(n)) => Reference { kind: "admin".to_owned(), id: Some(n.to_string()) },

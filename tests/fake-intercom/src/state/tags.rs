@@ -5,7 +5,6 @@ use serde::Serialize;
 
 use super::State;
 use crate::error::ApiError;
-use crate::ids::now_unix;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Tag {
@@ -21,6 +20,26 @@ pub struct AppliedTag {
 }
 
 impl State {
+    /// `POST /contacts/{id}/tags {id}`: tagging twice is a no-op.
+    pub fn tag_contact(&mut self, contact_id: &str, tag_id: &str) -> Result<Tag, ApiError> {
+        self.live_contact(contact_id)?;
+        let tag = self.tag(tag_id).cloned().ok_or_else(ApiError::tag_not_found)?;
+        let now = self.now();
+        let contact = self.contact_mut(contact_id).ok_or_else(ApiError::contact_not_found)?;
+        if !contact.tag_ids.contains(&tag.id) {
+            contact.tag_ids.push(tag.id.clone());
+            contact.updated_at = now;
+        }
+        self.contact_changed(contact_id);
+        Ok(tag)
+    }
+
+    /// `GET /contacts/{id}/tags`: the contact's tags, in the order they were applied.
+    pub fn tags_of(&self, contact_id: &str) -> Result<Vec<&Tag>, ApiError> {
+        let contact = self.live_contact(contact_id)?;
+        Ok(contact.tag_ids.iter().filter_map(|id| self.tag(id)).collect())
+    }
+
     pub fn tag(&self, id: &str) -> Option<&Tag> {
         self.tags.iter().find(|t| t.id == id)
     }
@@ -56,11 +75,12 @@ impl State {
         }
         let tag = self.tag(tag_id).cloned().ok_or_else(ApiError::tag_not_found)?;
         self.require_admin(admin_id)?;
+        let now = self.now();
         let conv = self.conversation_mut(conversation_id)?;
         if let Some(applied) = conv.tags.iter().find(|t| t.tag_id == tag.id) {
             return Ok((tag, applied.clone()));
         }
-        let applied = AppliedTag { tag_id: tag.id.clone(), applied_at: now_unix(), applied_by: admin_id.to_owned() };
+        let applied = AppliedTag { tag_id: tag.id.clone(), applied_at: now, applied_by: admin_id.to_owned() };
         conv.tags.push(applied.clone());
         conv.updated_at = applied.applied_at;
         Ok((tag, applied))
@@ -74,11 +94,12 @@ impl State {
         }
         let tag = self.tag(tag_id).cloned().ok_or_else(ApiError::tag_not_found)?;
         self.require_admin(admin_id)?;
+        let now = self.now();
         let conv = self.conversation_mut(conversation_id)?;
         let before = conv.tags.len();
         conv.tags.retain(|t| t.tag_id != tag.id);
         if conv.tags.len() != before {
-            conv.updated_at = now_unix();
+            conv.updated_at = now;
         }
         Ok(tag)
     }

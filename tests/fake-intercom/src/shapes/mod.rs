@@ -14,6 +14,35 @@ use crate::version::ApiVersion;
 /// Intercom returns at most this many conversation parts (the most recent ones).
 pub const MAX_CONVERSATION_PARTS: usize = 500;
 
+mod availability;
+mod companies;
+mod knowledge;
+mod tickets;
+
+pub use availability::{
+    away_status_reason_list, deleted, office_hours_exception, office_hours_exception_list, office_hours_schedule,
+    office_hours_schedule_list, team_metric_list,
+};
+pub use companies::{company, company_list};
+pub use knowledge::{
+    article, article_list, article_search, help_center_list, internal_article, internal_article_list,
+    internal_article_search,
+};
+pub use tickets::{ticket, ticket_reply, ticket_state_list, ticket_type, ticket_type_list};
+
+/// A conversation's `linked_objects`: the tickets linked to it.
+fn linked_tickets(state: &State, conv: &Conversation) -> Value {
+    let data: Vec<Value> = conv
+        .linked_ticket_ids
+        .iter()
+        .map(|id| {
+            let category = state.ticket(id).map(|t| t.category.as_str());
+            json!({ "type": "ticket", "id": id, "category": category })
+        })
+        .collect();
+    json!({ "type": "list", "total_count": data.len(), "has_more": false, "data": data })
+}
+
 /// `admin_with_app` (`GET /me`).
 pub fn admin_with_app(state: &State, admin: &Admin) -> Value {
     json!({
@@ -123,20 +152,29 @@ pub fn tag_list(state: &State) -> Value {
 /// `contact` (plus `enabled_push_messaging` as in the contact endpoints' allOf).
 ///
 /// The spec's `email` is a non-nullable string: a contact without email answers `""`.
-/// `tags`/`notes`/`companies` lists are always empty in the fake (their item `type` is
-/// declared `format: uri`, which no real type name such as "tag" satisfies).
+/// `companies` lists its companies as `company_data` (`{type: company, id, url}`, up to 10); `tags` its
+/// tags as `addressable_list` items `{id, url}` without the `type` Intercom sends ("tag"), because the
+/// spec declares that `type` `format: uri`, which no type name satisfies; `notes` is always empty.
 pub fn contact(state: &State, c: &Contact) -> Value {
     let email = c.email.clone().unwrap_or_default();
     let email_domain = email.rsplit_once('@').map(|(_, d)| d.to_owned()).unwrap_or_default();
-    let list = |what: &str| {
+    let list = |what: &str, items: Vec<Value>, total: usize| {
         json!({
             "type": "list",
-            "data": [],
+            "data": items,
             "url": format!("/contacts/{}/{what}", c.id),
-            "total_count": 0,
-            "has_more": false,
+            "total_count": total,
+            "has_more": total > 10,
         })
     };
+    let tags: Vec<Value> =
+        c.tag_ids.iter().take(10).map(|id| json!({ "id": id, "url": format!("/tags/{id}") })).collect();
+    let companies: Vec<Value> = c
+        .company_ids
+        .iter()
+        .take(10)
+        .map(|id| json!({ "type": "company", "id": id, "url": format!("/companies/{id}") }))
+        .collect();
     let mut v = json!({
         "type": "contact",
         "id": c.id,
@@ -164,9 +202,9 @@ pub fn contact(state: &State, c: &Contact) -> Value {
         "last_contacted_at": c.last_contacted_at,
         "custom_attributes": c.custom_attributes,
         "avatar": { "type": "avatar", "image_url": c.avatar },
-        "tags": list("tags"),
-        "notes": list("notes"),
-        "companies": list("companies"),
+        "tags": list("tags", tags, c.tag_ids.len()),
+        "notes": list("notes", Vec::new(), 0),
+        "companies": list("companies", companies, c.company_ids.len()),
         "location": { "type": "location", "country": Value::Null, "region": Value::Null, "city": Value::Null },
         "social_profiles": { "type": "list", "data": [] },
         "enabled_push_messaging": Value::Null,
@@ -494,7 +532,7 @@ fn conversation_with_parts(
             "conversation_parts": parts,
             "total_count": total_parts,
         },
-        "linked_objects": { "type": "list", "total_count": 0, "has_more": false, "data": [] },
+        "linked_objects": linked_tickets(state, conv),
         "ai_agent_participated": false,
         "ai_agent": Value::Null,
     });
