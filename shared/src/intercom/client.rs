@@ -71,8 +71,8 @@ pub(super) struct Inner {
     /// `GET /admins` and when it was read (see [`super::admins`]).
     pub(super) admins: Mutex<Option<(Instant, Vec<Teammate>)>>,
     /// `GET /ticket_types` and `GET /ticket_states` and when each was read (see [`super::tickets`]).
-    pub(super) ticket_catalog: Mutex<super::tickets::TicketCatalog>,
-    pub(super) office_hours: super::office_hours::OfficeHoursCache,
+    /// Each resource module's own cache (ticket types, office hours…), by type: the client names none of them.
+    caches: std::sync::Mutex<http::Extensions>,
     /// The `Date` of Intercom's latest answer (see [`super::clock`]).
     pub(super) clock: super::clock::IntercomClock,
 }
@@ -109,8 +109,7 @@ impl IntercomClient {
                 tags: Mutex::new(Vec::new()),
                 teams: Mutex::new(None),
                 admins: Mutex::new(None),
-                ticket_catalog: Mutex::default(),
-                office_hours: Default::default(),
+                caches: Default::default(),
                 clock: Default::default(),
             }),
         }
@@ -118,6 +117,23 @@ impl IntercomClient {
 
     pub fn secrets(&self) -> &Arc<SecretStore> {
         &self.inner.secrets
+    }
+
+    /// The cache of type `T` that a resource module keeps on this client (one per client, so per workspace).
+    pub(super) fn cache<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let mut caches = self.inner.caches.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(cache) = caches.get::<Arc<T>>() {
+            return cache.clone();
+        }
+        let cache = Arc::new(T::default());
+        caches.insert(cache.clone());
+        cache
+    }
+
+    /// Intercom's now: the `Date` of its latest answer plus the time since that answer arrived. `None` until an
+    /// answer with a readable `Date` came; the caller then uses its own clock.
+    pub fn intercom_now(&self) -> Option<std::time::SystemTime> {
+        self.inner.clock.now()
     }
 
     /// The admin the AI acts as: `INTERCOM_ADMIN_ID`, or the token's owner from `GET /me`, once per container.

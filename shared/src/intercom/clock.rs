@@ -6,8 +6,6 @@ use std::time::{Instant, SystemTime};
 
 use reqwest::header::{DATE, HeaderMap};
 
-use super::client::IntercomClient;
-
 /// The latest `Date` an answer carried, and when it arrived.
 #[derive(Debug, Default)]
 pub(super) struct IntercomClock {
@@ -22,17 +20,10 @@ impl IntercomClock {
         }
     }
 
-    fn now(&self) -> Option<SystemTime> {
+    /// The latest `Date` plus the time since that answer arrived; `None` before one came.
+    pub(super) fn now(&self) -> Option<SystemTime> {
         let seen = *self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         seen.map(|(date, at)| date + at.elapsed())
-    }
-}
-
-impl IntercomClient {
-    /// Intercom's now: the `Date` of its latest answer plus the time since that answer arrived. `None` until an
-    /// answer with a readable `Date` came; the caller then uses its own clock.
-    pub fn intercom_now(&self) -> Option<SystemTime> {
-        self.inner.clock.now()
     }
 }
 

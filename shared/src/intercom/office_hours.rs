@@ -100,7 +100,8 @@ impl IntercomClient {
     /// Every office hours schedule of the workspace (`GET /office_hours_schedules`), read at most once per
     /// [`OFFICE_HOURS_TTL`].
     pub async fn office_hours_schedules(&self) -> Result<Vec<OfficeHoursSchedule>, IntercomError> {
-        let mut cache = self.inner.office_hours.schedules.lock().await;
+        let cached = self.cache::<OfficeHoursCache>();
+        let mut cache = cached.schedules.lock().await;
         if let Some((read_at, schedules)) = cache.as_ref()
             && read_at.elapsed() < OFFICE_HOURS_TTL
         {
@@ -117,18 +118,16 @@ impl IntercomClient {
         let fresh = |cache: &HashMap<String, (Instant, Vec<OfficeHoursException>)>| {
             cache.get(schedule_id).filter(|(read_at, _)| read_at.elapsed() < OFFICE_HOURS_TTL).map(|(_, e)| e.clone())
         };
-        if let Some(exceptions) = fresh(&self.exceptions_cache()) {
-            return Ok(exceptions);
+        let cache = self.cache::<OfficeHoursCache>();
+        // A panic while holding this lock left a map of complete entries; keep using it.
+        let exceptions = || cache.exceptions.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(found) = fresh(&exceptions()) {
+            return Ok(found);
         }
         let path = format!("office_hours_schedules/{}/office_hours_exceptions", segment(schedule_id));
         let list: ExceptionList = self.get(&path, &[]).await?;
-        self.exceptions_cache().insert(schedule_id.to_owned(), (Instant::now(), list.data.clone()));
+        exceptions().insert(schedule_id.to_owned(), (Instant::now(), list.data.clone()));
         Ok(list.data)
-    }
-
-    fn exceptions_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Vec<OfficeHoursException>)>> {
-        // A panic while holding this lock left a map of complete entries; keep using it.
-        self.inner.office_hours.exceptions.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

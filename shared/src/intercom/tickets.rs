@@ -351,7 +351,8 @@ impl IntercomClient {
     /// The workspace's ticket types (`GET /ticket_types`), read again when the copy in memory is older than
     /// `max_age` (at most [`TICKET_CATALOG_TTL`]).
     pub async fn list_ticket_types(&self, max_age: Duration) -> Result<Vec<TicketType>, IntercomError> {
-        let mut catalog = self.inner.ticket_catalog.lock().await;
+        let cached = self.cache::<tokio::sync::Mutex<TicketCatalog>>();
+        let mut catalog = cached.lock().await;
         if let Some((read_at, types)) = &catalog.types
             && read_at.elapsed() < max_age.min(TICKET_CATALOG_TTL)
         {
@@ -364,7 +365,8 @@ impl IntercomClient {
 
     /// The workspace's ticket states with the types that use each (`GET /ticket_states`), cached as the types are.
     pub async fn list_ticket_states(&self, max_age: Duration) -> Result<Vec<TicketStateDetails>, IntercomError> {
-        let mut catalog = self.inner.ticket_catalog.lock().await;
+        let cached = self.cache::<tokio::sync::Mutex<TicketCatalog>>();
+        let mut catalog = cached.lock().await;
         if let Some((read_at, states)) = &catalog.states
             && read_at.elapsed() < max_age.min(TICKET_CATALOG_TTL)
         {
