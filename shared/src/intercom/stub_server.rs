@@ -42,11 +42,11 @@ impl Answer {
 }
 
 type Respond = Arc<dyn Fn(&Seen) -> Answer + Send + Sync>;
+/// A test's answer to each request: status and JSON body.
+pub type AnswerWith = Box<dyn Fn(&Seen) -> (u16, serde_json::Value) + Send + Sync>;
 
 /// A client of a server that answers with `answer`, and the log of what it was sent.
-pub async fn client_answering(
-    answer: Box<dyn Fn(&Seen) -> (u16, serde_json::Value) + Send + Sync>,
-) -> (IntercomClient, Arc<Mutex<Vec<Seen>>>) {
+pub async fn client_answering(answer: AnswerWith) -> (IntercomClient, Arc<Mutex<Vec<Seen>>>) {
     let respond: Respond = Arc::new(move |seen| {
         let (status, body) = answer(seen);
         Answer::json(status, &body.to_string())
