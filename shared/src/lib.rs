@@ -19,6 +19,7 @@ pub mod idempotency;
 pub mod intercom;
 #[cfg(feature = "schema")]
 pub mod mcp;
+pub mod metrics;
 pub mod ours;
 pub mod queue;
 pub mod recent;
