@@ -205,6 +205,7 @@ impl IntercomClient {
                 }
             };
             tracing::debug!(%method, path, status = status.as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "intercom");
+            crate::metrics::intercom_call(status.as_u16(), started.elapsed());
 
             if status.is_success() {
                 return serde_json::from_slice(&bytes)
