@@ -217,6 +217,8 @@ pub async fn capture_with<F: Future>(
     function: &'static str,
     fut: F,
 ) -> (F::Output, Vec<Value>) {
+    // Boxed: a handler's future is already near rustc's layout depth limit (128), and this adds a few levels.
+    let fut = Box::pin(fut);
     let (output, recorder) = RECORDER
         .scope(RefCell::new(Recorder::new(function)), async {
             let output = fut.await;
