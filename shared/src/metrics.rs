@@ -363,7 +363,12 @@ pub fn relay_lag_since(created_at_unix_seconds: i64) {
 
 /// The relay's lag as measured by the caller.
 pub fn relay_lag(lag: Duration) {
-    with_recorder(|r| r.sample(names::RELAY_LAG, Unit::Milliseconds, lag.as_millis() as f64));
+    with_recorder(|r| r.sample(names::RELAY_LAG, Unit::Milliseconds, millis(lag)));
+}
+
+/// Milliseconds to the microsecond: a call to a nearby service takes less than one.
+fn millis(duration: Duration) -> f64 {
+    duration.as_micros() as f64 / 1000.0
 }
 
 fn lag_since(created_at_unix_seconds: i64, now_ms: u64) -> Duration {
@@ -394,7 +399,7 @@ pub fn webhook_delivery(topic: Option<&str>, result: WebhookResult) {
 pub fn intercom_call(status: u16, elapsed: Duration) {
     with_recorder(|r| {
         r.count(names::INTERCOM_CALLS, vec![(dimensions::STATUS_CLASS, status_class(status).into())]);
-        r.sample(names::INTERCOM_LATENCY, Unit::Milliseconds, elapsed.as_millis() as f64);
+        r.sample(names::INTERCOM_LATENCY, Unit::Milliseconds, millis(elapsed));
     });
 }
 
@@ -792,7 +797,7 @@ mod tests {
         let ((), docs) = capture("intercom-webhook", async {
             webhook_delivery(Some("conversation.user.replied"), WebhookResult::Queued);
             human_took_over();
-            intercom_call(200, Duration::from_millis(42));
+            intercom_call(200, Duration::from_micros(42_250));
         })
         .await;
         assert_eq!(docs.len(), 1, "{docs:#?}");
@@ -811,7 +816,7 @@ mod tests {
         assert_eq!(delivery.dimension_sets, vec![vec!["Function", "Topic", "Result"], vec!["Topic", "Result"]]);
         assert_eq!(total(&docs, "HumanTookOver", &[]), 1.0);
         assert_eq!(find(&docs, "IntercomLatency", &[])[0].unit, "Milliseconds");
-        assert_eq!(total(&docs, "IntercomLatency", &[]), 42.0);
+        assert_eq!(total(&docs, "IntercomLatency", &[]), 42.25, "to the microsecond");
 
         let ((), nothing) = capture("get-conversation", async {}).await;
         assert!(nothing.is_empty(), "an invocation that recorded nothing prints nothing");
