@@ -164,13 +164,21 @@ enum Series {
 #[derive(Debug)]
 struct Recorder {
     function: &'static str,
-    workspace: Option<String>,
+    workspace: Workspace,
     series: BTreeMap<SeriesKey, Series>,
+}
+
+/// Which workspace the invocation served: a batch may span several, and then no one of them is right.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Workspace {
+    Unknown,
+    One(String),
+    Several,
 }
 
 impl Recorder {
     fn new(function: &'static str) -> Self {
-        Recorder { function, workspace: None, series: BTreeMap::new() }
+        Recorder { function, workspace: Workspace::Unknown, series: BTreeMap::new() }
     }
 
     fn count(&mut self, name: &'static str, dimensions: Vec<(&'static str, String)>) {
@@ -416,9 +424,16 @@ pub fn status_class(status: u16) -> &'static str {
 }
 
 /// The workspace this invocation serves (hub mode); a dimension only with `METRICS_WORKSPACE_DIMENSION=true`.
+/// An invocation that serves two (a relay batch) publishes its metrics without it, in the totals only.
 pub fn set_workspace(workspace_id: &str) {
     let id = free_dimension(workspace_id, |c| c.is_ascii_alphanumeric() || "-_".contains(c));
-    with_recorder(|r| r.workspace = Some(id));
+    with_recorder(|r| {
+        r.workspace = match std::mem::replace(&mut r.workspace, Workspace::Unknown) {
+            Workspace::Unknown => Workspace::One(id),
+            Workspace::One(same) if same == id => Workspace::One(same),
+            Workspace::One(_) | Workspace::Several => Workspace::Several,
+        }
+    });
 }
 
 /// A value from outside, as a dimension value: short and of a known alphabet, else `other`.
@@ -492,7 +507,10 @@ fn documents(settings: &MetricsSettings, recorder: &Recorder, timestamp_ms: u64)
             }
         }
     }
-    let workspace = recorder.workspace.as_deref().filter(|_| settings.workspace_dimension);
+    let workspace = match &recorder.workspace {
+        Workspace::One(id) if settings.workspace_dimension => Some(id.as_str()),
+        _ => None,
+    };
     drafts.into_iter().map(|d| document(settings, recorder.function, workspace, d, timestamp_ms)).collect()
 }
 
@@ -763,7 +781,7 @@ mod tests {
     #[test]
     fn the_workspace_is_a_dimension_only_when_the_deployment_says_so() {
         let recorder = recorded("mcp", |r| {
-            r.workspace = Some("ws_a1".into());
+            r.workspace = Workspace::One("ws_a1".into());
             r.count(names::ESCALATIONS, vec![(dimensions::REASON, "human_requested".into())]);
         });
         let off = documents(&MetricsSettings::default(), &recorder, 1);
@@ -777,6 +795,28 @@ mod tests {
             json!({"Namespace": "Custom", "Dimensions": [["Function", "Reason"], ["Reason"], ["Workspace", "Reason"]],
                    "Metrics": [{"Name": "Escalations", "Unit": "Count"}]})
         );
+    }
+
+    #[tokio::test]
+    async fn an_invocation_that_served_two_workspaces_names_neither() {
+        let on = MetricsSettings { workspace_dimension: true, ..Default::default() };
+        let ((), one) = capture_with(&on, "relay-to-agent", async {
+            set_workspace("ws_a");
+            relay(RelayOutcome::Delivered);
+            set_workspace("ws_a");
+        })
+        .await;
+        assert_eq!(one[0]["Workspace"], "ws_a");
+        let ((), two) = capture_with(&on, "relay-to-agent", async {
+            set_workspace("ws_a");
+            relay(RelayOutcome::Delivered);
+            set_workspace("ws_b");
+            relay(RelayOutcome::Delivered);
+        })
+        .await;
+        assert_valid_emf(&two[0]);
+        assert!(two[0].get("Workspace").is_none(), "{}", two[0]);
+        assert_eq!(total(&two, "RelayDelivered", &[]), 2.0);
     }
 
     #[test]
