@@ -12,7 +12,7 @@
 //! Dimensions, kept few: every metric is published without `Function` (totals, for alarms), with `Function` (the
 //! function's crate name, e.g. `escalate`), and with `Workspace` when `METRICS_WORKSPACE_DIMENSION=true` (hub
 //! mode) — each joined by the metric's own: `Reason`, `StatusClass`, `Topic` + `Result`.
-//! Namespace: `METRICS_NAMESPACE` (default [`DEFAULT_NAMESPACE`]).
+//! Namespace: `METRICS_NAMESPACE` (default [`DEFAULT_NAMESPACE`]; template.yaml gives `IntercomAiAgent/<stack>`).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
