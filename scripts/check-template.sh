@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Lints and validates template.yaml offline: cfn-lint, `sam validate --lint`, `sam validate`.
+# Lints and validates template.yaml offline: cfn-lint, `sam validate --lint`, `sam validate`, and
+# scripts/check-monitoring.py (the dashboard and alarms against the functions and shared/src/metrics.rs).
 # Needs no AWS account: a region is set if none is, and dummy credentials are used only if none
 # are configured (nothing here calls AWS). Exits non-zero if any check fails.
 #
@@ -38,8 +39,9 @@ run_check() { # run_check NAME CMD...
 run_check "cfn-lint $template" cfn-lint "$template"
 run_check "sam validate --lint" sam validate --lint --template-file "$template"
 run_check "sam validate" sam validate --template-file "$template"
+run_check "dashboard and alarms cover every function and metric" python3 scripts/check-monitoring.py "$template"
 
 if ((${#failed[@]})); then
   die "template checks failed: ${failed[*]}"
 fi
-echo "template checks passed (cfn-lint, sam validate --lint, sam validate)"
+echo "template checks passed (cfn-lint, sam validate --lint, sam validate, monitoring)"

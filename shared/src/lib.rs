@@ -20,6 +20,7 @@ pub mod idempotency;
 pub mod intercom;
 #[cfg(feature = "schema")]
 pub mod mcp;
+pub mod metrics;
 pub mod queue;
 pub mod secrets;
 pub mod store;

@@ -202,6 +202,7 @@ impl IntercomClient {
             };
             let (method, elapsed_ms) = (&call.method, started.elapsed().as_millis() as u64);
             tracing::debug!(%method, path, status = status.as_u16(), elapsed_ms, "intercom");
+            crate::metrics::intercom_call(status.as_u16(), started.elapsed());
             if status.is_success() {
                 return serde_json::from_slice(&bytes)
                     .map_err(|e| IntercomError::Decode { operation, reason: without_input(&e.to_string()) });
