@@ -13,6 +13,7 @@ use crate::http::error::ActionError;
 use crate::secrets::SecretStore;
 
 /// Checks the agent's credentials when `AGENT_AUTH=API_KEY`; with `AWS_IAM` the function URL already did.
+#[derive(Clone)]
 pub struct AgentGuard {
     mode: AgentAuth,
     secrets: Arc<SecretStore>,

@@ -13,16 +13,13 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
-use crate::actions;
-use crate::actions::{Marker, escalate};
+use crate::actions::Marker;
 use crate::auth::AgentGuard;
 use crate::escalation::EscalationSettings;
 use crate::escalation::human_request::asks_for_human;
 use crate::format::{BodyFormat, comparable_text, text::html_to_text, to_customer_text, to_intercom_html};
 use crate::handoff::{Commands, HandoffSettings, OwnershipRule};
 use crate::helpdesk::Helpdesk;
-use crate::http::{Accepts, serve};
-use crate::idempotency::{Idempotency, serve_keyed, serve_write};
 use crate::intercom::models::{Attributes, Contact, Conversation as FullConversation, Tag, Team, Teammate};
 use crate::intercom::office_hours::{OfficeHoursException, OfficeHoursSchedule};
 use crate::intercom::team_metrics::{TeamMetric, TeamMetricsError};
@@ -31,8 +28,8 @@ use crate::intercom::{
     ConversationPage, ConversationQuery, IntercomError, InternalArticle, MessageKind, NewTicket, ResolvedContact,
     StateChange, Ticket, TicketConversion, TicketStateDetails, TicketType, TicketUpdate,
 };
+use crate::store::Claim;
 use crate::store::memory::MemoryStore;
-use crate::store::{Claim, Store};
 use crate::webhook::{
     HandoffState, Route, RoutePolicy, SignatureError, parse_notification, route, sign_intercom, verify_signature,
 };
@@ -105,17 +102,7 @@ pub fn webhook(data: &[u8]) {
 // ---------------------------------------------------------------------------------------------------------------
 
 /// The actions, in the order the first input byte picks them (modulo their number).
-pub const AGENT_ACTIONS: [&str; 9] = [
-    "create-conversation",
-    "reply-to-conversation",
-    "update-user-attributes",
-    "get-conversation",
-    "find-conversations",
-    "tag-conversation",
-    "assign-conversation",
-    "manage-conversation",
-    "escalate",
-];
+pub use crate::routes::AGENT_ACTIONS;
 
 /// The admin id the stub helpdesk answers `/me` with.
 const AI_ADMIN_ID: &str = "991267";
@@ -131,14 +118,13 @@ const AI_ADMIN_ID: &str = "991267";
 pub fn agent_request(data: &[u8]) {
     let Some((&selector, body)) = data.split_first() else { return };
     let action = AGENT_ACTIONS[usize::from(selector) % AGENT_ACTIONS.len()];
-    let helpdesk = StubHelpdesk;
-    let store = MemoryStore::new();
-    let response = block_on(call_action(action, &helpdesk, &store, post(body)));
+    let response = block_on(call_action(action, StubHelpdesk, MemoryStore::new(), post(body)));
     check_action_response(action, &response);
 
     #[cfg(feature = "schema")]
     if let Ok(arguments) = serde_json::from_slice::<Value>(body) {
         let tool = crate::mcp::Tool::from_name(&action.replace('-', "_")).expect("every action is an MCP tool");
+        let (helpdesk, store) = (StubHelpdesk, MemoryStore::new());
         let settings = EscalationSettings::default();
         let handoff = HandoffSettings::default();
         let outcome =
@@ -161,54 +147,26 @@ fn post(body: &[u8]) -> Request {
         .expect("a fixed method and URI make a valid request")
 }
 
-/// The handler of `action`, wired as in `functions/<action>/src/handler.rs`.
+/// The handler of `action`: the same wiring as `functions/<action>` ([`crate::routes`]).
 async fn call_action(
     action: &'static str,
-    helpdesk: &StubHelpdesk,
-    store: &dyn Store,
+    helpdesk: StubHelpdesk,
+    store: MemoryStore,
     request: Request,
 ) -> Response<Body> {
-    let guard = AgentGuard::iam();
-    let handoff = HandoffSettings::default();
-    let keyed = |scope| Idempotency { store, scope };
-    match action {
-        "create-conversation" => {
-            serve_write(request, &guard, keyed(action), |r, _| actions::create_conversation(helpdesk, store, r)).await
-        }
-        "reply-to-conversation" => {
-            serve_write(request, &guard, keyed(action), |r, attempt| {
-                actions::reply_respecting_handoff(helpdesk, &handoff, r, attempt)
-            })
-            .await
-        }
-        "update-user-attributes" => {
-            serve_write(request, &guard, keyed(action), |r, _| actions::update_user_attributes(helpdesk, r)).await
-        }
-        "get-conversation" => {
-            serve(request, &guard, Accepts::PostJsonOrGetQuery, |r| {
-                actions::get_conversation_with(helpdesk, &handoff, r)
-            })
-            .await
-        }
-        "find-conversations" => {
-            serve(request, &guard, Accepts::PostJson, |r| actions::find_conversations(helpdesk, store, &handoff, r))
-                .await
-        }
-        "tag-conversation" => {
-            serve_write(request, &guard, keyed(action), |r, _| actions::tag_conversation(helpdesk, r)).await
-        }
-        "assign-conversation" => {
-            serve_write(request, &guard, keyed(action), |r, _| actions::assign_conversation(helpdesk, r)).await
-        }
-        "manage-conversation" => {
-            serve_write(request, &guard, keyed(action), |r, _| actions::manage_conversation(helpdesk, r)).await
-        }
-        "escalate" => {
-            let settings = EscalationSettings::default();
-            serve_keyed(request, &guard, |r, key| escalate(helpdesk, store, &settings, r, key)).await
-        }
-        other => unreachable!("{other} is not in AGENT_ACTIONS"),
-    }
+    let workspace = crate::workspace::Workspace::new(
+        None,
+        std::sync::Arc::new(helpdesk),
+        std::sync::Arc::new(crate::secrets::SecretStore::fixed(Default::default())),
+        std::sync::Arc::new(store),
+        HandoffSettings::default(),
+        EscalationSettings::default(),
+        None,
+    );
+    let workspaces = crate::workspace::Workspaces::of(workspace, AgentGuard::iam());
+    crate::routes::route(action, &workspaces, request)
+        .await
+        .unwrap_or_else(|| unreachable!("{action} is not in AGENT_ACTIONS"))
 }
 
 fn check_action_response(action: &str, response: &Response<Body>) {

@@ -1,6 +1,6 @@
 //! Keyed execution: agent idempotency keys, the way Stripe does them, on the [`Store`]. Every write goes through
-//! here — the function URLs' ([`serve_write`], [`serve_keyed`]), the MCP write tools' ([`call_write`]) and the
-//! escalation's session ([`run_once`]).
+//! here — the function URLs' (through [`write_once`], from `crate::edge`), the MCP write tools' ([`call_write`])
+//! and the escalation's session ([`run_once`]).
 //!
 //! A write action called with an `Idempotency-Key` header (or an `idempotencyKey` body field) runs at most once
 //! per key and action:
@@ -14,18 +14,16 @@
 //! lost attempt started ([`Attempt::lost_since`]) so it first looks for what that attempt may have written.
 
 use std::future::Future;
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use lambda_http::http::{HeaderMap, StatusCode};
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::auth::AgentGuard;
 use crate::deadline;
-use crate::http::{Accepts, ActionError, decode_value, from_value, respond, to_json};
+use crate::http::{ActionError, from_value, to_json};
 use crate::store::{Claim, Expect, KEEP_RECORDS, Store, StoreError, fingerprint, now_epoch_secs};
 
 /// The request header (case-insensitive), as Stripe and the IETF draft name it.
@@ -56,53 +54,6 @@ impl Attempt {
     pub const FIRST: Attempt = Attempt { lost_since: None };
 }
 
-/// Runs a write action from its function URL: like [`crate::http::serve`], and with an `Idempotency-Key` (header
-/// or `idempotencyKey`) at most once per key. The action is told about a lost earlier attempt ([`Attempt`]).
-pub async fn serve_write<I, O, F, Fut>(
-    request: Request,
-    guard: &AgentGuard,
-    idempotency: Idempotency<'_>,
-    action: F,
-) -> Response<Body>
-where
-    I: DeserializeOwned,
-    O: Serialize,
-    F: FnOnce(I, Attempt) -> Fut,
-    Fut: Future<Output = Result<O, ActionError>>,
-{
-    let given_key = Mutex::new(None);
-    let given = &given_key;
-    let mut response = respond(request, guard, move |request| async move {
-        let mut value = decode_value(&request, Accepts::PostJson)?;
-        let key = take_key(request.headers(), &mut value)?;
-        given.lock().unwrap_or_else(PoisonError::into_inner).clone_from(&key);
-        write_once(idempotency, key.as_deref(), value, action).await
-    })
-    .await;
-    if let Some(key) = given_key.into_inner().unwrap_or_else(PoisonError::into_inner) {
-        attach_key_to_unknown_outcome(&mut response, &key);
-    }
-    response
-}
-
-/// Runs an action that keys its own write (escalate: one per session) from its function URL: the agent's key,
-/// if any, is taken out of the request and handed to the action beside it.
-pub async fn serve_keyed<I, O, F, Fut>(request: Request, guard: &AgentGuard, action: F) -> Response<Body>
-where
-    I: DeserializeOwned,
-    O: Serialize,
-    F: FnOnce(I, Option<String>) -> Fut,
-    Fut: Future<Output = Result<O, ActionError>>,
-{
-    respond(request, guard, |request| async move {
-        let mut value = decode_value(&request, Accepts::PostJson)?;
-        let key = take_key(request.headers(), &mut value)?;
-        let input = from_value::<I>(value)?;
-        action(input, key).await
-    })
-    .await
-}
-
 /// Runs a write tool (MCP): its `idempotencyKey` argument gives the guarantees of the `Idempotency-Key` header.
 pub async fn call_write<I, O, F, Fut>(
     idempotency: Idempotency<'_>,
@@ -121,7 +72,7 @@ where
 
 /// The one keyed path of a decoded request (`value`, its key already taken out): without a key the action runs
 /// as a first attempt; with one, at most once per key ([`run_once`], fingerprinted on `value`).
-async fn write_once<I, O, F, Fut>(
+pub async fn write_once<I, O, F, Fut>(
     idempotency: Idempotency<'_>,
     key: Option<&str>,
     value: Value,
@@ -149,7 +100,7 @@ where
 }
 
 /// An answer whose outcome is unknown tells the agent which key makes its retry safe.
-fn attach_key_to_unknown_outcome(response: &mut Response<Body>, key: &str) {
+pub fn attach_key_to_unknown_outcome(response: &mut Response<Body>, key: &str) {
     if response.status() != StatusCode::CONFLICT {
         return;
     }

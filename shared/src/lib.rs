@@ -9,6 +9,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod deadline;
+pub mod edge;
 pub mod escalation;
 pub mod format;
 #[doc(hidden)]
@@ -22,6 +23,7 @@ pub mod intercom;
 pub mod mcp;
 pub mod metrics;
 pub mod queue;
+pub mod routes;
 pub mod secrets;
 pub mod store;
 #[cfg(any(test, feature = "mocks"))]

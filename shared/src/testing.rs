@@ -65,3 +65,66 @@ pub fn contact(id: &str, email: &str) -> Contact {
 pub fn conversation(json: Value) -> Conversation {
     serde_json::from_value(json).expect("a conversation fixture")
 }
+
+/// One workspace around `helpdesk` (a mock), for handler tests: an in-memory store, default settings, callers
+/// unchecked (IAM) unless [`WorkspaceBuilder::guard`] says otherwise.
+pub fn workspace_of(helpdesk: impl crate::helpdesk::Helpdesk + 'static) -> WorkspaceBuilder {
+    WorkspaceBuilder::around(std::sync::Arc::new(helpdesk))
+}
+
+impl WorkspaceBuilder {
+    /// Like [`workspace_of`], for a helpdesk several test deployments share.
+    pub fn around(helpdesk: std::sync::Arc<dyn crate::helpdesk::Helpdesk>) -> Self {
+        WorkspaceBuilder {
+            helpdesk,
+            store: std::sync::Arc::new(crate::store::memory::MemoryStore::new()),
+            handoff: Default::default(),
+            escalation: Default::default(),
+            guard: crate::auth::AgentGuard::iam(),
+        }
+    }
+}
+
+pub struct WorkspaceBuilder {
+    helpdesk: std::sync::Arc<dyn crate::helpdesk::Helpdesk>,
+    store: std::sync::Arc<dyn crate::store::Store>,
+    handoff: crate::handoff::HandoffSettings,
+    escalation: crate::escalation::EscalationSettings,
+    guard: crate::auth::AgentGuard,
+}
+
+impl WorkspaceBuilder {
+    pub fn store(mut self, store: std::sync::Arc<dyn crate::store::Store>) -> Self {
+        self.store = store;
+        self
+    }
+
+    pub fn handoff(mut self, handoff: crate::handoff::HandoffSettings) -> Self {
+        self.handoff = handoff;
+        self
+    }
+
+    pub fn escalation(mut self, escalation: crate::escalation::EscalationSettings) -> Self {
+        self.escalation = escalation;
+        self
+    }
+
+    pub fn guard(mut self, guard: crate::auth::AgentGuard) -> Self {
+        self.guard = guard;
+        self
+    }
+
+    pub fn build(self) -> crate::workspace::Workspaces {
+        let secrets = std::sync::Arc::new(crate::secrets::SecretStore::fixed(Default::default()));
+        let workspace = crate::workspace::Workspace::new(
+            None,
+            self.helpdesk,
+            secrets,
+            self.store,
+            self.handoff,
+            self.escalation,
+            None,
+        );
+        crate::workspace::Workspaces::of(workspace, self.guard)
+    }
+}

@@ -1,18 +1,8 @@
 use lambda_http::{Body, Error, Request, Response};
-use shared::actions;
-use shared::helpdesk::Helpdesk;
-use shared::http::AgentGuard;
-use shared::idempotency::{Idempotency, serve_write};
-use shared::store::Store;
+use shared::workspace::Workspaces;
 
-pub async fn handle<H: Helpdesk>(
-    helpdesk: &H,
-    store: &dyn Store,
-    guard: &AgentGuard,
-    request: Request,
-) -> Result<Response<Body>, Error> {
-    let idempotency = Idempotency { store, scope: "assign-conversation" };
-    Ok(serve_write(request, guard, idempotency, |input, _| actions::assign_conversation(helpdesk, input)).await)
+pub async fn handle(workspaces: &Workspaces, request: Request) -> Result<Response<Body>, Error> {
+    Ok(shared::routes::assign_conversation(workspaces, request).await)
 }
 
 #[cfg(test)]
@@ -20,8 +10,7 @@ mod tests {
     use shared::helpdesk::MockHelpdesk;
     use shared::intercom::Assignee;
     use shared::intercom::models::Team;
-    use shared::store::memory::MemoryStore;
-    use shared::testing::{conversation, error_of, json_body, post_json};
+    use shared::testing::{conversation, error_of, json_body, post_json, workspace_of};
 
     use super::*;
 
@@ -46,14 +35,10 @@ mod tests {
             .withf(|n| n == "Billing")
             .returning(|_| Ok(Some(Team { id: "300".into(), name: "Billing".into() })));
         expect_assignment(&mut helpdesk, Assignee::Team("300".into()), None, Some(300));
-        let response = handle(
-            &helpdesk,
-            &MemoryStore::new(),
-            &AgentGuard::iam(),
-            post_json(r#"{"conversationId":"7","teamName":"Billing"}"#),
-        )
-        .await
-        .unwrap();
+        let response =
+            handle(&workspace_of(helpdesk).build(), post_json(r#"{"conversationId":"7","teamName":"Billing"}"#))
+                .await
+                .unwrap();
         assert_eq!(json_body(&response)["assignee"], serde_json::json!({"adminId":null,"teamId":"300"}));
     }
 
@@ -67,7 +52,7 @@ mod tests {
         ] {
             let mut helpdesk = MockHelpdesk::new();
             expect_assignment(&mut helpdesk, expected, None, None);
-            let response = handle(&helpdesk, &MemoryStore::new(), &AgentGuard::iam(), post_json(body)).await.unwrap();
+            let response = handle(&workspace_of(helpdesk).build(), post_json(body)).await.unwrap();
             assert_eq!(response.status(), 200, "{body}");
         }
     }
@@ -76,17 +61,18 @@ mod tests {
     async fn exactly_one_assignee_and_a_known_team() {
         let mut helpdesk = MockHelpdesk::new();
         helpdesk.expect_find_team().returning(|_| Ok(None));
+        let workspaces = workspace_of(helpdesk).build();
         for (body, field) in [
             (r#"{"conversationId":"7"}"#, "teamId"),
             (r#"{"conversationId":"7","teamId":"1","adminId":"2"}"#, "teamId"),
             (r#"{"conversationId":"7","adminId":"ada"}"#, "adminId"),
         ] {
-            let response = handle(&helpdesk, &MemoryStore::new(), &AgentGuard::iam(), post_json(body)).await.unwrap();
+            let response = handle(&workspaces, post_json(body)).await.unwrap();
             assert_eq!(error_of(&response), (400, "invalid_request".into(), Some(field.into())), "{body}");
         }
         // A well-formed name no team has is not a malformed request: 404, naming the field to fix.
         let body = r#"{"conversationId":"7","teamName":"Nobody Here"}"#;
-        let response = handle(&helpdesk, &MemoryStore::new(), &AgentGuard::iam(), post_json(body)).await.unwrap();
+        let response = handle(&workspaces, post_json(body)).await.unwrap();
         assert_eq!(error_of(&response), (404, "not_found".into(), Some("teamName".into())));
     }
 }

@@ -1,31 +1,24 @@
 use lambda_http::{Body, Error, Request, Response};
-use shared::actions;
-use shared::helpdesk::Helpdesk;
-use shared::http::AgentGuard;
-use shared::idempotency::{Idempotency, serve_write};
-use shared::store::Store;
+use shared::workspace::Workspaces;
 
-pub async fn handle<H: Helpdesk>(
-    helpdesk: &H,
-    store: &dyn Store,
-    guard: &AgentGuard,
-    request: Request,
-) -> Result<Response<Body>, Error> {
-    let idempotency = Idempotency { store, scope: "create-conversation" };
-    Ok(serve_write(request, guard, idempotency, |input, _| actions::create_conversation(helpdesk, store, input)).await)
+pub async fn handle(workspaces: &Workspaces, request: Request) -> Result<Response<Body>, Error> {
+    Ok(shared::routes::create_conversation(workspaces, request).await)
 }
 
 #[cfg(test)]
 mod tests {
     use shared::helpdesk::MockHelpdesk;
     use shared::intercom::{ContactKey, IntercomError, ResolvedContact};
-    use shared::store::memory::MemoryStore;
-    use shared::testing::{contact, error_of, json_body, post_json};
+    use shared::testing::{contact, error_of, json_body, post_json, workspace_of};
 
     use super::*;
 
-    async fn call(helpdesk: &MockHelpdesk, body: &str) -> Response<Body> {
-        handle(helpdesk, &MemoryStore::new(), &AgentGuard::iam(), post_json(body)).await.unwrap()
+    async fn call_in(workspaces: &Workspaces, body: &str) -> Response<Body> {
+        handle(workspaces, post_json(body)).await.unwrap()
+    }
+
+    async fn call(helpdesk: MockHelpdesk, body: &str) -> Response<Body> {
+        handle(&workspace_of(helpdesk).build(), post_json(body)).await.unwrap()
     }
 
     #[tokio::test]
@@ -45,7 +38,7 @@ mod tests {
             .times(1)
             .returning(|_, _| Ok("4711".into()));
         let response =
-            call(&helpdesk, r#"{"userEmail":"jane@example.com","name":"Jane","body":"  My invoice is wrong "}"#).await;
+            call(helpdesk, r#"{"userEmail":"jane@example.com","name":"Jane","body":"  My invoice is wrong "}"#).await;
         assert_eq!(response.status(), 200);
         assert_eq!(
             json_body(&response),
@@ -61,13 +54,14 @@ mod tests {
             .withf(|key, _, _| *key == ContactKey::ExternalId("6123abc".into()))
             .returning(|_, _, _| Ok(ResolvedContact { contact: contact("c1", "x@y.com"), created: false }));
         helpdesk.expect_create_conversation().returning(|_, _| Ok("9".into()));
-        let response = call(&helpdesk, r#"{"userId":"6123abc","body":"hi"}"#).await;
+        let response = call(helpdesk, r#"{"userId":"6123abc","body":"hi"}"#).await;
         assert_eq!(json_body(&response)["contactCreated"], false);
     }
 
     #[tokio::test]
     async fn bad_input_names_the_field_and_never_reaches_intercom() {
         let helpdesk = MockHelpdesk::new(); // any call would panic: nothing is expected
+        let workspaces = workspace_of(helpdesk).build();
         for (body, field) in [
             (r#"{"userEmail":"jane@example.com"}"#, Some("body")),
             (r#"{"userEmail":"jane@example.com","body":"   "}"#, Some("body")),
@@ -77,7 +71,7 @@ mod tests {
             (r#"{"userEmail":"a@b.co","body":"hi","priority":"high"}"#, Some("priority")),
             ("{oops", None),
         ] {
-            let response = call(&helpdesk, body).await;
+            let response = call_in(&workspaces, body).await;
             let (status, code, got_field) = error_of(&response);
             assert_eq!((status, code.as_str()), (400, "invalid_request"), "{body}");
             assert_eq!(got_field.as_deref(), field, "{body}");
@@ -90,7 +84,7 @@ mod tests {
         helpdesk
             .expect_find_or_create_contact()
             .returning(|_, _, _| Err(IntercomError::Unauthorized { request_id: None }));
-        let response = call(&helpdesk, r#"{"userEmail":"jane@example.com","body":"hi"}"#).await;
+        let response = call(helpdesk, r#"{"userEmail":"jane@example.com","body":"hi"}"#).await;
         assert_eq!(error_of(&response).0, 502);
         assert!(json_body(&response)["error"]["message"].as_str().unwrap().contains("read/write scopes"));
 
@@ -104,14 +98,14 @@ mod tests {
                 request_id: None,
             })
         });
-        let response = call(&helpdesk, r#"{"contactId":"abc","body":"hi"}"#).await;
+        let response = call(helpdesk, r#"{"contactId":"abc","body":"hi"}"#).await;
         assert_eq!(error_of(&response), (404, "not_found".into(), None));
     }
 
     #[tokio::test]
     async fn only_post_is_accepted() {
         let request = shared::testing::get_with_query(&[("userEmail", "a@b.co")]);
-        let response = handle(&MockHelpdesk::new(), &MemoryStore::new(), &AgentGuard::iam(), request).await.unwrap();
+        let response = handle(&workspace_of(MockHelpdesk::new()).build(), request).await.unwrap();
         assert_eq!(response.status(), 405);
     }
 }

@@ -1,19 +1,8 @@
 use lambda_http::{Body, Error, Request, Response};
-use shared::actions::escalate;
-use shared::escalation::EscalationSettings;
-use shared::helpdesk::Helpdesk;
-use shared::http::AgentGuard;
-use shared::idempotency::serve_keyed;
-use shared::store::Store;
+use shared::workspace::Workspaces;
 
-pub async fn handle<H: Helpdesk>(
-    helpdesk: &H,
-    store: &dyn Store,
-    settings: &EscalationSettings,
-    guard: &AgentGuard,
-    request: Request,
-) -> Result<Response<Body>, Error> {
-    Ok(serve_keyed(request, guard, |input, key| escalate(helpdesk, store, settings, input, key)).await)
+pub async fn handle(workspaces: &Workspaces, request: Request) -> Result<Response<Body>, Error> {
+    Ok(shared::routes::escalate(workspaces, request).await)
 }
 
 #[cfg(test)]
@@ -23,21 +12,31 @@ mod tests {
     use shared::helpdesk::MockHelpdesk;
     use shared::intercom::models::{Tag, Team, Teammate};
     use shared::intercom::{Assignee, ContactKey, IntercomError, MessageKind, ResolvedContact};
+    use std::sync::Arc;
+
     use shared::store::memory::MemoryStore;
-    use shared::testing::{contact, conversation, error_of, json_body, post_json};
+    use shared::testing::{contact, conversation, error_of, json_body, post_json, workspace_of};
 
     use super::*;
 
-    fn settings() -> EscalationSettings {
-        EscalationSettings { routing: Routing::parse(Some("billing=Billing,*=Support")).unwrap(), ..Default::default() }
+    fn settings() -> shared::escalation::EscalationSettings {
+        shared::escalation::EscalationSettings {
+            routing: Routing::parse(Some("billing=Billing,*=Support")).unwrap(),
+            ..Default::default()
+        }
     }
 
-    async fn call(helpdesk: &MockHelpdesk, body: &str) -> Response<Body> {
-        call_on(helpdesk, &MemoryStore::new(), body).await
+    async fn call_in(workspaces: &Workspaces, body: &str) -> Response<Body> {
+        handle(workspaces, post_json(body)).await.unwrap()
     }
 
-    async fn call_on(helpdesk: &MockHelpdesk, store: &MemoryStore, body: &str) -> Response<Body> {
-        handle(helpdesk, store, &settings(), &AgentGuard::iam(), post_json(body)).await.unwrap()
+    async fn call(helpdesk: MockHelpdesk, body: &str) -> Response<Body> {
+        call_in(&deploy(helpdesk, Arc::new(MemoryStore::new())), body).await
+    }
+
+    /// One escalate deployment: the mock Intercom, `store` and the billing routing.
+    fn deploy(helpdesk: MockHelpdesk, store: Arc<MemoryStore>) -> Workspaces {
+        workspace_of(helpdesk).store(store).escalation(settings()).build()
     }
 
     /// Round 1 expectations: the contact (with `marker` as its ai_escalation attribute), tags, team, admin.
@@ -113,7 +112,7 @@ mod tests {
             .withf(|id, _, who| id == "77" && *who == Assignee::Team("300".into()))
             .times(1)
             .returning(|_, _, _| Ok(conversation(serde_json::json!({"id":"77","team_assignee_id":300}))));
-        let response = call(&helpdesk, BILLING).await;
+        let response = call(helpdesk, BILLING).await;
         assert_eq!(response.status(), 200);
         assert_eq!(
             json_body(&response),
@@ -140,15 +139,16 @@ mod tests {
     async fn a_retry_of_the_same_session_replays_the_first_answer_and_writes_nothing() {
         let mut helpdesk = MockHelpdesk::new();
         one_escalation(&mut helpdesk);
-        let store = MemoryStore::new();
-        let first = json_body(&call_on(&helpdesk, &store, BILLING).await);
+        let store = Arc::new(MemoryStore::new());
+        let deployment = deploy(helpdesk, store.clone());
+        let first = json_body(&call_in(&deployment, BILLING).await);
         assert_eq!(first["alreadyEscalated"], false);
         // A longer transcript is still the same session; `.times(1)` above fails on a second write.
         let longer = BILLING.replace(
             r#"{"role":"ai","text":"Hello"}"#,
             r#"{"role":"ai","text":"Hello"},{"role":"customer","text":"??"}"#,
         );
-        let again = json_body(&call_on(&helpdesk, &store, &longer).await);
+        let again = json_body(&call_in(&deployment, &longer).await);
         assert_eq!(again["conversationId"], "77");
         assert_eq!(again["alreadyEscalated"], true);
         assert_eq!(again["assignee"], first["assignee"]);
@@ -159,7 +159,7 @@ mod tests {
         let mut helpdesk = MockHelpdesk::new();
         round_one(&mut helpdesk, Some("s-1|77"));
         // No create, no note, no tags: the mock panics on any unexpected call.
-        let body = json_body(&call(&helpdesk, BILLING).await);
+        let body = json_body(&call(helpdesk, BILLING).await);
         assert_eq!(body["conversationId"], "77");
         assert_eq!(body["alreadyEscalated"], true);
     }
@@ -167,9 +167,12 @@ mod tests {
     #[tokio::test]
     async fn a_retry_while_the_first_is_running_gets_409() {
         let helpdesk = MockHelpdesk::new();
-        let store = MemoryStore::new();
-        shared::store::Store::claim(&store, "escalate#s-1", "s-1", std::time::Duration::from_secs(30)).await.unwrap();
-        let response = call_on(&helpdesk, &store, BILLING).await;
+        let store = Arc::new(MemoryStore::new());
+        shared::store::Store::claim(store.as_ref(), "escalate#s-1", "s-1", std::time::Duration::from_secs(30))
+            .await
+            .unwrap();
+        let deployment = deploy(helpdesk, store.clone());
+        let response = call_in(&deployment, BILLING).await;
         assert_eq!(error_of(&response).0, 409);
         assert_eq!(error_of(&response).1, "idempotency_key_in_use");
         assert!(json_body(&response)["error"]["retryAfterSeconds"].as_u64().unwrap() >= 1);
@@ -179,33 +182,36 @@ mod tests {
     async fn an_idempotency_key_names_one_session() {
         let mut helpdesk = MockHelpdesk::new();
         one_escalation(&mut helpdesk);
-        let store = MemoryStore::new();
+        let store = Arc::new(MemoryStore::new());
         let keyed = BILLING.replacen('{', r#"{"idempotencyKey":"k-1","#, 1);
-        assert_eq!(call_on(&helpdesk, &store, &keyed).await.status(), 200);
+        let deployment = deploy(helpdesk, store.clone());
+        assert_eq!(call_in(&deployment, &keyed).await.status(), 200);
         let other_session = keyed.replace(r#""sessionId":"s-1""#, r#""sessionId":"s-9""#);
-        assert_eq!(error_of(&call_on(&helpdesk, &store, &other_session).await).1, "idempotency_key_reused");
+        assert_eq!(error_of(&call_in(&deployment, &other_session).await).1, "idempotency_key_reused");
     }
 
     #[tokio::test]
     async fn a_store_outage_is_503_and_nothing_reaches_intercom() {
         let helpdesk = MockHelpdesk::new();
-        let store = MemoryStore::new();
+        let store = Arc::new(MemoryStore::new());
         store.set_down(true);
-        let response = call_on(&helpdesk, &store, BILLING).await;
+        let deployment = deploy(helpdesk, store.clone());
+        let response = call_in(&deployment, BILLING).await;
         assert_eq!(error_of(&response).0, 503);
         assert_eq!(error_of(&response).1, "idempotency_unavailable");
     }
 
     #[tokio::test]
     async fn no_trigger_means_no_intercom_call_and_dry_run_never_writes() {
-        let helpdesk = MockHelpdesk::new();
+        // Any call would panic: nothing is expected.
+        let deployment = deploy(MockHelpdesk::new(), Arc::new(MemoryStore::new()));
         let calm = r#"{"sessionId":"s-2","userEmail":"jane@example.com","confidence":0.9,"lastMessage":"Thanks, that worked"}"#;
-        let body = json_body(&call(&helpdesk, calm).await);
+        let body = json_body(&call_in(&deployment, calm).await);
         assert_eq!(body["escalated"], false);
         assert_eq!(body["reasons"], serde_json::json!([]));
 
         let dry = r#"{"sessionId":"s-3","confidence":0.2,"lastMessage":"can I talk to a human?","dryRun":true}"#;
-        let body = json_body(&call(&helpdesk, dry).await);
+        let body = json_body(&call_in(&deployment, dry).await);
         assert_eq!(body["escalated"], true);
         assert_eq!(body["dryRun"], true);
         assert_eq!(body["reasons"], serde_json::json!(["low_confidence", "human_requested"]));
@@ -222,7 +228,7 @@ mod tests {
             .expect_tag_conversation()
             .returning(|_, _, _| Err(IntercomError::Unavailable { status: 503, request_id: None }));
         helpdesk.expect_assign_conversation().returning(|_, _, _| Ok(conversation(serde_json::json!({"id":"77"}))));
-        let response = call(&helpdesk, BILLING).await;
+        let response = call(helpdesk, BILLING).await;
         assert_eq!(response.status(), 200);
         let body = json_body(&response);
         assert_eq!(body["conversationId"], "77");
@@ -245,16 +251,19 @@ mod tests {
                 request_id: None,
             })
         });
-        let store = MemoryStore::new();
-        assert_eq!(error_of(&call_on(&helpdesk, &store, BILLING).await).0, 404);
+        let store = Arc::new(MemoryStore::new());
+        let deployment = deploy(helpdesk, store.clone());
+        assert_eq!(error_of(&call_in(&deployment, BILLING).await).0, 404);
         // The session was given back: the next attempt may run.
-        let claim = shared::store::Store::claim(&store, "escalate#s-1", "s-1", std::time::Duration::from_secs(30));
+        let claim =
+            shared::store::Store::claim(store.as_ref(), "escalate#s-1", "s-1", std::time::Duration::from_secs(30));
         assert_eq!(claim.await.unwrap(), shared::store::Claim::Acquired);
     }
 
     #[tokio::test]
     async fn bad_input_is_refused() {
         let helpdesk = MockHelpdesk::new();
+        let workspaces = workspace_of(helpdesk).build();
         for (body, field) in [
             (r#"{"sessionId":"s","userEmail":"a@b.co","confidence":1.5,"lastMessage":"x"}"#, "confidence"),
             (r#"{"sessionId":"s","userEmail":"a@b.co","confidence":"high","lastMessage":"x"}"#, "confidence"),
@@ -267,7 +276,7 @@ mod tests {
                 "transcript[0].role",
             ),
         ] {
-            let response = call(&helpdesk, body).await;
+            let response = call_in(&workspaces, body).await;
             assert_eq!(error_of(&response), (400, "invalid_request".into(), Some(field.into())), "{body}");
         }
     }
@@ -306,9 +315,11 @@ mod tests {
             })
             .times(1)
             .returning(|_, _, _, _| Ok(conversation(serde_json::json!({"id":"77"}))));
-        let settings = EscalationSettings { away_reply: Some("We're away; we'll answer by 9am.".into()), ..settings() };
-        let response =
-            handle(&helpdesk, &MemoryStore::new(), &settings, &AgentGuard::iam(), post_json(BILLING)).await.unwrap();
+        let settings = shared::escalation::EscalationSettings {
+            away_reply: Some("We're away; we'll answer by 9am.".into()),
+            ..settings()
+        };
+        let response = handle(&workspace_of(helpdesk).escalation(settings).build(), post_json(BILLING)).await.unwrap();
         let body = json_body(&response);
         assert_eq!((&body["humansAvailable"], &body["awayReplyPosted"]), (&false.into(), &true.into()), "{body}");
         assert_eq!(body["failures"], serde_json::json!([]));
@@ -328,9 +339,8 @@ mod tests {
         helpdesk.expect_update_contact_attributes().returning(|_, _| Ok(contact("c1", "jane@example.com")));
         // Only the note: without knowing who is away, no away reply.
         helpdesk.expect_reply().times(1).returning(|_, _, _, _| Ok(conversation(serde_json::json!({"id":"77"}))));
-        let settings = EscalationSettings { away_reply: Some("away".into()), ..settings() };
-        let response =
-            handle(&helpdesk, &MemoryStore::new(), &settings, &AgentGuard::iam(), post_json(BILLING)).await.unwrap();
+        let settings = shared::escalation::EscalationSettings { away_reply: Some("away".into()), ..settings() };
+        let response = handle(&workspace_of(helpdesk).escalation(settings).build(), post_json(BILLING)).await.unwrap();
         let body = json_body(&response);
         assert_eq!(body["conversationId"], "77");
         assert_eq!(body["humansAvailable"], serde_json::Value::Null);

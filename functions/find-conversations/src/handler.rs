@@ -1,27 +1,16 @@
 use lambda_http::{Body, Error, Request, Response};
-use shared::actions;
-use shared::handoff::HandoffSettings;
-use shared::helpdesk::Helpdesk;
-use shared::http::{Accepts, AgentGuard, serve};
-use shared::store::Store;
+use shared::workspace::Workspaces;
 
-pub async fn handle<H: Helpdesk>(
-    helpdesk: &H,
-    store: &dyn Store,
-    handoff: &HandoffSettings,
-    guard: &AgentGuard,
-    request: Request,
-) -> Result<Response<Body>, Error> {
-    Ok(serve(request, guard, Accepts::PostJson, |input| actions::find_conversations(helpdesk, store, handoff, input))
-        .await)
+pub async fn handle(workspaces: &Workspaces, request: Request) -> Result<Response<Body>, Error> {
+    Ok(shared::routes::find_conversations(workspaces, request).await)
 }
 
 #[cfg(test)]
 mod tests {
+    use shared::handoff::HandoffSettings;
     use shared::helpdesk::MockHelpdesk;
     use shared::intercom::{ContactKey, ConversationPage};
-    use shared::store::memory::MemoryStore;
-    use shared::testing::{contact, error_of, get_with_query, json_body, post_json};
+    use shared::testing::{contact, error_of, get_with_query, json_body, post_json, workspace_of};
 
     use super::*;
 
@@ -29,8 +18,12 @@ mod tests {
         HandoffSettings { admin_id: Some("991267".into()), ..HandoffSettings::default() }
     }
 
-    async fn call(helpdesk: &MockHelpdesk, request: Request) -> Response<Body> {
-        handle(helpdesk, &MemoryStore::new(), &handoff(), &AgentGuard::iam(), request).await.unwrap()
+    async fn call_in(workspaces: &Workspaces, request: Request) -> Response<Body> {
+        handle(workspaces, request).await.unwrap()
+    }
+
+    async fn call(helpdesk: MockHelpdesk, request: Request) -> Response<Body> {
+        handle(&workspace_of(helpdesk).handoff(handoff()).build(), request).await.unwrap()
     }
 
     #[tokio::test]
@@ -53,7 +46,7 @@ mod tests {
                 }))
                 .unwrap())
             });
-        let response = call(&helpdesk, post_json(r#"{"userId":"6123abc","state":"closed"}"#)).await;
+        let response = call(helpdesk, post_json(r#"{"userId":"6123abc","state":"closed"}"#)).await;
         assert_eq!(response.status(), 200);
         assert_eq!(
             json_body(&response),
@@ -74,6 +67,7 @@ mod tests {
     #[tokio::test]
     async fn bad_input_names_the_field_and_never_reaches_intercom() {
         let helpdesk = MockHelpdesk::new(); // any call would panic: nothing is expected
+        let workspaces = workspace_of(helpdesk).build();
         for (body, field) in [
             (r#"{"userEmail":"jane@example.com","limit":51}"#, "limit"),
             (r#"{"userEmail":"jane@example.com","limit":-1}"#, "limit"),
@@ -82,10 +76,10 @@ mod tests {
             (r#"{"limit":5}"#, "userEmail"),
             (r#"{"userEmail":"jane@example.com","sort":"asc"}"#, "sort"),
         ] {
-            let response = call(&helpdesk, post_json(body)).await;
+            let response = call_in(&workspaces, post_json(body)).await;
             assert_eq!(error_of(&response), (400, "invalid_request".into(), Some(field.into())), "{body}");
         }
-        let response = call(&helpdesk, get_with_query(&[("userEmail", "jane@example.com")])).await;
+        let response = call_in(&workspaces, get_with_query(&[("userEmail", "jane@example.com")])).await;
         assert_eq!(response.status(), 405);
     }
 
@@ -93,7 +87,7 @@ mod tests {
     async fn an_unknown_customer_is_404() {
         let mut helpdesk = MockHelpdesk::new();
         helpdesk.expect_find_contact().returning(|_| Ok(None));
-        let response = call(&helpdesk, post_json(r#"{"userEmail":"nobody@example.com"}"#)).await;
+        let response = call(helpdesk, post_json(r#"{"userEmail":"nobody@example.com"}"#)).await;
         assert_eq!(error_of(&response).0, 404);
         assert!(json_body(&response)["error"]["message"].as_str().unwrap().contains("no Intercom contact"));
     }

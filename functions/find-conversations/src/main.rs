@@ -4,12 +4,12 @@
 mod handler;
 
 use lambda_http::{Error, run, service_fn};
-use shared::handoff::HandoffSettings;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::app::init_tracing();
-    let app = shared::App::from_env().inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
-    let handoff = HandoffSettings::from_env().inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
-    run(service_fn(|request| handler::handle(&app.intercom, app.store.as_ref(), &handoff, &app.guard, request))).await
+    let workspaces =
+        shared::workspace::build::from_env().inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
+    run(service_fn(|request| shared::metrics::invocation("find-conversations", handler::handle(&workspaces, request))))
+        .await
 }

@@ -1,29 +1,20 @@
 use lambda_http::{Body, Error, Request, Response};
-use shared::actions;
-use shared::handoff::HandoffSettings;
-use shared::helpdesk::Helpdesk;
-use shared::http::{Accepts, AgentGuard, serve};
+use shared::workspace::Workspaces;
 
-pub async fn handle<H: Helpdesk>(
-    helpdesk: &H,
-    handoff: &HandoffSettings,
-    guard: &AgentGuard,
-    request: Request,
-) -> Result<Response<Body>, Error> {
-    let read = |input| actions::get_conversation_with(helpdesk, handoff, input);
-    Ok(serve(request, guard, Accepts::PostJsonOrGetQuery, read).await)
+pub async fn handle(workspaces: &Workspaces, request: Request) -> Result<Response<Body>, Error> {
+    Ok(shared::routes::get_conversation(workspaces, request).await)
 }
 
 #[cfg(test)]
 mod tests {
     use shared::helpdesk::MockHelpdesk;
     use shared::intercom::IntercomError;
-    use shared::testing::{conversation, error_of, get_with_query, json_body, post_json};
+    use shared::testing::{conversation, error_of, get_with_query, json_body, post_json, workspace_of};
 
     use super::*;
 
-    async fn call(helpdesk: &MockHelpdesk, request: Request) -> Response<Body> {
-        handle(helpdesk, &HandoffSettings::default(), &AgentGuard::iam(), request).await.unwrap()
+    async fn call(helpdesk: MockHelpdesk, request: Request) -> Response<Body> {
+        handle(&workspace_of(helpdesk).build(), request).await.unwrap()
     }
 
     fn helpdesk() -> MockHelpdesk {
@@ -52,7 +43,7 @@ mod tests {
     async fn history_lists_every_message_in_order_as_plain_text() {
         let mut helpdesk = helpdesk();
         helpdesk.expect_get_conversation().withf(|id| id == "55").returning(|_| Ok(stored()));
-        let response = call(&helpdesk, post_json(r#"{"conversationId":"55"}"#)).await;
+        let response = call(helpdesk, post_json(r#"{"conversationId":"55"}"#)).await;
         let body = json_body(&response);
         assert_eq!(body["state"], "open");
         assert_eq!(body["tags"], serde_json::json!(["billing"]));
@@ -80,7 +71,7 @@ mod tests {
                 "source":{"id":"s1","body":"<p>Help</p>","author":{"type":"user","id":"c1"}},
                 "conversation_parts":{"total_count":0,"conversation_parts":[]}})))
         });
-        let body = json_body(&call(&helpdesk, post_json(r#"{"conversationId":"55"}"#)).await);
+        let body = json_body(&call(helpdesk, post_json(r#"{"conversationId":"55"}"#)).await);
         assert_eq!(body["handling"], "human");
         assert_eq!(body["owner"], serde_json::json!({"type":"team","id":"300"}));
         assert_eq!(body["handlingReason"]["code"], "assigned_to_team");
@@ -97,7 +88,7 @@ mod tests {
                 serde_json::json!({"id":"55","conversation_parts":{"total_count":612,"conversation_parts":parts}}),
             ))
         });
-        let response = call(&helpdesk, get_with_query(&[("conversationId", "55")])).await;
+        let response = call(helpdesk, get_with_query(&[("conversationId", "55")])).await;
         let body = json_body(&response);
         assert_eq!(body["truncated"], true);
         assert_eq!(body["totalParts"], 612);
@@ -116,12 +107,13 @@ mod tests {
                 request_id: Some("r9".into()),
             })
         });
-        let response = call(&helpdesk, post_json(r#"{"conversationId":"404"}"#)).await;
+        let workspaces = workspace_of(helpdesk).build();
+        let response = handle(&workspaces, post_json(r#"{"conversationId":"404"}"#)).await.unwrap();
         assert_eq!(error_of(&response).0, 404);
         assert_eq!(json_body(&response)["error"]["intercomRequestId"], "r9");
-        let response = call(&helpdesk, get_with_query(&[("conversationId", "x")])).await;
+        let response = handle(&workspaces, get_with_query(&[("conversationId", "x")])).await.unwrap();
         assert_eq!(error_of(&response), (400, "invalid_request".into(), Some("conversationId".into())));
-        let response = call(&helpdesk, get_with_query(&[])).await;
+        let response = handle(&workspaces, get_with_query(&[])).await.unwrap();
         assert_eq!(error_of(&response).0, 400);
     }
 }

@@ -1,26 +1,15 @@
 use lambda_http::{Body, Error, Request, Response};
-use shared::actions;
-use shared::helpdesk::Helpdesk;
-use shared::http::AgentGuard;
-use shared::idempotency::{Idempotency, serve_write};
-use shared::store::Store;
+use shared::workspace::Workspaces;
 
-pub async fn handle<H: Helpdesk>(
-    helpdesk: &H,
-    store: &dyn Store,
-    guard: &AgentGuard,
-    request: Request,
-) -> Result<Response<Body>, Error> {
-    let idempotency = Idempotency { store, scope: "manage-conversation" };
-    Ok(serve_write(request, guard, idempotency, |input, _| actions::manage_conversation(helpdesk, input)).await)
+pub async fn handle(workspaces: &Workspaces, request: Request) -> Result<Response<Body>, Error> {
+    Ok(shared::routes::manage_conversation(workspaces, request).await)
 }
 
 #[cfg(test)]
 mod tests {
     use shared::helpdesk::MockHelpdesk;
     use shared::intercom::StateChange;
-    use shared::store::memory::MemoryStore;
-    use shared::testing::{conversation, error_of, json_body, post_json};
+    use shared::testing::{conversation, error_of, json_body, post_json, workspace_of};
 
     use super::*;
 
@@ -43,7 +32,7 @@ mod tests {
                 .withf(move |c, a, change| c == "7" && a == "1" && *change == expected)
                 .times(1)
                 .returning(move |_, _, _| Ok(conversation(serde_json::json!({"id":"7","state":state}))));
-            let response = handle(&helpdesk, &MemoryStore::new(), &AgentGuard::iam(), post_json(&body)).await.unwrap();
+            let response = handle(&workspace_of(helpdesk).build(), post_json(&body)).await.unwrap();
             assert_eq!(json_body(&response)["state"], state, "{body}");
         }
     }
@@ -51,6 +40,7 @@ mod tests {
     #[tokio::test]
     async fn snooze_needs_a_future_time_and_actions_are_checked() {
         let helpdesk = MockHelpdesk::new();
+        let workspaces = workspace_of(helpdesk).build();
         for (body, field) in [
             (r#"{"conversationId":"7","action":"snooze"}"#, "snoozedUntil"),
             (r#"{"conversationId":"7","action":"snooze","snoozedUntil":1000}"#, "snoozedUntil"),
@@ -58,7 +48,7 @@ mod tests {
             (r#"{"conversationId":"7","action":"close","snoozedUntil":9999999999}"#, "snoozedUntil"),
             (r#"{"conversationId":"7","action":"delete"}"#, "action"),
         ] {
-            let response = handle(&helpdesk, &MemoryStore::new(), &AgentGuard::iam(), post_json(body)).await.unwrap();
+            let response = handle(&workspaces, post_json(body)).await.unwrap();
             assert_eq!(error_of(&response), (400, "invalid_request".into(), Some(field.into())), "{body}");
         }
     }

@@ -13,17 +13,15 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
-use shared::helpdesk::Helpdesk;
 use shared::http::MAX_BODY_BYTES;
 use shared::mcp::{Gate, jsonrpc};
 
-use crate::server::{Deadline, Handle, McpServer};
+use crate::server::{Deadline, Handle};
 
-pub type McpService<H> = StreamableHttpService<Handle<H>, NeverSessionManager>;
+pub type McpService = StreamableHttpService<Handle, NeverSessionManager>;
 
 /// The SDK service: stateless, JSON answers, browser `Origin`s refused unless listed in `allowed_origins`.
-pub fn service<H: Helpdesk + 'static>(server: McpServer<H>, allowed_origins: Vec<String>) -> McpService<H> {
-    let server = Arc::new(server);
+pub fn service(allowed_origins: Vec<String>) -> McpService {
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
@@ -35,17 +33,14 @@ pub fn service<H: Helpdesk + 'static>(server: McpServer<H>, allowed_origins: Vec
         .disable_allowed_hosts()
         .with_allowed_origins(allowed_origins)
         .enforce_origin_validation();
-    StreamableHttpService::new(move || Ok(Handle(server.clone())), Arc::new(NeverSessionManager::default()), config)
+    StreamableHttpService::new(|| Ok(Handle), Arc::new(NeverSessionManager::default()), config)
 }
 
-pub async fn handle<H: Helpdesk + 'static>(
-    service: &McpService<H>,
-    gate: &Gate,
-    request: Request,
-) -> Result<Response<Body>, Error> {
-    if let Err(refusal) = gate.check(request.method(), request.headers()).await {
-        return Ok(refusal);
-    }
+pub async fn handle(service: &McpService, gate: &Gate, request: Request) -> Result<Response<Body>, Error> {
+    let workspace = match gate.check(request.method(), request.headers()).await {
+        Ok(workspace) => workspace,
+        Err(refusal) => return Ok(refusal),
+    };
     let deadline = request
         .lambda_context_ref()
         .map(|ctx| shared::deadline::from_epoch_millis(ctx.deadline))
@@ -56,6 +51,7 @@ pub async fn handle<H: Helpdesk + 'static>(
     let parses = serde_json::from_slice::<serde_json::Value>(request.body().as_ref()).is_ok();
     let (mut parts, body) = request.into_parts();
     parts.extensions.insert(Deadline(deadline));
+    parts.extensions.insert(workspace);
     let answer = service.handle(lambda_http::http::Request::from_parts(parts, body)).await;
     let (parts, body) = answer.into_parts();
     if parts.status == StatusCode::UNSUPPORTED_MEDIA_TYPE && sent_json {

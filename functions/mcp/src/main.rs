@@ -5,21 +5,14 @@ mod handler;
 mod server;
 
 use lambda_http::{Error, run, service_fn};
-use shared::config::{AgentAuth, Config};
-use shared::escalation::EscalationSettings;
-use shared::handoff::HandoffSettings;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::app::init_tracing();
-    let mut config = Config::from_env().inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
-    config.agent_auth = AgentAuth::ApiKey;
-    let app = shared::App::from_config(config).inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
-    let settings = EscalationSettings::from_env().inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
-    let handoff = HandoffSettings::from_env().inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
-    let server = server::McpServer::new(app.intercom, app.store, settings, handoff);
-    let service = handler::service(server, shared::mcp::list_var("MCP_ALLOWED_ORIGINS"));
+    let workspaces =
+        shared::workspace::build::from_env().inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
+    let service = handler::service(shared::mcp::list_var("MCP_ALLOWED_ORIGINS"));
     let hosts = shared::mcp::HostPolicy::from_env();
-    let gate = shared::mcp::Gate { guard: app.guard, hosts, protocol_versions: server::protocol_versions() };
-    run(service_fn(|request| handler::handle(&service, &gate, request))).await
+    let gate = shared::mcp::Gate { workspaces, hosts, protocol_versions: server::protocol_versions() };
+    run(service_fn(|request| shared::metrics::invocation("mcp", handler::handle(&service, &gate, request)))).await
 }

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use futures::FutureExt;
@@ -13,11 +13,8 @@ use rmcp::model::{
     ProtocolVersion, ServerCapabilities, ServerConfig, Tool as McpTool,
 };
 use rmcp::service::{RequestContext, RoleServer};
-use shared::escalation::EscalationSettings;
-use shared::handoff::HandoffSettings;
-use shared::helpdesk::Helpdesk;
 use shared::mcp::{CATALOGUE, Tool, call_tool, tool_result};
-use shared::store::Store;
+use shared::workspace::Workspace;
 
 /// The protocol revisions this server speaks, newest first (the first is offered to clients that ask for a
 /// revision it does not know). An `MCP-Protocol-Version` header naming any other is refused with 400.
@@ -40,13 +37,6 @@ const INSTRUCTIONS: &str = "Tools that act in the Intercom helpdesk for an AI su
 #[derive(Debug, Clone, Copy)]
 pub struct Deadline(pub Instant);
 
-pub struct McpServer<H> {
-    helpdesk: H,
-    store: Arc<dyn Store>,
-    settings: EscalationSettings,
-    handoff: HandoffSettings,
-}
-
 /// The tool catalogue as published in `agent-tools/mcp-tools.json`, which the drift test
 /// (`tests/integration/tests/agent_tools.rs`) keeps equal to what `shared::mcp::tool_list` generates. Read from
 /// the file and parsed on first use: generating the schemas at start-up put every cold start, including those
@@ -65,22 +55,12 @@ fn catalogue() -> Result<&'static [McpTool], &'static str> {
         .map_err(String::as_str)
 }
 
-impl<H: Helpdesk + 'static> McpServer<H> {
-    pub fn new(helpdesk: H, store: Arc<dyn Store>, settings: EscalationSettings, handoff: HandoffSettings) -> Self {
-        McpServer { helpdesk, store, settings, handoff }
-    }
-}
+/// The server the SDK builds per request: stateless, each call acts in the workspace the gate resolved (in the
+/// request's extensions).
+#[derive(Clone, Copy, Default)]
+pub struct Handle;
 
-/// What the SDK builds per request: a cheap handle on the one server of this container.
-pub struct Handle<H>(pub Arc<McpServer<H>>);
-
-impl<H> Clone for Handle<H> {
-    fn clone(&self) -> Self {
-        Handle(self.0.clone())
-    }
-}
-
-impl<H: Helpdesk + 'static> ServerHandler for Handle<H> {
+impl ServerHandler for Handle {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new("intercom-actions", env!("CARGO_PKG_VERSION")))
@@ -118,17 +98,17 @@ impl<H: Helpdesk + 'static> ServerHandler for Handle<H> {
             ));
         };
         let started = Instant::now();
-        let deadline = context
-            .extensions
-            .get::<lambda_http::http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<Deadline>())
-            .map(|d| d.0)
-            .unwrap_or_else(shared::deadline::current);
+        let parts = context.extensions.get::<lambda_http::http::request::Parts>();
+        let deadline = parts.and_then(|p| p.extensions.get::<Deadline>()).map(|d| d.0);
+        let deadline = deadline.unwrap_or_else(shared::deadline::current);
+        // The gate put the caller's workspace there; a request that did not pass the gate never gets here.
+        let Some(w) = parts.and_then(|p| p.extensions.get::<Workspace>()).cloned() else {
+            return Err(McpError::internal_error("the request reached the server without its workspace", None));
+        };
         let arguments = request.arguments.map(serde_json::Value::Object);
-        let call = shared::deadline::scope(
-            deadline,
-            call_tool(&self.0.helpdesk, self.0.store.as_ref(), &self.0.settings, &self.0.handoff, tool, arguments),
-        );
+        let call = shared::deadline::scope(deadline, async move {
+            call_tool(w.helpdesk.as_ref(), w.store.as_ref(), &w.escalation, &w.handoff, tool, arguments).await
+        });
         // The SDK runs each call on its own task: a panic there would end the task and leave the client waiting
         // for an answer until the function times out. Caught, it is an answer (the panic itself is logged by the
         // panic hook), and the container keeps serving.

@@ -1,38 +1,33 @@
 use lambda_http::{Body, Error, Request, Response};
-use shared::actions;
-use shared::handoff::HandoffSettings;
-use shared::helpdesk::Helpdesk;
-use shared::http::AgentGuard;
-use shared::idempotency::{Idempotency, serve_write};
-use shared::store::Store;
+use shared::workspace::Workspaces;
 
-pub async fn handle<H: Helpdesk>(
-    helpdesk: &H,
-    store: &dyn Store,
-    handoff: &HandoffSettings,
-    guard: &AgentGuard,
-    request: Request,
-) -> Result<Response<Body>, Error> {
-    let idempotency = Idempotency { store, scope: "reply-to-conversation" };
-    let reply = |input, attempt| actions::reply_respecting_handoff(helpdesk, handoff, input, attempt);
-    Ok(serve_write(request, guard, idempotency, reply).await)
+pub async fn handle(workspaces: &Workspaces, request: Request) -> Result<Response<Body>, Error> {
+    Ok(shared::routes::reply_to_conversation(workspaces, request).await)
 }
 
 #[cfg(test)]
 mod tests {
+    use shared::handoff::HandoffSettings;
     use shared::helpdesk::MockHelpdesk;
     use shared::intercom::{IntercomError, MessageKind};
-    use shared::store::memory::MemoryStore;
-    use shared::testing::{conversation, error_of, json_body, post_json};
+    use shared::testing::{conversation, error_of, json_body, post_json, workspace_of};
 
     use super::*;
 
-    async fn call(helpdesk: &MockHelpdesk, body: &str) -> Response<Body> {
-        call_with(helpdesk, &HandoffSettings::default(), body).await
+    async fn call_in(workspaces: &Workspaces, body: &str) -> Response<Body> {
+        handle(workspaces, post_json(body)).await.unwrap()
     }
 
-    async fn call_with(helpdesk: &MockHelpdesk, handoff: &HandoffSettings, body: &str) -> Response<Body> {
-        handle(helpdesk, &MemoryStore::new(), handoff, &AgentGuard::iam(), post_json(body)).await.unwrap()
+    async fn call(helpdesk: MockHelpdesk, body: &str) -> Response<Body> {
+        call_with(helpdesk, &Default::default(), body).await
+    }
+
+    async fn call_with(
+        helpdesk: MockHelpdesk,
+        handoff: &shared::handoff::HandoffSettings,
+        body: &str,
+    ) -> Response<Body> {
+        handle(&workspace_of(helpdesk).handoff(handoff.clone()).build(), post_json(body)).await.unwrap()
     }
 
     /// The conversation the gate reads: the customer's, `assignee` (an admin id) assigned, `parts` after it.
@@ -62,7 +57,7 @@ mod tests {
             .times(1)
             .returning(|_, _, _, _| Ok(replied("comment")));
         helpdesk.expect_get_conversation().times(1).returning(|_| Ok(read_back(None, serde_json::json!([]))));
-        let response = call(&helpdesk, r#"{"conversationId":"7","body":"Hello **you**!"}"#).await;
+        let response = call(helpdesk, r#"{"conversationId":"7","body":"Hello **you**!"}"#).await;
         assert_eq!(response.status(), 200);
         assert_eq!(
             json_body(&response),
@@ -78,14 +73,14 @@ mod tests {
             .withf(|_, kind, admin, _| *kind == MessageKind::Note && admin == "42")
             .returning(|_, _, _, _| Ok(replied("note")));
         let response =
-            call(&helpdesk, r#"{"conversationId":"7","body":"VIP customer","messageType":"note","adminId":"42"}"#)
-                .await;
+            call(helpdesk, r#"{"conversationId":"7","body":"VIP customer","messageType":"note","adminId":"42"}"#).await;
         assert_eq!(json_body(&response)["messageType"], "note");
     }
 
     #[tokio::test]
     async fn bad_input_is_refused_before_intercom() {
         let helpdesk = MockHelpdesk::new();
+        let workspaces = workspace_of(helpdesk).build();
         for (body, field) in [
             (r#"{"conversationId":"7"}"#, "body"),
             (r#"{"conversationId":"abc","body":"x"}"#, "conversationId"),
@@ -93,7 +88,7 @@ mod tests {
             (r#"{"conversationId":"7","body":"x","adminId":"ada"}"#, "adminId"),
             (r#"{"body":"x"}"#, "conversationId"),
         ] {
-            let response = call(&helpdesk, body).await;
+            let response = call_in(&workspaces, body).await;
             assert_eq!(error_of(&response), (400, "invalid_request".into(), Some(field.into())), "{body}");
         }
     }
@@ -107,7 +102,7 @@ mod tests {
             .expect_reply()
             .times(1)
             .returning(|_, _, _, _| Err(IntercomError::OutcomeUnknown { operation: "the reply", request_id: None }));
-        let response = call(&helpdesk, r#"{"conversationId":"7","body":"x"}"#).await;
+        let response = call(helpdesk, r#"{"conversationId":"7","body":"x"}"#).await;
         let (status, code, _) = error_of(&response);
         assert_eq!((status, code.as_str()), (409, "intercom_outcome_unknown"));
     }
@@ -123,7 +118,7 @@ mod tests {
         helpdesk.expect_admin_id().returning(|| Ok("991267".into()));
         helpdesk.expect_get_conversation().times(1).returning(|_| Ok(read_back(Some("991268"), grace_took_over())));
         // No expect_reply: posting would panic the mock.
-        let response = call(&helpdesk, r#"{"conversationId":"7","body":"Hello!"}"#).await;
+        let response = call(helpdesk, r#"{"conversationId":"7","body":"Hello!"}"#).await;
         assert_eq!(error_of(&response), (409, "human_handles_conversation".into(), None));
         let error = &json_body(&response)["error"];
         assert_eq!(error["owner"], serde_json::json!({"type":"admin","id":"991268","name":"Grace Hopper"}));
@@ -135,7 +130,7 @@ mod tests {
         let mut helpdesk = MockHelpdesk::new();
         helpdesk.expect_admin_id().returning(|| Ok("991267".into()));
         helpdesk.expect_get_conversation().returning(|_| Ok(read_back(Some("991267"), grace_took_over())));
-        let response = call(&helpdesk, r#"{"conversationId":"7","body":"Hello!"}"#).await;
+        let response = call(helpdesk, r#"{"conversationId":"7","body":"Hello!"}"#).await;
         assert_eq!(error_of(&response).1, "human_handles_conversation");
     }
 
@@ -146,12 +141,13 @@ mod tests {
         // Not one conversation read: none of these is the AI talking over a human.
         helpdesk.expect_get_conversation().never();
         helpdesk.expect_reply().times(3).returning(|_, kind, _, _| Ok(replied(kind.as_str())));
+        let workspaces = workspace_of(helpdesk).build();
         for body in [
             r#"{"conversationId":"7","body":"Grace asked me to send this","force":true}"#,
             r#"{"conversationId":"7","body":"Checked Stripe","messageType":"note"}"#,
             r#"{"conversationId":"7","body":"Hi, Grace here","adminId":"991268"}"#,
         ] {
-            assert_eq!(call(&helpdesk, body).await.status(), 200, "{body}");
+            assert_eq!(call_in(&workspaces, body).await.status(), 200, "{body}");
         }
     }
 
@@ -169,15 +165,20 @@ mod tests {
             })
             .times(2)
             .returning(|_, _, _, _| Ok(replied("note")));
-        let per_call = call(&helpdesk, r#"{"conversationId":"7","body":"<p>Refund issued</p>","draft":true}"#).await;
+        // One helpdesk, two deployments: a draft asked for per call, then by the deployment's REPLY_MODE.
+        let helpdesk: std::sync::Arc<dyn shared::helpdesk::Helpdesk> = std::sync::Arc::new(helpdesk);
+        let send_mode = shared::testing::WorkspaceBuilder::around(helpdesk.clone()).build();
+        let body = r#"{"conversationId":"7","body":"<p>Refund issued</p>","draft":true}"#;
+        let per_call = handle(&send_mode, post_json(body)).await.unwrap();
         let body = json_body(&per_call);
         assert_eq!(
             (&body["draft"], &body["messageType"], &body["partId"]),
             (&true.into(), &"note".into(), &"p2".into())
         );
         let draft_mode = HandoffSettings { reply_mode: shared::handoff::ReplyMode::Draft, ..Default::default() };
-        let deployed =
-            call_with(&helpdesk, &draft_mode, r#"{"conversationId":"7","body":"<p>Refund issued</p>"}"#).await;
+        let draft_deployment = shared::testing::WorkspaceBuilder::around(helpdesk).handoff(draft_mode).build();
+        let body = r#"{"conversationId":"7","body":"<p>Refund issued</p>"}"#;
+        let deployed = handle(&draft_deployment, post_json(body)).await.unwrap();
         assert_eq!(json_body(&deployed)["draft"], true);
     }
 }

@@ -1,26 +1,15 @@
 use lambda_http::{Body, Error, Request, Response};
-use shared::actions;
-use shared::helpdesk::Helpdesk;
-use shared::http::AgentGuard;
-use shared::idempotency::{Idempotency, serve_write};
-use shared::store::Store;
+use shared::workspace::Workspaces;
 
-pub async fn handle<H: Helpdesk>(
-    helpdesk: &H,
-    store: &dyn Store,
-    guard: &AgentGuard,
-    request: Request,
-) -> Result<Response<Body>, Error> {
-    let idempotency = Idempotency { store, scope: "tag-conversation" };
-    Ok(serve_write(request, guard, idempotency, |input, _| actions::tag_conversation(helpdesk, input)).await)
+pub async fn handle(workspaces: &Workspaces, request: Request) -> Result<Response<Body>, Error> {
+    Ok(shared::routes::tag_conversation(workspaces, request).await)
 }
 
 #[cfg(test)]
 mod tests {
     use shared::helpdesk::MockHelpdesk;
     use shared::intercom::models::Tag;
-    use shared::store::memory::MemoryStore;
-    use shared::testing::{error_of, json_body, post_json};
+    use shared::testing::{error_of, json_body, post_json, workspace_of};
 
     use super::*;
 
@@ -41,9 +30,7 @@ mod tests {
         helpdesk.expect_find_tag().withf(|n| n == "ghost").returning(|_| Ok(None));
         helpdesk.expect_untag_conversation().withf(|_, _, t| t.id == "12").times(1).returning(|_, _, _| Ok(()));
         let response = handle(
-            &helpdesk,
-            &MemoryStore::new(),
-            &AgentGuard::iam(),
+            &workspace_of(helpdesk).build(),
             post_json(r#"{"conversationId":"7","tags":["billing","vip","Billing"],"removeTags":["triage","ghost"]}"#),
         )
         .await
@@ -57,13 +44,14 @@ mod tests {
     #[tokio::test]
     async fn needs_something_to_do() {
         let helpdesk = MockHelpdesk::new();
+        let workspaces = workspace_of(helpdesk).build();
         for (body, field) in [
             (r#"{"conversationId":"7"}"#, "tags"),
             (r#"{"conversationId":"7","tags":[""]}"#, "tags[0]"),
             (r#"{"conversationId":"7","tags":"billing"}"#, "tags"),
             (r#"{"conversationId":"7","tags":["a"],"removeTags":["A"]}"#, "removeTags"),
         ] {
-            let response = handle(&helpdesk, &MemoryStore::new(), &AgentGuard::iam(), post_json(body)).await.unwrap();
+            let response = handle(&workspaces, post_json(body)).await.unwrap();
             assert_eq!(error_of(&response), (400, "invalid_request".into(), Some(field.into())), "{body}");
         }
     }

@@ -1,26 +1,15 @@
 use lambda_http::{Body, Error, Request, Response};
-use shared::actions;
-use shared::helpdesk::Helpdesk;
-use shared::http::AgentGuard;
-use shared::idempotency::{Idempotency, serve_write};
-use shared::store::Store;
+use shared::workspace::Workspaces;
 
-pub async fn handle<H: Helpdesk>(
-    helpdesk: &H,
-    store: &dyn Store,
-    guard: &AgentGuard,
-    request: Request,
-) -> Result<Response<Body>, Error> {
-    let idempotency = Idempotency { store, scope: "update-user-attributes" };
-    Ok(serve_write(request, guard, idempotency, |input, _| actions::update_user_attributes(helpdesk, input)).await)
+pub async fn handle(workspaces: &Workspaces, request: Request) -> Result<Response<Body>, Error> {
+    Ok(shared::routes::update_user_attributes(workspaces, request).await)
 }
 
 #[cfg(test)]
 mod tests {
     use shared::helpdesk::MockHelpdesk;
     use shared::intercom::{ContactKey, ResolvedContact};
-    use shared::store::memory::MemoryStore;
-    use shared::testing::{contact, error_of, json_body, post_json};
+    use shared::testing::{contact, error_of, json_body, post_json, workspace_of};
 
     use super::*;
 
@@ -42,8 +31,7 @@ mod tests {
                 updated.custom_attributes = attrs.clone();
                 Ok(updated)
             });
-        let response =
-            handle(&helpdesk, &MemoryStore::new(), &AgentGuard::iam(), post_json(SEED_PAYLOAD)).await.unwrap();
+        let response = handle(&workspace_of(helpdesk).build(), post_json(SEED_PAYLOAD)).await.unwrap();
         assert_eq!(response.status(), 200);
         let body = json_body(&response);
         assert_eq!(body["contactId"], "c1");
@@ -59,8 +47,7 @@ mod tests {
             created.custom_attributes = attrs.clone().unwrap_or_default();
             Ok(ResolvedContact { contact: created, created: true })
         });
-        let response =
-            handle(&helpdesk, &MemoryStore::new(), &AgentGuard::iam(), post_json(SEED_PAYLOAD)).await.unwrap();
+        let response = handle(&workspace_of(helpdesk).build(), post_json(SEED_PAYLOAD)).await.unwrap();
         let body = json_body(&response);
         assert_eq!(body["contactCreated"], true);
         assert_eq!(body["customAttributes"]["support_tier"], "premium");
@@ -69,6 +56,7 @@ mod tests {
     #[tokio::test]
     async fn bad_attributes_are_refused() {
         let helpdesk = MockHelpdesk::new();
+        let workspaces = workspace_of(helpdesk).build();
         for (body, field) in [
             (r#"{"userId":"u1","attributes":{}}"#, "attributes"),
             (r#"{"userId":"u1","attributes":{"plan":{"tier":1}}}"#, "attributes.plan"),
@@ -76,7 +64,7 @@ mod tests {
             (r#"{"userId":"u1"}"#, "attributes"),
             (r#"{"userEmail":"nope","attributes":{"a":1}}"#, "userEmail"),
         ] {
-            let response = handle(&helpdesk, &MemoryStore::new(), &AgentGuard::iam(), post_json(body)).await.unwrap();
+            let response = handle(&workspaces, post_json(body)).await.unwrap();
             assert_eq!(error_of(&response), (400, "invalid_request".into(), Some(field.into())), "{body}");
         }
     }

@@ -7,6 +7,10 @@ use lambda_http::{Error, run, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::app::init_tracing();
-    let app = shared::App::from_env().inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
-    run(service_fn(|request| handler::handle(&app.intercom, app.store.as_ref(), &app.guard, request))).await
+    let workspaces =
+        shared::workspace::build::from_env().inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
+    run(service_fn(|request| {
+        shared::metrics::invocation("update-user-attributes", handler::handle(&workspaces, request))
+    }))
+    .await
 }

@@ -5,7 +5,6 @@
 
 pub mod error;
 
-use std::future::Future;
 use std::time::Instant;
 
 use lambda_http::http::{Method, StatusCode};
@@ -16,7 +15,7 @@ use serde::de::DeserializeOwned;
 use crate::deadline;
 use crate::intercom::error::without_input;
 
-/// Handlers name the guard beside [`serve`]; it lives in [`crate::auth`], below both this and `App`.
+/// The agent-key check of single mode; it lives in [`crate::auth`], below both this and `App`.
 pub use crate::auth::AgentGuard;
 pub use error::{ActionError, MAX_BODY_BYTES, json_response};
 
@@ -25,21 +24,6 @@ pub use error::{ActionError, MAX_BODY_BYTES, json_response};
 pub enum Accepts {
     PostJson,
     PostJsonOrGetQuery,
-}
-
-/// Runs one agent action: method and auth checks, decoding, the deadline, the call, and the response.
-pub async fn serve<I, O, F, Fut>(request: Request, guard: &AgentGuard, accepts: Accepts, action: F) -> Response<Body>
-where
-    I: DeserializeOwned,
-    O: Serialize,
-    F: FnOnce(I) -> Fut,
-    Fut: Future<Output = Result<O, ActionError>>,
-{
-    respond(request, guard, |request| async move {
-        let input = decode::<I>(&request, accepts)?;
-        action(input).await
-    })
-    .await
 }
 
 /// An action's answer as JSON (the idempotency store keeps it in this form).
@@ -51,32 +35,24 @@ pub fn to_json<O: Serialize>(output: O) -> Result<serde_json::Value, ActionError
     })
 }
 
-/// Auth, the deadline scope, logging and the error mapping around one invocation: every action's answer (and
-/// [`crate::idempotency`]'s keyed writes) goes through here.
-pub async fn respond<O, F, Fut>(request: Request, guard: &AgentGuard, body: F) -> Response<Body>
-where
-    O: Serialize,
-    F: FnOnce(Request) -> Fut,
-    Fut: Future<Output = Result<O, ActionError>>,
-{
-    let started = Instant::now();
+/// The invocation's deadline: the Lambda context's, else the current scope's (tests, tools).
+pub fn deadline_of(request: &Request) -> Instant {
     let deadline_ms = request.lambda_context_ref().map(|ctx| ctx.deadline);
     tracing::debug!(?deadline_ms, "invocation");
-    let deadline = deadline_ms.map(deadline::from_epoch_millis).unwrap_or_else(deadline::current);
-    // The auth check reads the secret, which may be slow: it runs within the deadline too.
-    let outcome = deadline::scope(deadline, async {
-        guard.check(request.headers()).await?;
-        body(request).await
-    })
-    .await;
+    deadline_ms.map(deadline::from_epoch_millis).unwrap_or_else(deadline::current)
+}
+
+/// The response to an invocation's outcome, logged once: the answer with its status, or the error mapped to its
+/// status and JSON body (every agent action and `connect-workspace` answer through here).
+pub fn answer<O: Serialize>(outcome: Result<(StatusCode, O), ActionError>, started: Instant) -> Response<Body> {
+    let elapsed_ms = started.elapsed().as_millis() as u64;
     match outcome {
-        Ok(output) => {
-            tracing::info!(status = 200, elapsed_ms = started.elapsed().as_millis() as u64, "action succeeded");
-            json_response(StatusCode::OK, &output)
+        Ok((status, output)) => {
+            tracing::info!(status = status.as_u16(), elapsed_ms, "action succeeded");
+            json_response(status, &output)
         }
         Err(error) => {
             let status = error.status().as_u16();
-            let elapsed_ms = started.elapsed().as_millis() as u64;
             if status >= 500 {
                 tracing::error!(status, elapsed_ms, code = error.code(), error = %error, "action failed");
             } else {

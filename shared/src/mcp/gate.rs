@@ -1,5 +1,5 @@
-//! The checks in front of the MCP SDK: the method, the `Host` allow-list ([`HostPolicy`]), the bearer key
-//! ([`AgentGuard`]) and the `MCP-Protocol-Version` header. `Origin`, methods the SDK serves and JSON-RPC itself
+//! The checks in front of the MCP SDK: the method, the `Host` allow-list ([`HostPolicy`]), the bearer key (the
+//! caller's workspace, from [`Workspaces`]) and the `MCP-Protocol-Version` header. `Origin`, methods the SDK serves and JSON-RPC itself
 //! are the SDK's.
 
 use lambda_http::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -7,20 +7,22 @@ use lambda_http::{Body, Response};
 
 use super::host::HostPolicy;
 use super::jsonrpc::{INVALID_REQUEST, jsonrpc_error};
-use crate::auth::AgentGuard;
+use crate::config::AgentAuth;
 use crate::http::ActionError;
+use crate::workspace::{Workspace, Workspaces};
 
 /// The checks before the SDK sees a request.
 pub struct Gate {
-    pub guard: AgentGuard,
+    /// Whose key the bearer is: the deployment's agent key (single mode) or one workspace's (hub mode).
+    pub workspaces: Workspaces,
     pub hosts: HostPolicy,
     /// The `MCP-Protocol-Version` values served (the server's revisions); absent means 2025-03-26.
     pub protocol_versions: Vec<String>,
 }
 
 impl Gate {
-    /// `Err` is the refusal to answer with.
-    pub async fn check(&self, method: &Method, headers: &HeaderMap) -> Result<(), Response<Body>> {
+    /// The caller's workspace; `Err` is the refusal to answer with.
+    pub async fn check(&self, method: &Method, headers: &HeaderMap) -> Result<Workspace, Response<Body>> {
         // Before the key: a method that can never work says so to anyone (the local stack probes with GET).
         if method != Method::POST {
             return Err(ActionError::MethodNotAllowed { allowed: "POST" }.to_response());
@@ -34,17 +36,21 @@ impl Gate {
                 format!("Host {host:?} is not served here; add it to MCP_ALLOWED_HOSTS if it fronts this function"),
             ));
         }
-        if let Err(error) = self.guard.check(headers).await {
-            tracing::warn!(code = error.code(), "refused: {error}");
-            let mut response = error.to_response();
-            if error == ActionError::Unauthenticated {
-                response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        // MCP clients send a header, not SigV4: the key is required whatever AGENT_AUTH says.
+        let workspace = match self.workspaces.for_agent(headers, AgentAuth::ApiKey).await {
+            Ok(workspace) => workspace,
+            Err(error) => {
+                tracing::warn!(code = error.code(), "refused: {error}");
+                let mut response = error.to_response();
+                if error == ActionError::Unauthenticated {
+                    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                }
+                return Err(response);
             }
-            return Err(response);
-        }
+        };
         match self.unsupported_version(headers) {
             Some(refusal) => Err(refusal),
-            None => Ok(()),
+            None => Ok(workspace),
         }
     }
 
@@ -71,7 +77,6 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::config::AgentAuth;
     use crate::secrets::{SecretStore, Secrets};
 
     /// The Host a deployed function URL receives.
@@ -80,8 +85,10 @@ mod tests {
 
     fn gate() -> Gate {
         let secrets = Secrets::parse(&serde_json::json!({"access_token": "t", "agent_api_key": KEY}).to_string());
+        let guard = crate::auth::AgentGuard::new(AgentAuth::ApiKey, Arc::new(SecretStore::fixed(secrets.unwrap())));
+        let helpdesk = crate::helpdesk::MockHelpdesk::new();
         Gate {
-            guard: AgentGuard::new(AgentAuth::ApiKey, Arc::new(SecretStore::fixed(secrets.unwrap()))),
+            workspaces: crate::testing::workspace_of(helpdesk).guard(guard).build(),
             hosts: HostPolicy { region: Some("eu-west-1".into()), extra: vec!["mcp.example.com".into()] },
             protocol_versions: ["2025-11-25", "2025-06-18", "2025-03-26"].map(String::from).to_vec(),
         }
@@ -101,7 +108,7 @@ mod tests {
     /// The status the function answers: 200 when the gate lets the request through to the SDK.
     async fn status(method: Method, headers: &HeaderMap) -> (u16, HeaderMap, serde_json::Value) {
         match gate().check(&method, headers).await {
-            Ok(()) => (200, HeaderMap::new(), serde_json::Value::Null),
+            Ok(_) => (200, HeaderMap::new(), serde_json::Value::Null),
             Err(refusal) => (
                 refusal.status().as_u16(),
                 refusal.headers().clone(),

@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use secrecy::ExposeSecret;
 
 use super::Tenancy;
@@ -18,7 +18,7 @@ use super::resolve::Workspaces;
 use super::seal::Sealer;
 use crate::config::AgentAuth;
 use crate::deadline;
-use crate::http::{Accepts, ActionError, decode_value, from_value, json_response};
+use crate::http::{Accepts, ActionError, answer, deadline_of, decode_value, from_value};
 
 /// Everything the function keeps between calls.
 pub struct AdminApi {
@@ -33,26 +33,12 @@ impl AdminApi {
     /// Answers one request, within the invocation's deadline; every failure is the usual `{"error": …}`.
     pub async fn serve(&self, request: Request) -> Response<Body> {
         let started = Instant::now();
-        let deadline = request
-            .lambda_context_ref()
-            .map(|ctx| deadline::from_epoch_millis(ctx.deadline))
-            .unwrap_or_else(deadline::current);
-        let outcome = deadline::scope(deadline, async {
+        let outcome = deadline::scope(deadline_of(&request), async {
             self.check_caller(&request).await?;
             self.dispatch(request).await
         })
         .await;
-        let elapsed_ms = started.elapsed().as_millis() as u64;
-        match outcome {
-            Ok((status, body)) => {
-                tracing::info!(status = status.as_u16(), elapsed_ms, "workspace request answered");
-                json_response(status, &body)
-            }
-            Err(error) => {
-                tracing::warn!(status = error.status().as_u16(), elapsed_ms, code = error.code(), error = %error, "workspace request refused");
-                error.to_response()
-            }
-        }
+        answer(outcome, started)
     }
 
     /// `API_KEY`: the deployment's `hub_admin_key`, compared in constant time; `AWS_IAM`: the URL checked it.

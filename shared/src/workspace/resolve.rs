@@ -222,6 +222,16 @@ impl Workspaces {
         Workspaces { deployment, mode: Mode::Single { workspace, guard } }
     }
 
+    /// A deployment of one workspace whose callers `guard` checks: handler tests, the fuzz target, tools.
+    pub fn of(workspace: Workspace, guard: AgentGuard) -> Self {
+        static HTTP: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+        let http = HTTP.get_or_init(reqwest::Client::new).clone();
+        let (store, secrets) = (workspace.store.clone(), workspace.secrets.clone());
+        let deployment = Deployment::new(Tenancy::Single, AgentAuth::AwsIam, http, store, secrets, HashMap::new())
+            .unwrap_or_else(|_| unreachable!("no variables, nothing to refuse"));
+        Workspaces::single(Arc::new(deployment), workspace, guard)
+    }
+
     /// Hub mode: the workspaces of `directory`, their credentials opened by `sealer`.
     pub fn hub(deployment: Arc<Deployment>, directory: Arc<dyn Directory>, sealer: Arc<dyn Sealer>) -> Self {
         let hub = Hub {
@@ -232,6 +242,11 @@ impl Workspaces {
             touched: Mutex::new(Lru::new(CACHED_WORKSPACES)),
         };
         Workspaces { deployment, mode: Mode::Hub(Box::new(hub)) }
+    }
+
+    /// How agents authenticate to the action URLs (`AGENT_AUTH`).
+    pub fn agent_auth(&self) -> AgentAuth {
+        self.deployment.agent_auth
     }
 
     pub fn tenancy(&self) -> Tenancy {
@@ -264,7 +279,11 @@ impl Workspaces {
     pub async fn for_agent(&self, headers: &HeaderMap, auth: AgentAuth) -> Result<Workspace, ActionError> {
         match &self.mode {
             Mode::Single { workspace, guard } => {
-                guard.check_as(headers, auth).await?;
+                // The deployment's own mode is the guard's; a caller may only ask for more (MCP: the key).
+                match auth {
+                    AgentAuth::ApiKey => guard.check_as(headers, AgentAuth::ApiKey).await?,
+                    AgentAuth::AwsIam => guard.check(headers).await?,
+                }
                 Ok(workspace.clone())
             }
             Mode::Hub(hub) => {

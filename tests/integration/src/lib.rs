@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use shared::config::Config;
-use shared::http::{Accepts, ActionError, AgentGuard, serve};
+use shared::http::{Accepts, ActionError, AgentGuard};
 use shared::intercom::{IntercomClient, RetryPolicy};
 use shared::secrets::{SecretStore, Secrets};
 use shared::store::memory::MemoryStore;
@@ -56,6 +56,11 @@ impl Stack {
         Some(Stack { fake, prism: Some(prism), client, guard: AgentGuard::iam(), store: Arc::default() })
     }
 
+    /// The stack as a one-workspace deployment (its client, store and guard), for the edge's serving functions.
+    pub fn workspaces(&self) -> shared::workspace::Workspaces {
+        deployment(self.client.clone(), self.store.clone(), self.guard.clone())
+    }
+
     pub fn handle(&self) -> FakeIntercom {
         self.fake.handle()
     }
@@ -69,7 +74,8 @@ impl Stack {
         Fut: Future<Output = Result<O, ActionError>>,
     {
         let request = shared::testing::post_json(&body.to_string());
-        let response = serve(request, &self.guard, Accepts::PostJson, action).await;
+        let response =
+            shared::edge::serve(request, &self.workspaces(), Accepts::PostJson, |_, input| action(input)).await;
         let status = response.status().as_u16();
         let json = match response.body() {
             Body::Text(t) => serde_json::from_str(t).unwrap_or(Value::Null),
@@ -102,4 +108,14 @@ pub fn client_for(base: &str, policy: RetryPolicy) -> IntercomClient {
     .expect("a valid test configuration");
     let secrets = Secrets::parse(TOKEN).expect("a token");
     IntercomClient::with_retry_policy(&config, Arc::new(SecretStore::fixed(secrets)), policy)
+}
+
+/// A one-workspace deployment around `client`, as the functions run it (the edge resolves the workspace, `guard`
+/// checks the caller).
+pub fn deployment(
+    client: IntercomClient,
+    store: Arc<dyn shared::store::Store>,
+    guard: AgentGuard,
+) -> shared::workspace::Workspaces {
+    shared::testing::WorkspaceBuilder::around(Arc::new(client)).store(store).guard(guard).build()
 }

@@ -10,9 +10,9 @@ use lambda_http::{Body, Response};
 use serde_json::{Value, json};
 use shared::actions::escalate;
 use shared::config::{AgentAuth, Config};
+use shared::edge::{serve, serve_keyed, serve_write};
 use shared::escalation::EscalationSettings;
-use shared::http::{Accepts, AgentGuard, serve};
-use shared::idempotency::{Idempotency, serve_keyed, serve_write};
+use shared::http::{Accepts, AgentGuard};
 use shared::intercom::IntercomClient;
 use shared::secrets::SecretStore;
 use shared::testing::{json_body, post_json, with_deadline};
@@ -60,7 +60,7 @@ async fn a_read_with_a_slow_intercom_answers_504_before_the_deadline() {
     stack.handle().inject(Fault::delay(SLOW, "GET", "/conversations/*").times(10));
     let c = &stack.client;
     let started = Instant::now();
-    let response = serve(request(json!({"conversationId": "1"})), &stack.guard, Accepts::PostJson, |i| {
+    let response = serve(request(json!({"conversationId": "1"})), &stack.workspaces(), Accepts::PostJson, |_, i| {
         actions::get_conversation(c, i)
     })
     .await;
@@ -73,13 +73,12 @@ async fn a_write_with_a_slow_intercom_answers_before_the_deadline_without_an_unk
     let stack = Stack::direct().await;
     stack.handle().inject(Fault::delay(SLOW, "POST", "/conversations/*/reply").times(10));
     let c = &stack.client;
-    let idempotency = Idempotency { store: stack.store.as_ref(), scope: "reply-to-conversation" };
     let jane = stack.handle().with_state(|s| s.contact_by_email("jane@example.com").cloned()).expect("jane");
     let id = stack.handle().add_conversation(&jane.id, "Where is my parcel?").expect("a conversation").id.to_string();
     let started = Instant::now();
     let body = json!({"conversationId": id, "body": "On its way.", "adminId": "991267"});
     let handoff = shared::handoff::HandoffSettings::default();
-    let response = serve_write(request(body), &stack.guard, idempotency, |i, attempt| {
+    let response = serve_write(request(body), &stack.workspaces(), "reply-to-conversation", |_, i, attempt| {
         actions::reply_respecting_handoff(c, &handoff, i, attempt)
     })
     .await;
@@ -99,7 +98,8 @@ async fn an_escalation_with_a_slow_intercom_answers_before_the_deadline() {
     let started = Instant::now();
     let body = json!({"sessionId": "s-deadline", "userEmail": "jane@example.com", "confidence": 0.1,
         "lastMessage": "I want a human"});
-    let response = serve_keyed(request(body), &stack.guard, |i, key| escalate(c, store, &settings, i, key)).await;
+    let response =
+        serve_keyed(request(body), &stack.workspaces(), |_, i, key| escalate(c, store, &settings, i, key)).await;
     let (status, code, body) = answered_in_time(started, &response);
     assert_eq!((status, code.as_str()), (504, "intercom_timeout"), "{body}");
 }
@@ -114,8 +114,13 @@ async fn a_hung_secrets_manager_is_a_503_before_the_deadline_that_names_the_vari
     })
     .unwrap();
     let client = IntercomClient::new(&config, store);
+    let workspaces = integration_tests::deployment(
+        client.clone(),
+        Arc::new(shared::store::memory::MemoryStore::new()),
+        AgentGuard::iam(),
+    );
     let started = Instant::now();
-    let response = serve(request(json!({"conversationId": "1"})), &AgentGuard::iam(), Accepts::PostJson, |i| {
+    let response = serve(request(json!({"conversationId": "1"})), &workspaces, Accepts::PostJson, |_, i| {
         actions::get_conversation(&client, i)
     })
     .await;
@@ -129,11 +134,14 @@ async fn a_hung_secrets_manager_is_a_503_before_the_deadline_that_names_the_vari
 #[tokio::test]
 async fn the_api_key_check_with_a_hung_secrets_manager_answers_before_the_deadline() {
     let guard = AgentGuard::new(AgentAuth::ApiKey, hung_secret_store().await);
+    let client = integration_tests::client_for("http://127.0.0.1:9", Default::default());
+    let workspaces = integration_tests::deployment(client, Arc::new(shared::store::memory::MemoryStore::new()), guard);
     let started = Instant::now();
-    let response = serve(request(json!({"conversationId": "1"})), &guard, Accepts::PostJson, |_: Value| async {
-        Ok::<_, shared::http::ActionError>(json!({}))
-    })
-    .await;
+    let response =
+        serve(request(json!({"conversationId": "1"})), &workspaces, Accepts::PostJson, |_, _: Value| async {
+            Ok::<_, shared::http::ActionError>(json!({}))
+        })
+        .await;
     let (status, code, body) = answered_in_time(started, &response);
     assert_eq!((status, code.as_str()), (503, "token_unavailable"), "{body}");
 }

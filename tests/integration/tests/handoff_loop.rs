@@ -152,10 +152,11 @@ impl Loop {
 
     async fn reply(&self, body: Value) -> (u16, Value) {
         let request = shared::testing::post_json(&body.to_string());
-        let response = shared::http::serve(request, &self.guard, shared::http::Accepts::PostJson, |i| {
-            actions::reply_respecting_handoff(&self.client, &self.handoff, i, Attempt::FIRST)
-        })
-        .await;
+        let workspaces = shared::testing::WorkspaceBuilder::around(std::sync::Arc::new(self.client.clone()))
+            .handoff(self.handoff.clone())
+            .guard(self.guard.clone())
+            .build();
+        let response = shared::routes::reply_to_conversation(&workspaces, request).await;
         let json = serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
         (response.status().as_u16(), json)
     }
@@ -259,14 +260,14 @@ async fn an_escalated_conversation_is_a_humans_when_the_customer_writes_again() 
     let Some(lp) = Loop::start(false).await else { return };
     let fake = lp.fake.handle();
     let settings = EscalationSettings { routing: Routing::parse(Some("*=Support")).unwrap(), ..Default::default() };
-    let store = MemoryStore::new();
     let request = json!({"sessionId":"loop-1","userEmail":"jane@example.com","confidence":0.2,
         "lastMessage":"I need a person"});
-    let response =
-        shared::idempotency::serve_keyed(shared::testing::post_json(&request.to_string()), &lp.guard, |i, key| {
-            escalate(&lp.client, &store, &settings, i, key)
-        })
-        .await;
+    let workspaces = shared::testing::WorkspaceBuilder::around(std::sync::Arc::new(lp.client.clone()))
+        .store(std::sync::Arc::new(MemoryStore::new()))
+        .escalation(settings)
+        .guard(lp.guard.clone())
+        .build();
+    let response = shared::routes::escalate(&workspaces, shared::testing::post_json(&request.to_string())).await;
     let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
     assert_eq!(body["humansAvailable"], true, "{body}");
     let id = body["conversationId"].as_str().expect("escalated").to_owned();

@@ -10,14 +10,12 @@ use integration_tests::moto::{self, Moto};
 use integration_tests::{TOKEN, client_for};
 use lambda_http::Body;
 use serde_json::{Value, json};
-use shared::actions::escalate;
 use shared::escalation::{EscalationSettings, Routing};
-use shared::http::AgentGuard;
-use shared::idempotency::{Idempotency, serve_keyed, serve_write};
+
 use shared::intercom::{IntercomClient, RetryPolicy};
 use shared::store::Store;
 use shared::store::dynamodb::DynamoStore;
-use shared::{actions, testing};
+use shared::testing;
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 
@@ -103,10 +101,7 @@ async fn concurrent_escalations_of_one_session_open_one_conversation() {
         let body = body.clone();
         async move {
             let settings = settings();
-            let response = serve_keyed(testing::post_json(&body), &AgentGuard::iam(), |i, key| {
-                escalate(&c.intercom, c.store.as_ref(), &settings, i, key)
-            })
-            .await;
+            let response = shared::routes::escalate(&deploy(&c, settings.clone()), testing::post_json(&body)).await;
             status_and_json(response)
         }
     })
@@ -136,12 +131,8 @@ async fn concurrent_escalations_of_one_session_open_one_conversation() {
     let requests_before = fake.handle().requests().len();
     let late = &containers(&fake.base_url(), &moto).await[0];
     let settings = settings();
-    let (status, answer) = status_and_json(
-        serve_keyed(testing::post_json(&body), &AgentGuard::iam(), |i, key| {
-            escalate(&late.intercom, late.store.as_ref(), &settings, i, key)
-        })
-        .await,
-    );
+    let (status, answer) =
+        status_and_json(shared::routes::escalate(&deploy(late, settings.clone()), testing::post_json(&body)).await);
     assert_eq!(
         (status, answer["alreadyEscalated"].clone(), answer["conversationId"].clone()),
         (200, json!(true), json!(id))
@@ -154,6 +145,14 @@ async fn open_conversation(fake: &fake_intercom::FakeServer) -> String {
     fake.handle().add_conversation(&jane.id, "Where is my refund?").expect("a conversation").id.to_string()
 }
 
+/// One container as a deployment of the workspace: its client and its store.
+fn deploy(container: &Container, settings: shared::escalation::EscalationSettings) -> shared::workspace::Workspaces {
+    testing::WorkspaceBuilder::around(Arc::new(container.intercom.clone()))
+        .store(container.store.clone())
+        .escalation(settings)
+        .build()
+}
+
 fn reply_request(body: &Value, key: &str) -> lambda_http::Request {
     let mut request = testing::post_json(&body.to_string());
     request.headers_mut().insert("idempotency-key", key.parse().unwrap());
@@ -161,12 +160,8 @@ fn reply_request(body: &Value, key: &str) -> lambda_http::Request {
 }
 
 async fn reply(container: &Container, body: &Value, key: &str) -> (u16, Value) {
-    let idempotency = Idempotency { store: container.store.as_ref(), scope: "reply-to-conversation" };
-    let handoff = shared::handoff::HandoffSettings::default();
-    let response = serve_write(reply_request(body, key), &AgentGuard::iam(), idempotency, |i, attempt| {
-        actions::reply_respecting_handoff(&container.intercom, &handoff, i, attempt)
-    })
-    .await;
+    let deployment = deploy(container, Default::default());
+    let response = shared::routes::reply_to_conversation(&deployment, reply_request(body, key)).await;
     status_and_json(response)
 }
 
@@ -245,10 +240,7 @@ async fn a_store_outage_is_503_and_nothing_reaches_intercom() {
     let settings = settings();
     let body = json!({"sessionId":"down-1","userEmail":"jane@example.com","confidence":0.1,"lastMessage":"help"});
     let (status, answer) = status_and_json(
-        serve_keyed(testing::post_json(&body.to_string()), &AgentGuard::iam(), |i, key| {
-            escalate(&container.intercom, container.store.as_ref(), &settings, i, key)
-        })
-        .await,
+        shared::routes::escalate(&deploy(&container, settings.clone()), testing::post_json(&body.to_string())).await,
     );
     assert_eq!((status, answer["error"]["code"].as_str()), (503, Some("idempotency_unavailable")), "{answer}");
     assert!(fake.handle().requests().is_empty(), "no Intercom call: {:?}", fake.handle().requests().len());

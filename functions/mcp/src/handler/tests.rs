@@ -5,7 +5,6 @@ use std::sync::Arc;
 use lambda_http::http::{self, HeaderMap, header};
 use serde_json::{Value, json};
 use shared::config::AgentAuth;
-use shared::escalation::EscalationSettings;
 use shared::helpdesk::MockHelpdesk;
 use shared::http::AgentGuard;
 use shared::mcp::HostPolicy;
@@ -18,16 +17,15 @@ use super::*;
 const FUNCTION_URL_HOST: &str = "abc123xyz.lambda-url.eu-west-1.on.aws";
 const KEY: &str = "k-123";
 
-fn setup(helpdesk: MockHelpdesk, origins: &[&str]) -> (McpService<MockHelpdesk>, Gate) {
-    let store = Arc::new(shared::store::memory::MemoryStore::new());
-    let server = McpServer::new(helpdesk, store, EscalationSettings::default(), Default::default());
+fn setup(helpdesk: MockHelpdesk, origins: &[&str]) -> (McpService, Gate) {
     let secrets = Secrets::parse(&json!({"access_token": "t", "agent_api_key": KEY}).to_string()).unwrap();
+    let guard = AgentGuard::new(AgentAuth::ApiKey, Arc::new(SecretStore::fixed(secrets)));
     let gate = Gate {
-        guard: AgentGuard::new(AgentAuth::ApiKey, Arc::new(SecretStore::fixed(secrets))),
+        workspaces: shared::testing::workspace_of(helpdesk).guard(guard).build(),
         hosts: HostPolicy { region: Some("eu-west-1".into()), extra: vec!["mcp.example.com".into()] },
         protocol_versions: crate::server::protocol_versions(),
     };
-    (service(server, origins.iter().map(|o| o.to_string()).collect()), gate)
+    (service(origins.iter().map(|o| o.to_string()).collect()), gate)
 }
 
 fn request(method: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Request {
@@ -51,7 +49,7 @@ fn rpc(method: &str, params: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
 }
 
-async fn send(service: &McpService<MockHelpdesk>, gate: &Gate, request: Request) -> (u16, HeaderMap, Value) {
+async fn send(service: &McpService, gate: &Gate, request: Request) -> (u16, HeaderMap, Value) {
     let response = handle(service, gate, request).await.unwrap();
     let status = response.status().as_u16();
     let body = serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
