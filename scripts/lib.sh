@@ -19,6 +19,7 @@ FUNCTIONS=(
   intercom-webhook
   mcp
   relay-to-agent
+  connect-workspace
 )
 # The agent actions, each behind its own function URL (the webhook receiver, the MCP server and the queue
 # consumer are not).
