@@ -82,7 +82,9 @@ else
   rm -rf "$staging"
   mkdir -p "$staging"
   cp "$INTEGRATION_DIR/package.json" "$INTEGRATION_DIR/package-lock.json" "$staging/"
-  if ! (cd "$staging" && npm ci --no-audit --no-fund) >"$LOG_DIR/npm-ci.log" 2>&1; then
+  # Install scripts off (they compile optional native add-ons, e.g. ssh2's and cpu-features', and send
+  # @scarf/scarf's install analytics), then build the one native module n8n cannot start without.
+  if ! (cd "$staging" && npm ci --no-audit --no-fund --ignore-scripts && npm rebuild sqlite3) >"$LOG_DIR/npm-ci.log" 2>&1; then
     tail_log "$LOG_DIR/npm-ci.log" 40
     rm -rf "$staging"
     die "npm ci of n8n $N8N_VERSION failed (log: $LOG_DIR/npm-ci.log)"
