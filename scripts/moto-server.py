@@ -13,7 +13,9 @@ once its INITIAL_NO_AUTH_ACTION_COUNT is used up (set from the environment at st
 statement's Resource only for the services that name the resource of a request (SQS: the queue's ARN, IAM, STS);
 for the others it checks the policy against `*`, so a statement scoped to a table's ARN would never match. This
 server names the resource for DynamoDB (the table of `TableName`), Secrets Manager (the secret of `SecretId`) and
-KMS (the key of `KeyId`, or of the ciphertext), so policies are matched as AWS matches them, and answers a refusal
+KMS (the key of `KeyId`, or of the ciphertext), so policies are matched as AWS matches them; authorizes a
+DynamoDB transaction as AWS does, by the operations in it (PutItem, DeleteItem, UpdateItem, ConditionCheckItem on
+each item's table; moto asks for a TransactWriteItems action no policy names); and answers a refusal
 to a JSON-protocol service as AWS does (400 AccessDeniedException naming the action and the resource; moto answers
 IAM's XML, which the AWS SDKs cannot parse there). With --iam-log, every refusal (an action a principal's policies
 do not allow, an unknown access key, a bad signature) is appended to FILE as one JSON line: {"refusal",
@@ -104,6 +106,26 @@ def _json_error(code, message):
     return JsonRESTError(code, message)
 
 
+_TRANSACT_ACTIONS = {"Put": "dynamodb:PutItem", "Delete": "dynamodb:DeleteItem", "Update": "dynamodb:UpdateItem",
+                     "ConditionCheck": "dynamodb:ConditionCheckItem", "Get": "dynamodb:GetItem"}
+
+
+def _transaction_parts(request):
+    """(action, table ARN) of each item of a TransactWriteItems / TransactGetItems request, as AWS authorizes it."""
+    try:
+        body = json.loads(request._body or b"{}")
+        region, account = request._region, request.account_id
+        parts = []
+        for item in body.get("TransactItems", []):
+            for kind, operation in item.items():
+                table = operation.get("TableName", "")
+                arn = table if table.startswith("arn:") else f"arn:aws:dynamodb:{region}:{account}:table/{table}"
+                parts.append((_TRANSACT_ACTIONS.get(kind, f"dynamodb:{kind}"), arn))
+        return parts
+    except (ValueError, AttributeError, TypeError):
+        return None  # unreadable: moto's own check, and the handler's refusal
+
+
 def police(path):
     """Records every IAM refusal moto makes in `path` (if given), and answers JSON-protocol requests as AWS does."""
     from moto.iam import access_control
@@ -113,6 +135,18 @@ def police(path):
     check_action_permitted = base.check_action_permitted
 
     def checked(self, resource):
+        # AWS authorizes a transaction by the operations in it (dynamodb:PutItem, DeleteItem, UpdateItem,
+        # ConditionCheckItem on each item's table); moto would ask for a "TransactWriteItems" action no policy names.
+        parts = _transaction_parts(self) if self._action in ("dynamodb:TransactWriteItems", "dynamodb:TransactGetItems") else None
+        if parts is not None:
+            whole = self._action
+            try:
+                for action, table_arn in parts:
+                    self._action = action
+                    checked(self, table_arn)
+            finally:
+                self._action = whole
+            return
         try:
             check_action_permitted(self, resource)
         except Exception as refusal:

@@ -49,6 +49,12 @@
 # functions read (ESCALATION_ROUTING, AGENT_WEBHOOK_URL, AGENT_AUTH, INTERCOM_REGION, ...) is passed through and
 # beats the template's value. The local secrets: AGENT_API_KEY, INTERCOM_CLIENT_SECRET, AGENT_WEBHOOK_SECRET,
 # HUB_ADMIN_KEY (each a local default unless set) and INTERCOM_ACCESS_TOKEN. Logs: .local/run-local/*.log
+#
+# Hub mode: TENANCY=hub scripts/run-local.sh runs one deployment for many workspaces: the fake serves
+# FAKE_WORKSPACES of them (default 2), nothing is connected at start, and the banner prints the one curl that
+# connects each (connect-workspace, with HUB_ADMIN_KEY); agents then call with each workspace's own key
+# (AGENT_AUTH=API_KEY). --check runs scripts/hub-smoke.py: connect both, escalate the same session in each,
+# A's key on B's conversation, a refused token, a disconnect.
 set -euo pipefail
 # The variables the caller set: theirs beat the template's (scripts/local-stack.py --caller-vars).
 CALLER_VARS="$(compgen -e | tr '\n' ' ')"
@@ -93,6 +99,14 @@ while (($#)); do
 done
 [[ -z "$CONCURRENCY" || "$CONCURRENCY" =~ ^[1-9][0-9]*$ ]] || die "--concurrency must be a whole number from 1 (got '$CONCURRENCY')"
 [[ -f "$TEMPLATE" ]] || die "no template at $TEMPLATE"
+TENANCY="${TENANCY:-single}"
+case "$TENANCY" in
+  single) HUB=0 ;;
+  hub) HUB=1 ;;
+  *) die "TENANCY must be single (default) or hub (got '$TENANCY')" ;;
+esac
+FAKE_WORKSPACES="${FAKE_WORKSPACES:-$((HUB ? 2 : 1))}"
+[[ "$FAKE_WORKSPACES" =~ ^[1-9][0-9]?$ ]] || die "FAKE_WORKSPACES must be a whole number from 1 to 99 (got '$FAKE_WORKSPACES')"
 TEMPLATE="$(cd "$(dirname "$TEMPLATE")" && pwd)/$(basename "$TEMPLATE")"
 
 PORT="${PORT:-9000}"
@@ -198,7 +212,13 @@ AGENT_WEBHOOK_SECRET="${AGENT_WEBHOOK_SECRET:-local-agent-webhook-secret}"
 AGENT_API_KEY="${AGENT_API_KEY:-local-agent-api-key}"
 HUB_ADMIN_KEY="${HUB_ADMIN_KEY:-local-hub-admin-key}"
 unset INTERCOM_SECRET_ARN # local runs never read Secrets Manager
-if ((USE_FAKE)); then
+if ((HUB)); then
+  # A hub's workspaces bring their own tokens and admins; agents use each workspace's key.
+  ((USE_FAKE)) || die "TENANCY=hub runs on the fake Intercom only (its workspaces are what gets connected)"
+  stack_args+=(--param Tenancy=hub --param "AgentAuth=${AGENT_AUTH:-API_KEY}")
+  stack_args+=(--set "INTERCOM_API_BASE=http://127.0.0.1:$FAKE_PORT" --set "WEBHOOK_BASE_URL=$BASE_URL/intercom-webhook")
+  unset INTERCOM_ACCESS_TOKEN
+elif ((USE_FAKE)); then
   stack_args+=(--set "INTERCOM_API_BASE=http://127.0.0.1:$FAKE_PORT")
   INTERCOM_ACCESS_TOKEN="local-dev-token"
   # The demo's Ada AI: the AI's admin in the hand-off rule.
@@ -241,7 +261,8 @@ iam_check() {
 
 if ((USE_FAKE)); then
   # The fake sends Intercom's signed webhooks to the webhook function, as a real workspace's app would.
-  start_fake_intercom "$TARGET_DIR/debug/fake-intercom" "$FAKE_PORT" "$FAKE_LOG" 60 \
+  # With several workspaces each one's webhooks go to .../webhook/intercom-events/<its id>, signed with its own secret.
+  start_fake_intercom "$TARGET_DIR/debug/fake-intercom" "$FAKE_PORT" "$FAKE_LOG" 60 --workspaces "$FAKE_WORKSPACES" \
     --webhook-url "$BASE_URL/intercom-webhook/webhook/intercom-events" --webhook-secret "$INTERCOM_CLIENT_SECRET"
   fake_pid=$BG_PID
 fi
@@ -313,6 +334,24 @@ if ! wait_for_log_line "$POLLER_LOG" "polling " 30 "$poller_pid"; then
 fi
 
 ESCALATE_BODY='{"sessionId":"demo-1","userEmail":"jane@example.com","confidence":0.82,"category":"billing","lastMessage":"I was charged twice this month"}'
+
+# --- smoke test in hub mode (CI) ---------------------------------------------------------------------
+if ((CHECK && HUB)); then
+  log "smoke test (hub mode): connect the fake's workspaces, act in each, nothing crossing between them"
+  (umask 077 && printf '%s' "$HUB_ADMIN_KEY" >"$ENV_DIR/hub-admin-key")
+  hub_failures=0
+  python3 "$ROOT/scripts/hub-smoke.py" --base "$BASE_URL" --fake "http://127.0.0.1:$FAKE_PORT" \
+    --admin-key-file "$ENV_DIR/hub-admin-key" || hub_failures=$?
+  iam_check
+  log "smoke test: stopping"
+  stop_all_bg
+  if ((hub_failures)); then
+    tail_log "$WATCH_LOG" 40
+    die "local stack smoke test (hub mode) failed ($hub_failures problem(s)); logs in $LOG_DIR"
+  fi
+  log "local stack smoke test (hub mode) passed"
+  exit 0
+fi
 
 # --- smoke test (CI) --------------------------------------------------------------------------------
 if ((CHECK)); then
@@ -460,10 +499,27 @@ fi
   for fn in "${AGENT_ACTIONS[@]}"; do printf '  %-24s POST %s/%s/\n' "$fn" "$BASE_URL" "$fn"; done
   printf '  %-24s POST %s/%s/webhook/intercom-events\n' intercom-webhook "$BASE_URL" intercom-webhook
   printf '  %-24s POST %s/%s/  (MCP; Authorization: Bearer <AGENT_API_KEY>)\n' mcp "$BASE_URL" mcp
+  printf '  %-24s POST|GET|PATCH|DELETE %s/%s/  (Authorization: Bearer <HUB_ADMIN_KEY>)\n' connect-workspace "$BASE_URL" connect-workspace
   echo
+  if ((HUB)); then
+    (umask 077 && printf '%s' "$HUB_ADMIN_KEY" >"$ENV_DIR/hub-admin-key")
+    echo "Hub mode: $FAKE_WORKSPACES fake workspaces, none connected yet. Connect workspace N (1, 2, ...) with one call"
+    echo "(the token and client secret come from the fake's /__fake/workspaces; the hub admin key from $ENV_DIR/hub-admin-key):"
+    echo
+    echo "  N=1; curl -s $BASE_URL/connect-workspace/ -H \"Authorization: Bearer \$(cat $ENV_DIR/hub-admin-key)\" \\"
+    echo "    -d \"\$(curl -s http://127.0.0.1:$FAKE_PORT/__fake/workspaces | python3 -c 'import json,sys; w=json.load(sys.stdin)[int(sys.argv[1])-1]; print(json.dumps({\"accessToken\":w[\"accessToken\"],\"clientSecret\":w[\"clientSecret\"]}))' \$N)\""
+    echo
+    echo "The answer's agentApiKey (shown once) is that workspace's key: send it as Authorization: Bearer <key> to every"
+    echo "action below (and to the MCP endpoint); GET / PATCH / DELETE connect-workspace list, change and disconnect."
+    echo
+  fi
   echo "Try it — escalate a billing question to a human:"
   echo
-  echo "  curl -s $BASE_URL/escalate/ -H 'content-type: application/json' -d '$ESCALATE_BODY'"
+  if ((HUB)); then
+    echo "  curl -s $BASE_URL/escalate/ -H 'content-type: application/json' -H 'Authorization: Bearer <agentApiKey>' -d '$ESCALATE_BODY'"
+  else
+    echo "  curl -s $BASE_URL/escalate/ -H 'content-type: application/json' -d '$ESCALATE_BODY'"
+  fi
   echo
   echo "then read the conversation it opened (use the conversationId from the answer):"
   echo

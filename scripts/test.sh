@@ -34,8 +34,14 @@ echo "== local stack smoke test"
 # Several containers per function, so the smoke test races same-session escalations across them.
 scripts/run-local.sh --check --concurrency 4
 
+echo "== local stack smoke test, hub mode (two workspaces connected to one deployment)"
+TENANCY=hub scripts/run-local.sh --check
+
 echo "== the local stack's IAM check bites (a permission taken out of a template copy fails the smoke test)"
 scripts/test-iam-bites.sh
 
 echo "== agent API against its OpenAPI document (Schemathesis)"
 scripts/test-schema.sh
+
+echo "== n8n, for real: the importable workflow receives our relay and calls our tools (scripts/test-n8n.sh)"
+scripts/test-n8n.sh
