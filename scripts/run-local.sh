@@ -212,11 +212,13 @@ AGENT_WEBHOOK_SECRET="${AGENT_WEBHOOK_SECRET:-local-agent-webhook-secret}"
 AGENT_API_KEY="${AGENT_API_KEY:-local-agent-api-key}"
 HUB_ADMIN_KEY="${HUB_ADMIN_KEY:-local-hub-admin-key}"
 unset INTERCOM_SECRET_ARN # local runs never read Secrets Manager
+# connect-workspace answers the webhook URL (and the doctor pings it): the local webhook function's.
+stack_args+=(--set "WEBHOOK_BASE_URL=$BASE_URL/intercom-webhook")
 if ((HUB)); then
   # A hub's workspaces bring their own tokens and admins; agents use each workspace's key.
   ((USE_FAKE)) || die "TENANCY=hub runs on the fake Intercom only (its workspaces are what gets connected)"
   stack_args+=(--param Tenancy=hub --param "AgentAuth=${AGENT_AUTH:-API_KEY}")
-  stack_args+=(--set "INTERCOM_API_BASE=http://127.0.0.1:$FAKE_PORT" --set "WEBHOOK_BASE_URL=$BASE_URL/intercom-webhook")
+  stack_args+=(--set "INTERCOM_API_BASE=http://127.0.0.1:$FAKE_PORT")
   unset INTERCOM_ACCESS_TOKEN
 elif ((USE_FAKE)); then
   stack_args+=(--set "INTERCOM_API_BASE=http://127.0.0.1:$FAKE_PORT")
@@ -250,6 +252,16 @@ INTERCOM_ACCESS_TOKEN="${INTERCOM_ACCESS_TOKEN:-}" INTERCOM_CLIENT_SECRET="$INTE
   local_stack setup --endpoint-url "$MOTO_URL" --out "$ENV_DIR" --caller-vars "$CALLER_VARS" "${stack_args[@]}" ||
   die "could not give the functions their environment and roles (log: $MOTO_LOG)"
 RELAY_QUEUE_URL="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["RelayQueue"]["Ref"])' "$ENV_DIR/resources.json")"
+RELAY_DLQ_URL="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["RelayDeadLetterQueue"]["Ref"])' "$ENV_DIR/resources.json")"
+# What scripts/doctor.sh --local reads: where this stack is (the keys stay in the env files, mode 600).
+(umask 077 && printf '%s' "$HUB_ADMIN_KEY" >"$ENV_DIR/hub-admin-key")
+python3 - "$LOG_DIR/doctor.json" <<PY
+import json, sys
+json.dump({"connectUrl": "$BASE_URL/connect-workspace/", "hubAdminKeyFile": "$ENV_DIR/hub-admin-key",
+           "agentAuth": "$( ((HUB)) && echo "${AGENT_AUTH:-API_KEY}" || echo "${AGENT_AUTH:-AWS_IAM}")",
+           "awsEndpointUrl": "$MOTO_URL", "awsCredentialsFile": "$ADMIN_ENV",
+           "relayQueueUrl": "$RELAY_QUEUE_URL", "relayDeadLetterQueueUrl": "$RELAY_DLQ_URL"}, open(sys.argv[1], "w"), indent=2)
+PY
 log "relay queue: $RELAY_QUEUE_URL (retry after ${RELAY_RETRY_SECONDS}s, dead-letter queue after $RELAY_MAX_ATTEMPTS attempts)"
 # Fails the smoke test at the first request moto refused, naming the function, the action and the resource.
 iam_check() {
@@ -469,6 +481,30 @@ PY
 
   iam_check
   ((IAM == 0)) || log "  ok: moto refused no AWS request of any function (each had only its template role)"
+  if ((USE_FAKE)); then
+    log "smoke test: the doctor finds the stack healthy, then names an archived data attribute"
+    if "$ROOT/scripts/doctor.sh" --local >"$LOG_DIR/doctor.out" 2>&1; then
+      log "  ok: doctor exit 0 on the healthy stack ($(grep -c '^ok:' "$LOG_DIR/doctor.out") checks)"
+    else
+      warn "  FAILED: the doctor on the healthy stack: $(grep -E 'PROBLEM|cannot run' "$LOG_DIR/doctor.out" | head -5)"
+      failures=$((failures + 1))
+    fi
+    # Archived through Intercom's own API, as an admin might in Settings → Data → People.
+    attribute_id="$(curl -s --max-time 10 -H 'Authorization: Bearer local-dev-token' -H 'Intercom-Version: 2.16' \
+      "http://127.0.0.1:$FAKE_PORT/data_attributes?model=contact" |
+      python3 -c 'import json,sys; print(next(str(a["id"]) for a in json.load(sys.stdin)["data"] if a["name"] == "escalation_count"))' || true)"
+    curl -s -o /dev/null --max-time 10 -X PUT -H 'Authorization: Bearer local-dev-token' -H 'content-type: application/json' \
+      "http://127.0.0.1:$FAKE_PORT/data_attributes/${attribute_id:-0}" -d '{"archived":true}' || true
+    doctor_rc=0
+    "$ROOT/scripts/doctor.sh" --local >"$LOG_DIR/doctor.out" 2>&1 || doctor_rc=$?
+    if [[ "$doctor_rc" == 1 ]] && grep -q 'PROBLEM: .*escalation_count is archived' "$LOG_DIR/doctor.out"; then
+      log "  ok: doctor exit 1 naming it: $(grep 'escalation_count' "$LOG_DIR/doctor.out" | head -1)"
+    else
+      warn "  FAILED: the doctor did not name the archived attribute (exit $doctor_rc): $(tail -5 "$LOG_DIR/doctor.out")"
+      failures=$((failures + 1))
+    fi
+  fi
+
   log "smoke test: stopping"
   stop_all_bg
   for p in "$PORT" "$FAKE_PORT" "$MOTO_PORT"; do

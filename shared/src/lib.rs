@@ -3,12 +3,14 @@
 //! one place that turns errors into HTTP responses.
 
 pub mod actions;
+pub mod admin;
 #[cfg(feature = "schema")]
 pub mod agent_api;
 pub mod app;
 pub mod auth;
 pub mod config;
 pub mod deadline;
+pub mod doctor;
 pub mod edge;
 pub mod escalation;
 pub mod format;

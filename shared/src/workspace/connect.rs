@@ -438,7 +438,8 @@ fn client_for(
     )
 }
 
-fn webhook_url(deployment: &Deployment, id: Option<&WorkspaceId>) -> Option<String> {
+/// The URL a workspace's Intercom app delivers its webhooks to (`None`: the deployment does not know its own).
+pub fn webhook_url(deployment: &Deployment, id: Option<&WorkspaceId>) -> Option<String> {
     let base = deployment.var(WEBHOOK_BASE_URL_VAR)?;
     let base = base.trim_end_matches('/');
     Some(match id {

@@ -12,7 +12,6 @@
 //! with KMS ([`seal`]), read and opened again only when the record's version changed — so a rotation or a
 //! disconnect is seen on the next call, and a warm call costs one small read.
 
-pub mod admin;
 pub mod build;
 pub mod checks;
 pub mod connect;

@@ -180,7 +180,7 @@ async fn a_rotated_token_is_used_from_the_next_call_and_a_disconnect_is_at_once(
 mod over_http {
     use lambda_http::{Body, Request};
     use serde_json::{Value, json};
-    use shared::workspace::admin::AdminApi;
+    use shared::admin::AdminApi;
     use shared::workspace::build;
 
     use super::*;

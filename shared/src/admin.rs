@@ -11,11 +11,11 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use secrecy::ExposeSecret;
 
-use super::Tenancy;
-use super::connect::{self, Connector, DisconnectRequest, PatchRequest};
-use super::keys::{bearer, hash_key, matches_any};
-use super::resolve::Workspaces;
-use super::seal::Sealer;
+use crate::workspace::Tenancy;
+use crate::workspace::connect::{self, Connector, DisconnectRequest, PatchRequest};
+use crate::workspace::keys::{bearer, hash_key, matches_any};
+use crate::workspace::resolve::Workspaces;
+use crate::workspace::seal::Sealer;
 use crate::config::AgentAuth;
 use crate::deadline;
 use crate::http::{Accepts, ActionError, answer, deadline_of, decode_value, from_value};
@@ -81,12 +81,13 @@ impl AdminApi {
         match method {
             Method::POST => {
                 let connected = connector.connect(body(&request)?).await?;
-                if let Ok(id) = super::WorkspaceId::parse(&connected.workspace_id) {
+                if let Ok(id) = crate::workspace::WorkspaceId::parse(&connected.workspace_id) {
                     self.workspaces.forget(&id);
                 }
                 let status = if connected.reconnected { StatusCode::OK } else { StatusCode::CREATED };
                 Ok((status, to_value(&connected)?))
             }
+            Method::GET if wants_check(&request) => ok(self.check_all().await?),
             Method::GET => ok(serde_json::json!({ "workspaces": connector.list().await? })),
             Method::PATCH => {
                 let request: PatchRequest = body(&request)?;
@@ -105,14 +106,50 @@ impl AdminApi {
         let Some(workspace) = self.workspaces.the_single() else {
             return Err(ActionError::Unavailable { message: "no workspace is configured".into() });
         };
+        if method == Method::GET && wants_check(_request) {
+            return Ok((StatusCode::OK, self.check_all().await?));
+        }
         if method != Method::POST {
-            return Err(ActionError::MethodNotAllowed { allowed: "POST" });
+            return Err(ActionError::MethodNotAllowed { allowed: "POST, GET ?check=true" });
         }
         debug_assert_eq!(self.workspaces.tenancy(), Tenancy::Single);
         let report =
             connect::check_single(self.workspaces.deployment(), workspace, self.webhook_topics.clone()).await?;
         Ok((StatusCode::OK, to_value(&report)?))
     }
+}
+
+impl AdminApi {
+    /// The doctor's examination of every workspace served (read-only): `{"ok", "workspaces": [health…]}`.
+    async fn check_all(&self) -> Result<serde_json::Value, ActionError> {
+        let deployment = self.workspaces.deployment();
+        let mut served = Vec::new();
+        match (self.workspaces.the_single(), self.workspaces.directory()) {
+            (Some(single), _) => served.push(single.clone()),
+            (None, Some(directory)) => {
+                let listed = directory.list().await.map_err(|e| ActionError::StoreUnavailable { message: e.to_string() })?;
+                for record in listed {
+                    if let Some(workspace) = self.workspaces.by_id(&record.record.id).await? {
+                        served.push(workspace);
+                    }
+                }
+            }
+            (None, None) => {}
+        }
+        let mut reports = Vec::new();
+        for workspace in &served {
+            let url = connect::webhook_url(deployment, workspace.id.as_ref()).and_then(|u| url::Url::parse(&u).ok());
+            reports.push(crate::doctor::examine(workspace, deployment, url).await);
+        }
+        let ok = reports.iter().all(crate::doctor::Health::ok);
+        Ok(serde_json::json!({ "ok": ok, "tenancy": format!("{:?}", self.workspaces.tenancy()).to_lowercase(), "workspaces": reports }))
+    }
+}
+
+/// `?check=true`: the doctor's read-only examination instead of the list.
+fn wants_check(request: &Request) -> bool {
+    use lambda_http::RequestExt;
+    request.query_string_parameters().first("check").is_some_and(|v| v == "true" || v == "1")
 }
 
 fn body<T: serde::de::DeserializeOwned>(request: &Request) -> Result<T, ActionError> {
