@@ -33,7 +33,9 @@ function = template["Resources"].get(logical_id) or sys.exit(f"template.yaml has
 removed = 0
 for policy in function["Properties"].get("Policies") or []:
     for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
-        actions = statement.get("Action")
+        if "Action" not in statement:
+            continue  # a conditional statement (Fn::If, hub mode's): not the one taken out
+        actions = statement["Action"]
         actions = [actions] if isinstance(actions, str) else actions
         if action in actions:
             statement["Action"] = [a for a in actions if a != action]
