@@ -11,14 +11,14 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use secrecy::ExposeSecret;
 
+use crate::config::AgentAuth;
+use crate::deadline;
+use crate::http::{Accepts, ActionError, answer, deadline_of, decode_value, from_value};
 use crate::workspace::Tenancy;
 use crate::workspace::connect::{self, Connector, DisconnectRequest, PatchRequest};
 use crate::workspace::keys::{bearer, hash_key, matches_any};
 use crate::workspace::resolve::Workspaces;
 use crate::workspace::seal::Sealer;
-use crate::config::AgentAuth;
-use crate::deadline;
-use crate::http::{Accepts, ActionError, answer, deadline_of, decode_value, from_value};
 
 /// Everything the function keeps between calls.
 pub struct AdminApi {
@@ -127,7 +127,8 @@ impl AdminApi {
         match (self.workspaces.the_single(), self.workspaces.directory()) {
             (Some(single), _) => served.push(single.clone()),
             (None, Some(directory)) => {
-                let listed = directory.list().await.map_err(|e| ActionError::StoreUnavailable { message: e.to_string() })?;
+                let listed =
+                    directory.list().await.map_err(|e| ActionError::StoreUnavailable { message: e.to_string() })?;
                 for record in listed {
                     if let Some(workspace) = self.workspaces.by_id(&record.record.id).await? {
                         served.push(workspace);
@@ -142,7 +143,9 @@ impl AdminApi {
             reports.push(crate::doctor::examine(workspace, deployment, url).await);
         }
         let ok = reports.iter().all(crate::doctor::Health::ok);
-        Ok(serde_json::json!({ "ok": ok, "tenancy": format!("{:?}", self.workspaces.tenancy()).to_lowercase(), "workspaces": reports }))
+        Ok(
+            serde_json::json!({ "ok": ok, "tenancy": format!("{:?}", self.workspaces.tenancy()).to_lowercase(), "workspaces": reports }),
+        )
     }
 }
 

@@ -13,12 +13,12 @@ use serde::Serialize;
 use serde_json::json;
 use url::Url;
 
+use crate::config::Region;
 use crate::helpdesk::Helpdesk;
 use crate::intercom::IntercomError;
 use crate::webhook::{sign_for_agent, sign_intercom};
 use crate::workspace::checks::{self, AttributeState, IdentifyError};
 use crate::workspace::{Workspace, resolve::Deployment};
-use crate::config::Region;
 
 /// How long the webhook and the agent have to answer the doctor.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -143,7 +143,10 @@ async fn examine_attributes(helpdesk: &dyn Helpdesk, health: &mut Health) {
             ),
             AttributeState::WrongType { data_type } => health.problem(
                 "data_attributes",
-                format!("the contact attribute {name} is a {data_type}, the integration writes a {}", attribute.data_type),
+                format!(
+                    "the contact attribute {name} is a {data_type}, the integration writes a {}",
+                    attribute.data_type
+                ),
                 "archive it and let connect-workspace create it with the right type",
             ),
         }
@@ -201,15 +204,31 @@ async fn examine_webhook(
     let http = &deployment.http;
     match http.head(url.clone()).timeout(PROBE_TIMEOUT).send().await {
         Ok(r) if r.status().is_success() => {}
-        Ok(r) => health.problem("webhook", format!("{url} answers Intercom's HEAD check with HTTP {}", r.status().as_u16()), "check the WebhookUrl output and the intercom-webhook function"),
-        Err(e) => return health.problem("webhook", format!("{url} does not answer ({})", reason(&e)), "check the WebhookUrl output and that the stack is deployed"),
+        Ok(r) => health.problem(
+            "webhook",
+            format!("{url} answers Intercom's HEAD check with HTTP {}", r.status().as_u16()),
+            "check the WebhookUrl output and the intercom-webhook function",
+        ),
+        Err(e) => {
+            return health.problem(
+                "webhook",
+                format!("{url} does not answer ({})", reason(&e)),
+                "check the WebhookUrl output and that the stack is deployed",
+            );
+        }
     }
     let ping = json!({"type": "notification_event", "app_id": workspace_id, "topic": "ping", "id": null,
         "data": {"type": "notification_event_data", "item": {"type": "ping", "message": "doctor"}}});
     let body = ping.to_string();
     let signature = sign_intercom(secrecy::ExposeSecret::expose_secret(secret).as_bytes(), body.as_bytes());
-    let answer = http.post(url.clone()).header("x-hub-signature", signature).header("content-type", "application/json")
-        .body(body).timeout(PROBE_TIMEOUT).send().await;
+    let answer = http
+        .post(url.clone())
+        .header("x-hub-signature", signature)
+        .header("content-type", "application/json")
+        .body(body)
+        .timeout(PROBE_TIMEOUT)
+        .send()
+        .await;
     match answer {
         Ok(r) if r.status().is_success() => {}
         Ok(r) if r.status().as_u16() == 401 => health.problem(
@@ -238,12 +257,23 @@ async fn examine_agent(
         );
     };
     let Some(secret) = secret else {
-        return health.problem("agent", "no agent webhook secret: events cannot be signed, so none is relayed", "add agent_webhook_secret to the secret (or agentWebhookSecret when connecting)");
+        return health.problem(
+            "agent",
+            "no agent webhook secret: events cannot be signed, so none is relayed",
+            "add agent_webhook_secret to the secret (or agentWebhookSecret when connecting)",
+        );
     };
     let body = json!({"topic": "doctor.check", "workspaceId": health.workspace_id, "message": "a test event from the doctor; ignore it"}).to_string();
     let signature = sign_for_agent(secrecy::ExposeSecret::expose_secret(secret).as_bytes(), body.as_bytes());
-    let answer = deployment.http.post(url.clone()).header("x-signature", signature).header("content-type", "application/json")
-        .body(body).timeout(PROBE_TIMEOUT).send().await;
+    let answer = deployment
+        .http
+        .post(url.clone())
+        .header("x-signature", signature)
+        .header("content-type", "application/json")
+        .body(body)
+        .timeout(PROBE_TIMEOUT)
+        .send()
+        .await;
     let shown = url.origin().ascii_serialization();
     match answer {
         Ok(r) if r.status().is_success() => {}
@@ -252,8 +282,16 @@ async fn examine_agent(
             format!("the agent at {shown} refuses our signature (HTTP {})", r.status().as_u16()),
             "give the agent the same agent webhook secret as this deployment (or the workspace's agentWebhookSecret)",
         ),
-        Ok(r) => health.problem("agent", format!("the agent at {shown} answers HTTP {}", r.status().as_u16()), "check the agent URL and the agent's own log"),
-        Err(e) => health.problem("agent", format!("the agent at {shown} does not answer ({})", reason(&e)), "check AgentWebhookUrl and that the agent is running"),
+        Ok(r) => health.problem(
+            "agent",
+            format!("the agent at {shown} answers HTTP {}", r.status().as_u16()),
+            "check the agent URL and the agent's own log",
+        ),
+        Err(e) => health.problem(
+            "agent",
+            format!("the agent at {shown} does not answer ({})", reason(&e)),
+            "check AgentWebhookUrl and that the agent is running",
+        ),
     }
 }
 

@@ -1,6 +1,6 @@
 use lambda_http::{Body, Error, Request, Response};
-use shared::webhook::settings::WebhookSettings;
 use shared::admin::AdminApi;
+use shared::webhook::settings::WebhookSettings;
 use shared::workspace::seal::KmsSealer;
 use shared::workspace::{Tenancy, build};
 
